@@ -1,0 +1,48 @@
+#pragma once
+// Errors are exceptions whose messages carry the values: op, shapes, dtypes, devices.
+//   GAU_CHECK(a.size(-1) == b.size(0), "matmul: inner dimensions differ: a ", a.shape(), ", b ", b.shape());
+// Any streamable value (and Shape, DType, Device) can be passed after the condition.
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gau {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Raised when an allocation cannot be satisfied; the message states asked / in use / cached.
+class OutOfMemoryError : public Error {
+ public:
+  using Error::Error;
+};
+
+namespace detail {
+inline void stream_one(std::ostringstream& os, const std::vector<int64_t>& v) {
+  os << '[';
+  for (size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
+  os << ']';
+}
+template <typename T>
+void stream_one(std::ostringstream& os, const T& v) {
+  os << v;
+}
+template <typename... Args>
+std::string concat(const Args&... args) {
+  std::ostringstream os;
+  (stream_one(os, args), ...);
+  return os.str();
+}
+[[noreturn]] void throw_error(const std::string& msg, const char* file, int line);
+}  // namespace detail
+
+}  // namespace gau
+
+#define GAU_FAIL(...) ::gau::detail::throw_error(::gau::detail::concat(__VA_ARGS__), __FILE__, __LINE__)
+#define GAU_CHECK(cond, ...)         \
+  do {                               \
+    if (!(cond)) GAU_FAIL(__VA_ARGS__); \
+  } while (0)

@@ -1,0 +1,81 @@
+#pragma once
+// Philox4x32-10 counter-based RNG (Salmon et al., SC'11). The same (seed, counter) gives the same
+// numbers on CPU and GPU, so random tensors and dropout masks are reproducible across backends
+// and can be regenerated in backward instead of stored.
+//
+// Element i of a random tensor drawn at generator offset `off` uses
+//   philox(seed, counter = off + i / 4)[i % 4]
+// and the generator's offset then advances by ceil(numel / 4).
+#include <cstdint>
+#include <mutex>
+
+#include "core/macros.h"
+
+namespace gau {
+
+struct Philox4 {
+  uint32_t v[4];
+};
+
+GAU_HD Philox4 philox4x32_10(uint64_t seed, uint64_t counter_lo, uint64_t counter_hi = 0) {
+  uint32_t c0 = static_cast<uint32_t>(counter_lo), c1 = static_cast<uint32_t>(counter_lo >> 32);
+  uint32_t c2 = static_cast<uint32_t>(counter_hi), c3 = static_cast<uint32_t>(counter_hi >> 32);
+  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0;
+    uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2;
+    uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
+    uint32_t n1 = static_cast<uint32_t>(p1);
+    uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
+    uint32_t n3 = static_cast<uint32_t>(p0);
+    c0 = n0, c1 = n1, c2 = n2, c3 = n3;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  return {{c0, c1, c2, c3}};
+}
+
+// Uniform in [0, 1) with 24 random bits.
+GAU_HD float uint_to_unit_float(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
+// Uniform in (0, 1], safe for log().
+GAU_HD float uint_to_open_unit_float(uint32_t x) {
+  return (static_cast<float>(x >> 8) + 1.0f) * (1.0f / 16777216.0f);
+}
+
+// The i-th uniform number of the stream (seed, offset).
+GAU_HD float philox_uniform(uint64_t seed, uint64_t offset, uint64_t i) {
+  return uint_to_unit_float(philox4x32_10(seed, offset + i / 4).v[i % 4]);
+}
+
+// The i-th standard normal of the stream (seed, offset): Box-Muller on words (0,1) or (2,3) of
+// the block; even i takes the cosine branch, odd i the sine branch.
+float philox_normal_host(uint64_t seed, uint64_t offset, uint64_t i);
+
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = 0x5eed) : seed_(seed) {}
+  uint64_t seed() const { return seed_; }
+  uint64_t offset() const { return offset_; }
+  void manual_seed(uint64_t seed) {
+    std::lock_guard<std::mutex> lock(mu_);
+    seed_ = seed;
+    offset_ = 0;
+  }
+  // Reserves counters for `numel` draws; returns the offset to draw them from.
+  uint64_t advance(uint64_t numel) {
+    std::lock_guard<std::mutex> lock(mu_);
+    uint64_t off = offset_;
+    offset_ += (numel + 3) / 4;
+    return off;
+  }
+
+ private:
+  std::mutex mu_;
+  uint64_t seed_;
+  uint64_t offset_ = 0;
+};
+
+Generator& default_generator();
+void manual_seed(uint64_t seed);
+
+}  // namespace gau

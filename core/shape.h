@@ -1,0 +1,22 @@
+#pragma once
+// Shapes and strides are small int64 vectors; strides are in elements, not bytes.
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace gau {
+
+using Shape = std::vector<int64_t>;
+
+int64_t shape_numel(const Shape& shape);
+Shape contiguous_strides(const Shape& shape);
+std::string shape_str(const Shape& shape);
+
+// Normalises a possibly negative dim against rank; `op` names the caller in the error.
+int64_t wrap_dim(int64_t dim, int64_t rank, const char* op);
+
+// Numpy broadcasting of two shapes; the error names `op` and both shapes.
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+}  // namespace gau

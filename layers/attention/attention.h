@@ -1,0 +1,57 @@
+#pragma once
+// Memory-efficient attention (MODEL.md, "Memory-efficient attention"): tiled forward and
+// recompute-backward, never materialising an n x n matrix, on CPU and CUDA.
+//
+//   S = q k^T * scale + bias[i - j]          (scale folded into the GEMM, never applied to S in memory)
+//   softmax: O = softmax(S) v                 saves O and LSE (one float per row)
+//   relu2:   O = relu(S)^2 v                  saves nothing but its inputs
+//   laplace: O = 0.5 (1 + erf((S - mu) / (sigma sqrt 2))) v,  mu = sqrt(1/2), sigma = sqrt(1/(4 pi))
+//
+// Shapes: q [b, h, n_q, s], k [b, h, n_k, s], v [b, h, n_k, e] -> o [b, h, n_q, e].
+// GAU is h = 1, s = 128, e = 2d; e may differ from s.
+// Causal masking is aligned to the end: query i sees keys j <= i + (n_k - n_q).
+#include <cstdint>
+
+#include "core/tensor.h"
+
+namespace gau::attention {
+
+enum class Kernel { softmax, relu2, laplace };
+enum class Backend { automatic, gau, cudnn };
+
+const char* kernel_name(Kernel k);
+Kernel kernel_from_name(const std::string& name);  // "softmax" | "relu2" | "laplace"
+
+// Additive relative-position bias b(i - j), expanded inside the tiles.
+struct RelativeBias {
+  enum class Kind { none, per_offset, t5_buckets };
+  Kind kind = Kind::none;
+  // per_offset: [2 * max_offset + 1] indexed by clamp(i - j, -max_offset, max_offset) + max_offset.
+  // t5_buckets: [num_buckets], indexed by the T5 bucket of (i - j).
+  Tensor table;
+  int64_t max_offset = 0;
+  int64_t num_buckets = 32;
+  int64_t max_distance = 128;
+  bool bidirectional = true;  // T5: separate buckets for keys before and after the query
+};
+
+struct AttentionOptions {
+  Kernel kernel = Kernel::softmax;
+  bool causal = false;
+  // Multiplies q k^T. 0 picks the default: 1/sqrt(s) for softmax and laplace, 1/n_k for relu2.
+  double scale = 0;
+  // relu2 "inv_n" with padding: scale = 1 / (valid keys of that batch row) instead of 1/n_k.
+  bool scale_by_valid_length = false;
+  Tensor key_lengths;  // optional [b] i32/i64: keys j >= key_lengths[b] are padding
+  Tensor key_mask;     // optional [b, n_k] bool, true = attend (the alternative to key_lengths)
+  RelativeBias bias;
+  double dropout_p = 0;  // on the attention weights; the mask is regenerated from (seed, offset)
+  uint64_t seed = 0;
+  uint64_t offset = 0;
+  Backend backend = Backend::automatic;  // cudnn: softmax only, GPU only
+};
+
+// Differentiable in q, k, v and the bias table (through autograd's Function API).
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& opt = {});
+
+}  // namespace gau::attention
