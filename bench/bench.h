@@ -1,0 +1,56 @@
+#pragma once
+// The framework behind `gau bench <family>`: timing (warm-up, repeats, median) and the record
+// format every benchmark family returns.
+//
+// A family is one function in bench/<family>_bench.h:
+//     nlohmann::json run_<family>_bench(const gau::bench::BenchConfig& cfg);
+// returning a JSON array with one object per measured case, e.g.
+//     {"name": "matmul", "shape": [512, 512, 512], "dtype": "f32", "gau": {timing...}, "gflops": 812.4}
+// apps/bench_command.cpp wraps it with the machine description and prints it (JSON or a table).
+// Timings are host wall-clock around the work, with the device synchronised before and after
+// every repeat, so asynchronous CUDA work is counted in full.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/device.h"
+
+namespace gau::bench {
+
+struct BenchConfig {
+  Device device = Device::cpu();
+  int warmup = 3;     // untimed runs before the timed ones (page faults, caches, handles)
+  int repeats = 10;   // timed runs; the median is the headline figure
+  bool quick = false; // the family's smallest cases only: a smoke run that finishes in seconds
+  std::vector<int64_t> sizes;  // overrides the family's default sizes when not empty
+};
+
+struct Timing {
+  double median_ms = 0;
+  double min_ms = 0;
+  double max_ms = 0;
+  int repeats = 0;
+};
+
+// Times `fn` cfg.warmup + cfg.repeats times; reports over the timed runs.
+Timing time_ms(const std::function<void()>& fn, const BenchConfig& cfg);
+
+// Times several functions interleaved: each round runs every function once, in turn, so drift
+// in clocks or machine load falls on all of them alike. Use it for "ours versus baseline".
+std::vector<Timing> time_interleaved(const std::vector<std::function<void()>>& fns, const BenchConfig& cfg);
+
+nlohmann::json to_json(const Timing& t);
+
+// Bytes moved per millisecond, in GB/s (1e9 bytes).
+inline double gb_per_s(double bytes, double ms) { return ms > 0 ? bytes / (ms * 1e6) : 0; }
+// Floating-point operations per millisecond, in GFLOP/s.
+inline double gflop_per_s(double flops, double ms) { return ms > 0 ? flops / (ms * 1e6) : 0; }
+
+// cfg.sizes when given, else `defaults` (only its first element when cfg.quick).
+std::vector<int64_t> pick_sizes(const BenchConfig& cfg, const std::vector<int64_t>& defaults,
+                                int64_t quick_size);
+
+}  // namespace gau::bench
