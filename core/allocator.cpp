@@ -1,0 +1,133 @@
+#include "core/allocator.h"
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+
+#include "core/error.h"
+
+namespace gau {
+
+namespace {
+
+// Host caching allocator. Sizes are rounded (64 B below 1 MiB, 1 MiB granularity above) so that
+// the steady-state tensors of a training step hit the cache; freed blocks are kept per rounded
+// size. Large blocks above kMaxCachedBlock go straight back to the OS: caching them would hold
+// gigabytes for one-off buffers.
+class CpuCachingAllocator final : public Allocator {
+ public:
+  static constexpr size_t kAlignment = 64;
+  static constexpr size_t kMaxCachedBlock = size_t{1} << 30;
+
+  void* allocate(size_t bytes, Stream) override {
+    size_t size = round(bytes);
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.allocations;
+    void* ptr = nullptr;
+    auto it = free_.find(size);
+    if (it != free_.end()) {
+      ptr = it->second;
+      free_.erase(it);
+      stats_.cached -= size;
+    } else {
+      ptr = system_alloc(size);
+      if (!ptr) {
+        release_cache_locked();
+        ptr = system_alloc(size);
+      }
+      if (!ptr) {
+        GAU_FAIL("out of memory on cpu: asked for ", bytes, " bytes (", human(bytes), "), ", human(stats_.current),
+                 " in use by tensors, ", human(stats_.cached), " cached (the cache was freed and the allocation retried)");
+      }
+      ++stats_.device_allocations;
+    }
+    live_[ptr] = size;
+    stats_.current += size;
+    if (stats_.current > stats_.peak) stats_.peak = stats_.current;
+    return ptr;
+  }
+
+  void deallocate(void* ptr, size_t, Stream) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = live_.find(ptr);
+    if (it == live_.end()) return;
+    size_t size = it->second;
+    live_.erase(it);
+    stats_.current -= size;
+    if (size > kMaxCachedBlock) {
+      std::free(ptr);
+      return;
+    }
+    free_.emplace(size, ptr);
+    stats_.cached += size;
+  }
+
+  AllocatorStats stats() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
+  void reset_peak() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.peak = stats_.current;
+  }
+
+  void empty_cache() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    release_cache_locked();
+  }
+
+ private:
+  static size_t round(size_t bytes) {
+    if (bytes == 0) return kAlignment;
+    constexpr size_t kMiB = size_t{1} << 20;
+    if (bytes < kMiB) return (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    return (bytes + kMiB - 1) / kMiB * kMiB;
+  }
+  static void* system_alloc(size_t size) {
+    if (size > (size_t{1} << 48)) return nullptr;  // beyond any address space: fail fast
+    return std::aligned_alloc(kAlignment, size);
+  }
+  static std::string human(size_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 5) v /= 1024, ++u;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    return buf;
+  }
+  void release_cache_locked() {
+    for (auto& [size, ptr] : free_) std::free(ptr);
+    free_.clear();
+    stats_.cached = 0;
+  }
+
+  mutable std::mutex mu_;
+  std::multimap<size_t, void*> free_;
+  std::unordered_map<void*, size_t> live_;
+  AllocatorStats stats_;
+};
+
+CudaAllocatorFactory g_cuda_factory = nullptr;
+
+}  // namespace
+
+void register_cuda_allocator(CudaAllocatorFactory factory) { g_cuda_factory = factory; }
+
+Allocator& allocator_for(Device device) {
+  if (device.is_cpu()) {
+    static CpuCachingAllocator* cpu = new CpuCachingAllocator();  // never destroyed: outlives static tensors
+    return *cpu;
+  }
+  GAU_CHECK(g_cuda_factory != nullptr, "cannot allocate on ", device, ": gau was built without CUDA");
+  return g_cuda_factory(device.index);
+}
+
+AllocatorStats memory_stats(Device device) { return allocator_for(device).stats(); }
+void reset_peak_memory(Device device) { allocator_for(device).reset_peak(); }
+void empty_cache(Device device) { allocator_for(device).empty_cache(); }
+
+}  // namespace gau
