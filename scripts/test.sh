@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds gau and runs every test: the README's test command, and what .ci/run calls.
+#   bash scripts/test.sh
+# The build goes to $GAU_BUILD_DIR (default: build/ in the repository). The CUDA backend is built
+# whenever nvcc is found (GAU_CUDA=AUTO); tests labelled `gpu` skip themselves without a GPU.
+# Extra configure flags can be passed in $GAU_CMAKE_ARGS (e.g. -DGAU_CUDA=OFF).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${GAU_BUILD_DIR:-$root/build}
+
+# nvcc usually lives outside the PATH on Debian with NVIDIA's packages.
+if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
+  export PATH=/usr/local/cuda/bin:$PATH
+fi
+
+bash "$root/scripts/setup.sh"
+# shellcheck disable=SC2086  # GAU_CMAKE_ARGS is a list of flags
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGAU_CUDA=AUTO ${GAU_CMAKE_ARGS:-}
+ninja -C "$build" -j"$(nproc)"
+ctest --test-dir "$build" --output-on-failure -j2
+# The command itself, end to end: it must start, describe itself and train the demo.
+"$build/gau" info
+"$build/gau" demo
