@@ -1,0 +1,207 @@
+#include "core/ops/cuda/copy.h"
+
+#include "core/dispatch.h"
+#include "core/ops/cpu/copy.h"
+#include "core/ops/cuda/loops.cuh"
+#include "core/rng.h"
+
+namespace gau::ops::cuda {
+
+namespace {
+
+template <typename To, typename From>
+struct CastFn {
+  To* dst;
+  const From* src;
+  __device__ void operator()(const int64_t (&off)[2]) const { dst[off[0]] = cast_value<To>(src[off[1]]); }
+};
+
+template <typename T>
+struct FillFn {
+  T* dst;
+  T value;
+  __device__ void operator()(const int64_t (&off)[1]) const { dst[off[0]] = value; }
+};
+
+// Same-device copy with conversion and strides; dst and src have the same shape.
+void copy_same_device(const Tensor& dst, const Tensor& src) {
+  DeviceGuard guard(dst.device());
+  cudaStream_t stream = current_cuda_stream(dst.device());
+  if (dst.numel() == 0) return;
+  if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous()) {
+    GAU_CUDA_CHECK(cudaMemcpyAsync(dst.data_ptr(), src.data_ptr(), dst.nbytes(), cudaMemcpyDeviceToDevice, stream));
+    return;
+  }
+  std::array<std::vector<int64_t>, 2> strides{dst.strides(), broadcast_strides(src, dst.shape())};
+  dispatch_all(dst.dtype(), "copy_", [&](auto to_tag) {
+    using To = typename decltype(to_tag)::type;
+    dispatch_all(src.dtype(), "copy_", [&](auto from_tag) {
+      using From = typename decltype(from_tag)::type;
+      launch_elementwise<2>(dst.shape(), strides, stream,
+                            CastFn<To, From>{static_cast<To*>(dst.data_ptr()), static_cast<const From*>(src.data_ptr())});
+    });
+  });
+}
+
+// src on the host (any layout) into dst on a GPU.
+void copy_host_to_device(const Tensor& dst, const Tensor& src) {
+  Tensor host = src;
+  if (!src.is_contiguous()) {
+    host = Tensor::empty(src.shape(), src.dtype(), Device::cpu());
+    cpu::copy_(host, src);
+  }
+  DeviceGuard guard(dst.device());
+  cudaStream_t stream = current_cuda_stream(dst.device());
+  // From pageable memory the call returns once `host` has been staged, so it may be freed after.
+  if (dst.is_contiguous() && dst.dtype() == src.dtype()) {
+    GAU_CUDA_CHECK(cudaMemcpyAsync(dst.data_ptr(), host.data_ptr(), dst.nbytes(), cudaMemcpyHostToDevice, stream));
+    return;
+  }
+  Tensor staged = Tensor::empty(src.shape(), src.dtype(), dst.device());
+  GAU_CUDA_CHECK(cudaMemcpyAsync(staged.data_ptr(), host.data_ptr(), staged.nbytes(), cudaMemcpyHostToDevice, stream));
+  copy_same_device(dst, staged);
+}
+
+// src on a GPU into dst on the host; returns when the data has arrived.
+void copy_device_to_host(const Tensor& dst, const Tensor& src) {
+  DeviceGuard guard(src.device());
+  cudaStream_t stream = current_cuda_stream(src.device());
+  Tensor dev = src;
+  if (!src.is_contiguous() || src.dtype() != dst.dtype()) {
+    dev = Tensor::empty(dst.shape(), dst.dtype(), src.device());
+    copy_same_device(dev, src);
+  }
+  Tensor host = dst.is_contiguous() ? dst : Tensor::empty(dst.shape(), dst.dtype(), Device::cpu());
+  GAU_CUDA_CHECK(cudaMemcpyAsync(host.data_ptr(), dev.data_ptr(), dev.nbytes(), cudaMemcpyDeviceToHost, stream));
+  GAU_CUDA_CHECK(cudaStreamSynchronize(stream));
+  if (!host.same(dst)) cpu::copy_(dst, host);
+}
+
+// Between two GPUs: a contiguous copy in dst's dtype on src's device, a peer copy, then a
+// strided copy on dst's device if dst is not contiguous.
+void copy_across_devices(const Tensor& dst, const Tensor& src) {
+  Tensor packed = src;
+  if (!src.is_contiguous() || src.dtype() != dst.dtype()) {
+    packed = Tensor::empty(dst.shape(), dst.dtype(), src.device());
+    copy_same_device(packed, src);
+  }
+  {
+    // The peer copy runs on dst's stream: src's stream must have produced `packed` first.
+    DeviceGuard guard(src.device());
+    GAU_CUDA_CHECK(cudaStreamSynchronize(current_cuda_stream(src.device())));
+  }
+  DeviceGuard guard(dst.device());
+  cudaStream_t stream = current_cuda_stream(dst.device());
+  Tensor landing = dst.is_contiguous() ? dst : Tensor::empty(dst.shape(), dst.dtype(), dst.device());
+  GAU_CUDA_CHECK(cudaMemcpyPeerAsync(landing.data_ptr(), dst.device().index, packed.data_ptr(), src.device().index,
+                                     packed.nbytes(), stream));
+  // `packed` may be freed (and reused on src's stream) before the peer copy ran: wait for it.
+  GAU_CUDA_CHECK(cudaStreamSynchronize(stream));
+  if (!landing.same(dst)) copy_same_device(dst, landing);
+}
+
+template <typename T>
+struct UniformFn {
+  T* dst;
+  OffsetCalc<1> calc;
+  double low, span;
+  uint64_t seed, offset;
+  __device__ void operator()(int64_t i) const {
+    int64_t off[1];
+    calc.get(i, off);
+    // CPU: low + (high - low) * u in double (contracted to one fma by the host compiler).
+    double v = fma(span, static_cast<double>(philox_uniform(seed, offset, static_cast<uint64_t>(i))), low);
+    dst[off[0]] = T(static_cast<acc_t<T>>(v));
+  }
+};
+
+// Device twin of philox_normal_host (core/rng.cpp), operation for operation.
+__device__ float philox_normal_device(uint64_t seed, uint64_t offset, uint64_t i) {
+  Philox4 block = philox4x32_10(seed, offset + i / 4);
+  uint32_t w = static_cast<uint32_t>(i % 4) & ~1u;
+  float u1 = uint_to_open_unit_float(block.v[w]);
+  float u2 = uint_to_unit_float(block.v[w + 1]);
+  float r = sqrtf(__fmul_rn(-2.0f, logf(u1)));
+  float theta = __fmul_rn(6.2831853071795864769f, u2);
+  return (i % 2 == 0) ? __fmul_rn(r, cosf(theta)) : __fmul_rn(r, sinf(theta));
+}
+
+template <typename T>
+struct NormalFn {
+  T* dst;
+  OffsetCalc<1> calc;
+  double mean, std;
+  uint64_t seed, offset;
+  __device__ void operator()(int64_t i) const {
+    int64_t off[1];
+    calc.get(i, off);
+    double v = fma(std, static_cast<double>(philox_normal_device(seed, offset, static_cast<uint64_t>(i))), mean);
+    dst[off[0]] = T(static_cast<acc_t<T>>(v));
+  }
+};
+
+template <typename F>
+__global__ void index_kernel(int64_t n, F f) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) f(i);
+}
+
+// Runs functor Fn<T>{ptr, calc, a, b, seed, offset} over every element of dst in row-major order.
+template <template <typename> class Fn>
+void random_fill(const Tensor& dst, double a, double b, uint64_t seed, uint64_t offset, const char* op) {
+  if (dst.numel() == 0) return;
+  DeviceGuard guard(dst.device());
+  cudaStream_t stream = current_cuda_stream(dst.device());
+  // No merging of dims here would change the meaning of i, so keep the full shape.
+  OffsetCalc<1> calc;
+  GAU_CHECK(dst.dim() <= kMaxDims, op, ": at most ", kMaxDims, " dims on CUDA, got ", describe(dst));
+  calc.ndim = static_cast<int>(dst.dim());
+  for (int d = 0; d < kMaxDims; ++d) {
+    calc.sizes[d] = d < calc.ndim ? dst.shape()[d] : 1;
+    calc.strides[0][d] = d < calc.ndim ? dst.strides()[d] : 0;
+  }
+  dispatch_floating(dst.dtype(), op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    Fn<T> f{static_cast<T*>(dst.data_ptr()), calc, a, b, seed, offset};
+    index_kernel<<<blocks_for(dst.numel()), kThreads, 0, stream>>>(dst.numel(), f);
+    GAU_CUDA_CHECK_LAUNCH();
+  });
+}
+
+}  // namespace
+
+void copy_(const Tensor& dst, const Tensor& src) {
+  if (dst.numel() == 0) return;
+  if (dst.is_cuda() && src.is_cuda()) {
+    if (dst.device() == src.device()) {
+      copy_same_device(dst, src);
+    } else {
+      copy_across_devices(dst, src);
+    }
+  } else if (dst.is_cuda()) {
+    copy_host_to_device(dst, src);
+  } else {
+    copy_device_to_host(dst, src);
+  }
+}
+
+void fill_(const Tensor& dst, double value) {
+  if (dst.numel() == 0) return;
+  DeviceGuard guard(dst.device());
+  cudaStream_t stream = current_cuda_stream(dst.device());
+  std::array<std::vector<int64_t>, 1> strides{dst.strides()};
+  dispatch_all(dst.dtype(), "fill_", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    launch_elementwise<1>(dst.shape(), strides, stream,
+                          FillFn<T>{static_cast<T*>(dst.data_ptr()), cast_value<T>(value)});
+  });
+}
+
+void fill_uniform_(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset) {
+  random_fill<UniformFn>(dst, low, high - low, seed, offset, "rand");
+}
+
+void fill_normal_(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t offset) {
+  random_fill<NormalFn>(dst, mean, std, seed, offset, "randn");
+}
+
+}  // namespace gau::ops::cuda
