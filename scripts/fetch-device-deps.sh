@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Run HERE (not on the GPU machine): fetches the Debian packages the GPU machine lacks and
+# unpacks them into .device-deps/ (ignored by git), which the device tool carries along:
+#   run(command="bash scripts/device-check.sh", carry=[".device-deps"], timeout_s=540)
+# Only headers and shared libraries are kept (static archives are dropped, except GoogleTest's,
+# which is only shipped static): about 40 MiB, under the 64 MiB the tool carries in all.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+deps=$root/.device-deps
+packages=(
+  libyaml-cpp-dev libyaml-cpp0.7                              # configs
+  libopenblas-pthread-dev libopenblas0-pthread libgfortran5 libquadmath0  # CPU BLAS
+  libgtest-dev                                                # tests
+  libcli11-dev nlohmann-json3-dev                             # header-only
+)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && apt-get download "${packages[@]}")
+rm -rf "$deps"
+mkdir -p "$deps"
+for deb in "$work"/*.deb; do dpkg -x "$deb" "$deps"; done
+find "$deps" -name '*.a' ! -name 'libgtest*.a' -delete
+# gau links libopenblas itself, which holds BLAS and LAPACK: the separate copies are not needed.
+rm -f "$deps"/usr/lib/x86_64-linux-gnu/openblas-pthread/lib{blas,lapack}.so*
+rm -rf "$deps/usr/share/doc" "$deps/usr/share/lintian" "$deps/usr/share/man"
+echo "fetch-device-deps: $(du -sh "$deps" | cut -f1) in $deps"
