@@ -1,0 +1,201 @@
+#pragma once
+// Scalar math of the elementwise ops, chosen at compile time so that kernels have no per-element
+// dispatch: with_op(op, f) turns a runtime enum into std::integral_constant for f.
+// A is the arithmetic type (acc_t<T>: float for f32/bf16/f16, double for f64, the integer itself).
+#include <cmath>
+#include <type_traits>
+
+#include "core/dispatch.h"
+#include "core/ops/elementwise.h"
+
+namespace gau::ops::cpu {
+
+template <auto V>
+using op_c = std::integral_constant<decltype(V), V>;
+
+template <typename F>
+decltype(auto) with_op(Unary op, F&& f) {
+  switch (op) {
+    case Unary::neg: return f(op_c<Unary::neg>{});
+    case Unary::exp: return f(op_c<Unary::exp>{});
+    case Unary::log: return f(op_c<Unary::log>{});
+    case Unary::sqrt: return f(op_c<Unary::sqrt>{});
+    case Unary::rsqrt: return f(op_c<Unary::rsqrt>{});
+    case Unary::abs: return f(op_c<Unary::abs>{});
+    case Unary::tanh: return f(op_c<Unary::tanh>{});
+    case Unary::sigmoid: return f(op_c<Unary::sigmoid>{});
+    case Unary::relu: return f(op_c<Unary::relu>{});
+    case Unary::relu2: return f(op_c<Unary::relu2>{});
+    case Unary::silu: return f(op_c<Unary::silu>{});
+    case Unary::gelu: return f(op_c<Unary::gelu>{});
+    case Unary::erf: return f(op_c<Unary::erf>{});
+    case Unary::laplace: return f(op_c<Unary::laplace>{});
+  }
+  GAU_FAIL("unary: unknown op ", static_cast<int>(op));
+}
+
+template <typename F>
+decltype(auto) with_op(Binary op, F&& f) {
+  switch (op) {
+    case Binary::add: return f(op_c<Binary::add>{});
+    case Binary::sub: return f(op_c<Binary::sub>{});
+    case Binary::mul: return f(op_c<Binary::mul>{});
+    case Binary::div: return f(op_c<Binary::div>{});
+    case Binary::pow: return f(op_c<Binary::pow>{});
+    case Binary::maximum: return f(op_c<Binary::maximum>{});
+    case Binary::minimum: return f(op_c<Binary::minimum>{});
+  }
+  GAU_FAIL("binary: unknown op ", static_cast<int>(op));
+}
+
+template <typename F>
+decltype(auto) with_op(Compare op, F&& f) {
+  switch (op) {
+    case Compare::eq: return f(op_c<Compare::eq>{});
+    case Compare::ne: return f(op_c<Compare::ne>{});
+    case Compare::lt: return f(op_c<Compare::lt>{});
+    case Compare::le: return f(op_c<Compare::le>{});
+    case Compare::gt: return f(op_c<Compare::gt>{});
+    case Compare::ge: return f(op_c<Compare::ge>{});
+  }
+  GAU_FAIL("compare: unknown op ", static_cast<int>(op));
+}
+
+template <typename F>
+decltype(auto) with_op(Activation act, F&& f) {
+  switch (act) {
+    case Activation::none: return f(op_c<Activation::none>{});
+    case Activation::relu: return f(op_c<Activation::relu>{});
+    case Activation::relu2: return f(op_c<Activation::relu2>{});
+    case Activation::silu: return f(op_c<Activation::silu>{});
+    case Activation::gelu: return f(op_c<Activation::gelu>{});
+  }
+  GAU_FAIL("bias_act: unknown activation ", static_cast<int>(act));
+}
+
+template <typename A>
+inline A sigmoid_of(A x) {
+  return A(1) / (A(1) + std::exp(-x));
+}
+
+// f(x).
+template <Unary op, typename A>
+inline A unary_fn(A x) {
+  [[maybe_unused]] constexpr A inv_sqrt2 = A(0.70710678118654752440);
+  if constexpr (op == Unary::neg) return -x;
+  if constexpr (op == Unary::exp) return std::exp(x);
+  if constexpr (op == Unary::log) return std::log(x);
+  if constexpr (op == Unary::sqrt) return std::sqrt(x);
+  if constexpr (op == Unary::rsqrt) return A(1) / std::sqrt(x);
+  if constexpr (op == Unary::abs) return x < A(0) ? -x : x;
+  if constexpr (op == Unary::tanh) return std::tanh(x);
+  if constexpr (op == Unary::sigmoid) return sigmoid_of(x);
+  if constexpr (op == Unary::relu) return x > A(0) ? x : A(0);
+  if constexpr (op == Unary::relu2) return x > A(0) ? x * x : A(0);
+  if constexpr (op == Unary::silu) return x * sigmoid_of(x);
+  if constexpr (op == Unary::gelu) return A(0.5) * x * (A(1) + std::erf(x * inv_sqrt2));
+  if constexpr (op == Unary::erf) return std::erf(x);
+  // laplace: mu = sqrt(1/2), sigma * sqrt(2) = sqrt(1/(2 pi)), so the erf argument is (x - mu) sqrt(2 pi).
+  if constexpr (op == Unary::laplace)
+    return A(0.5) * (A(1) + std::erf((x - inv_sqrt2) * A(2.50662827463100050242)));
+}
+
+// f'(x).
+template <Unary op, typename A>
+inline A unary_grad(A x) {
+  [[maybe_unused]] constexpr A inv_sqrt2 = A(0.70710678118654752440);
+  [[maybe_unused]] constexpr A inv_sqrt_2pi = A(0.39894228040143267794);
+  if constexpr (op == Unary::neg) return A(-1);
+  if constexpr (op == Unary::exp) return std::exp(x);
+  if constexpr (op == Unary::log) return A(1) / x;
+  if constexpr (op == Unary::sqrt) return A(0.5) / std::sqrt(x);
+  if constexpr (op == Unary::rsqrt) return A(-0.5) / (x * std::sqrt(x));
+  if constexpr (op == Unary::abs) return x > A(0) ? A(1) : (x < A(0) ? A(-1) : A(0));
+  if constexpr (op == Unary::tanh) {
+    A t = std::tanh(x);
+    return A(1) - t * t;
+  }
+  if constexpr (op == Unary::sigmoid) {
+    A s = sigmoid_of(x);
+    return s * (A(1) - s);
+  }
+  if constexpr (op == Unary::relu) return x > A(0) ? A(1) : A(0);
+  if constexpr (op == Unary::relu2) return x > A(0) ? A(2) * x : A(0);
+  if constexpr (op == Unary::silu) {
+    A s = sigmoid_of(x);
+    return s * (A(1) + x * (A(1) - s));
+  }
+  // Phi(x) + x phi(x)
+  if constexpr (op == Unary::gelu)
+    return A(0.5) * (A(1) + std::erf(x * inv_sqrt2)) + x * inv_sqrt_2pi * std::exp(A(-0.5) * x * x);
+  if constexpr (op == Unary::erf) return A(1.12837916709551257390) * std::exp(-x * x);  // 2/sqrt(pi)
+  // The normal density with mu = sqrt(1/2), sigma^2 = 1/(4 pi): sqrt(2) exp(-2 pi (x - mu)^2).
+  if constexpr (op == Unary::laplace) {
+    A u = x - inv_sqrt2;
+    return A(1.41421356237309504880) * std::exp(A(-6.28318530717958647692) * u * u);
+  }
+}
+
+template <Activation act>
+constexpr Unary activation_unary() {
+  if constexpr (act == Activation::relu) return Unary::relu;
+  if constexpr (act == Activation::relu2) return Unary::relu2;
+  if constexpr (act == Activation::silu) return Unary::silu;
+  return Unary::gelu;
+}
+
+template <Activation act, typename A>
+inline A activation_fn(A x) {
+  if constexpr (act == Activation::none) return x;
+  else return unary_fn<activation_unary<act>()>(x);
+}
+
+template <Activation act, typename A>
+inline A activation_grad(A x) {
+  if constexpr (act == Activation::none) return A(1);
+  else return unary_grad<activation_unary<act>()>(x);
+}
+
+template <typename A>
+inline bool is_nan(A a) {
+  if constexpr (std::is_floating_point_v<A>) return a != a;
+  else return false;
+}
+
+// a op b. maximum/minimum propagate NaN, like numpy and PyTorch.
+template <Binary op, typename A>
+inline A binary_fn(A a, A b) {
+  if constexpr (op == Binary::add) return a + b;
+  if constexpr (op == Binary::sub) return a - b;
+  if constexpr (op == Binary::mul) return a * b;
+  if constexpr (op == Binary::div) return a / b;
+  if constexpr (op == Binary::pow) return std::pow(a, b);
+  if constexpr (op == Binary::maximum) return (a > b || is_nan(a)) ? a : b;
+  if constexpr (op == Binary::minimum) return (a < b || is_nan(a)) ? a : b;
+}
+
+template <Compare op, typename A>
+inline bool compare_fn(A a, A b) {
+  if constexpr (op == Compare::eq) return a == b;
+  if constexpr (op == Compare::ne) return a != b;
+  if constexpr (op == Compare::lt) return a < b;
+  if constexpr (op == Compare::le) return a <= b;
+  if constexpr (op == Compare::gt) return a > b;
+  if constexpr (op == Compare::ge) return a >= b;
+}
+
+}  // namespace gau::ops::cpu
+
+namespace gau::ops::cpu {
+
+// Dispatch over the dtypes with arithmetic (every dtype but bool).
+template <typename F>
+decltype(auto) dispatch_arith(DType t, const char* op, F&& f) {
+  GAU_CHECK(t != DType::b8, op, ": not defined for bool tensors");
+  return dispatch_all(t, op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (!std::is_same_v<T, bool>) f(tag);
+  });
+}
+
+}  // namespace gau::ops::cpu
