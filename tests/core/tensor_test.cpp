@@ -105,7 +105,7 @@ TEST(Tensor, ViewErrorsNameOpAndShapes) {
   EXPECT_NE(msg.find("expand"), std::string::npos);
   EXPECT_NE(msg.find("[2, 4]"), std::string::npos);
   msg = error_of([&] { ops::cat({x, iota({3, 3})}, 1); });
-  EXPECT_NE(msg.find("[3, 3]"), std::string::npos);
+  EXPECT_NE(msg.find("[3, 3]"), std::string::npos) << msg;
   msg = error_of([&] { ops::narrow(x, 1, 2, 2); });
   EXPECT_NE(msg.find("out of bounds"), std::string::npos);
 }
