@@ -22,9 +22,9 @@ namespace gau::bench {
 
 struct BenchConfig {
   Device device = Device::cpu();
-  int warmup = 3;     // untimed runs before the timed ones (page faults, caches, handles)
-  int repeats = 10;   // timed runs; the median is the headline figure
-  bool quick = false; // the family's smallest cases only: a smoke run that finishes in seconds
+  int warmup = 3;              // untimed runs before the timed ones (page faults, caches, handles)
+  int repeats = 10;            // timed runs; the median is the headline figure
+  bool quick = false;          // the family's smallest cases only: a smoke run that finishes in seconds
   std::vector<int64_t> sizes;  // overrides the family's default sizes when not empty
 };
 
@@ -49,8 +49,7 @@ inline double gb_per_s(double bytes, double ms) { return ms > 0 ? bytes / (ms * 
 // Floating-point operations per millisecond, in GFLOP/s.
 inline double gflop_per_s(double flops, double ms) { return ms > 0 ? flops / (ms * 1e6) : 0; }
 
-// cfg.sizes when given, else `defaults` (only its first element when cfg.quick).
-std::vector<int64_t> pick_sizes(const BenchConfig& cfg, const std::vector<int64_t>& defaults,
-                                int64_t quick_size);
+// cfg.sizes when given; else {quick_size} when cfg.quick; else `defaults`.
+std::vector<int64_t> pick_sizes(const BenchConfig& cfg, const std::vector<int64_t>& defaults, int64_t quick_size);
 
 }  // namespace gau::bench

@@ -1,0 +1,142 @@
+#include "apps/bench_command.h"
+
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "apps/system_info.h"
+#include "bench/bench.h"
+#include "bench/ops_bench.h"
+#include "core/error.h"
+#if __has_include("bench/attention_bench.h")
+#include "bench/attention_bench.h"
+#define GAU_HAVE_ATTENTION_BENCH 1
+#endif
+#if __has_include("bench/flash_bench.h")
+#include "bench/flash_bench.h"
+#define GAU_HAVE_FLASH_BENCH 1
+#endif
+
+namespace gau::apps {
+
+namespace {
+
+struct Family {
+  const char* name;
+  const char* help;
+  nlohmann::json (*run)(const bench::BenchConfig&);
+};
+
+// The families compiled into this binary; each lives in bench/<name>_bench.{h,cpp}.
+std::vector<Family> families() {
+  std::vector<Family> list = {
+      {"ops", "matmul vs cblas_sgemm, add vs memcpy, softmax and sum bandwidth", bench::run_ops_bench}};
+#if defined(GAU_HAVE_ATTENTION_BENCH)
+  list.push_back({"attention", "tiled softmax / relu2 attention, forward and backward", bench::run_attention_bench});
+#endif
+#if defined(GAU_HAVE_FLASH_BENCH)
+  list.push_back({"flash", "FLASH mixed-chunk attention beside quadratic attention", bench::run_flash_bench});
+#endif
+  return list;
+}
+
+struct BenchArgs {
+  bool json = false;
+  std::string device = "cpu";
+  int warmup = 3;
+  int repeats = 10;
+  bool quick = false;
+  std::vector<int64_t> sizes;
+  std::string out;
+};
+
+std::string format_value(const nlohmann::json& v) {
+  std::ostringstream os;
+  if (v.is_object() && v.contains("median_ms")) {
+    os << std::fixed << std::setprecision(3) << v["median_ms"].get<double>() << " ms";
+  } else if (v.is_number_float()) {
+    os << std::setprecision(4) << v.get<double>();
+  } else if (v.is_string()) {
+    os << v.get<std::string>();
+  } else if (v.is_array()) {
+    for (size_t i = 0; i < v.size(); ++i) os << (i ? "x" : "") << format_value(v[i]);
+  } else {
+    os << v.dump();
+  }
+  return os.str();
+}
+
+// One line per measured case: its name, then key=value for every other field.
+void print_table(const nlohmann::json& report) {
+  std::cout << "gau bench " << report["family"].get<std::string>() << " on "
+            << report["config"]["device"].get<std::string>() << " (" << report["date"].get<std::string>()
+            << ", median of " << report["config"]["repeats"].get<int>() << ")\n";
+  for (const auto& r : report["results"]) {
+    std::cout << "  " << (r.contains("name") ? r["name"].get<std::string>() : std::string("case"));
+    for (const auto& [key, value] : r.items()) {
+      if (key == "name") continue;
+      std::cout << "  " << key << "=" << format_value(value);
+    }
+    std::cout << "\n";
+  }
+}
+
+void run_family(const Family& family, const BenchArgs& args) {
+  bench::BenchConfig cfg;
+  cfg.device = Device::parse(args.device);
+  GAU_CHECK(!cfg.device.is_cuda() || cfg.device.index < cuda_device_count(), "gau bench: --device ", args.device,
+            " asked for, but ", cuda_device_count(), " GPU(s) are visible",
+            cuda_device_count() == 0 ? " (this gau was built without CUDA, or no GPU is present)" : "");
+  GAU_CHECK(args.repeats >= 1 && args.warmup >= 0, "gau bench: need --repeats >= 1 and --warmup >= 0, got ",
+            args.repeats, " and ", args.warmup);
+  cfg.warmup = args.warmup;
+  cfg.repeats = args.repeats;
+  cfg.quick = args.quick;
+  cfg.sizes = args.sizes;
+
+  nlohmann::json report = {{"family", family.name},
+                           {"date", utc_timestamp()},
+                           {"config",
+                            {{"device", cfg.device.str()},
+                             {"warmup", cfg.warmup},
+                             {"repeats", cfg.repeats},
+                             {"quick", cfg.quick},
+                             {"sizes", cfg.sizes}}},
+                           {"system", system_info()}};
+  report["results"] = family.run(cfg);
+
+  if (!args.out.empty()) {
+    std::ofstream file(args.out);
+    GAU_CHECK(file.good(), "gau bench: cannot write --out ", args.out);
+    file << report.dump(2) << "\n";
+  }
+  if (args.json) {
+    std::cout << report.dump(2) << "\n";
+  } else {
+    print_table(report);
+  }
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Benchmarks that print JSON (--json) or a table");
+  cmd->require_subcommand(1);
+  auto args = std::make_shared<BenchArgs>();
+  for (const Family& family : families()) {
+    auto* sub = cmd->add_subcommand(family.name, family.help);
+    sub->add_flag("--json", args->json, "Print the report as JSON");
+    sub->add_option("--device", args->device, "cpu, cuda or cuda:N")->capture_default_str();
+    sub->add_option("--warmup", args->warmup, "Untimed runs before timing")->capture_default_str();
+    sub->add_option("--repeats", args->repeats, "Timed runs (the median is reported)")->capture_default_str();
+    sub->add_flag("--quick", args->quick, "Smallest cases only (a smoke run)");
+    sub->add_option("--sizes", args->sizes, "Override the family's sizes (e.g. matmul n, sequence lengths)")
+        ->delimiter(',');
+    sub->add_option("--out", args->out, "Also write the JSON report to this file");
+    sub->callback([family, args] { run_family(family, *args); });
+  }
+}
+
+}  // namespace gau::apps

@@ -1,0 +1,49 @@
+#include "apps/info_command.h"
+
+#include <iostream>
+#include <memory>
+
+#include "apps/system_info.h"
+
+namespace gau::apps {
+
+namespace {
+
+void print_human(const nlohmann::json& info) {
+  std::cout << "gau " << info["version"].get<std::string>() << "\n";
+  std::cout << "backends:";
+  for (const auto& [name, on] : info["backends"].items()) std::cout << " " << name << (on.get<bool>() ? "=on" : "=off");
+  std::cout << "\n";
+  const auto& gpus = info["gpus"];
+  std::cout << "GPUs found: " << gpus.size() << "\n";
+  for (const auto& g : gpus) {
+    std::cout << "  cuda:" << g["index"].get<int>();
+    if (g.contains("name")) std::cout << "  " << g["name"].get<std::string>();
+    if (g.contains("compute_capability")) std::cout << "  sm " << g["compute_capability"].get<std::string>();
+    if (g.contains("memory_gib")) std::cout << "  " << static_cast<int>(g["memory_gib"].get<double>()) << " GiB";
+    std::cout << "\n";
+  }
+  const auto& blas = info["blas"];
+  std::cout << "BLAS: " << blas["config"].get<std::string>() << " (core " << blas["core"].get<std::string>() << ", "
+            << blas["threads"].get<int>() << " threads)\n";
+  std::cout << "OpenMP threads: " << info["openmp_threads"].get<int>() << " (hardware threads "
+            << info["hardware_threads"].get<unsigned>() << ")\n";
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("info", "Version, backends compiled in, GPUs found, BLAS and threads");
+  auto json = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json, "Print JSON");
+  cmd->callback([json] {
+    nlohmann::json info = system_info();
+    if (*json) {
+      std::cout << info.dump(2) << "\n";
+    } else {
+      print_human(info);
+    }
+  });
+}
+
+}  // namespace gau::apps

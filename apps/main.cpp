@@ -1,0 +1,28 @@
+// The gau command: one subcommand per file in apps/ (info, bench, demo).
+// Every failure prints one line to stderr and exits with status 1.
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "apps/bench_command.h"
+#include "apps/demo_command.h"
+#include "apps/info_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"gau: GAU/FLASH attention models on CPU and CUDA"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", GAU_VERSION);
+  gau::apps::add_info_command(app);
+  gau::apps::add_bench_command(app);
+  gau::apps::add_demo_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version arrive here too, with exit code 0.
+    return app.exit(e) == 0 ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "gau: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

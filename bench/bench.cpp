@@ -1,0 +1,57 @@
+#include "bench/bench.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/stream.h"
+
+namespace gau::bench {
+
+namespace {
+
+Timing summarise(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  Timing t;
+  t.repeats = static_cast<int>(ms.size());
+  if (ms.empty()) return t;
+  size_t mid = ms.size() / 2;
+  t.median_ms = ms.size() % 2 ? ms[mid] : 0.5 * (ms[mid - 1] + ms[mid]);
+  t.min_ms = ms.front();
+  t.max_ms = ms.back();
+  return t;
+}
+
+}  // namespace
+
+std::vector<Timing> time_interleaved(const std::vector<std::function<void()>>& fns, const BenchConfig& cfg) {
+  using clock = std::chrono::steady_clock;
+  for (int w = 0; w < cfg.warmup; ++w)
+    for (const auto& fn : fns) fn();
+  synchronize(cfg.device);
+  std::vector<std::vector<double>> samples(fns.size());
+  for (int r = 0; r < std::max(cfg.repeats, 1); ++r) {
+    for (size_t i = 0; i < fns.size(); ++i) {
+      auto start = clock::now();
+      fns[i]();
+      synchronize(cfg.device);
+      samples[i].push_back(std::chrono::duration<double, std::milli>(clock::now() - start).count());
+    }
+  }
+  std::vector<Timing> out;
+  for (auto& s : samples) out.push_back(summarise(std::move(s)));
+  return out;
+}
+
+Timing time_ms(const std::function<void()>& fn, const BenchConfig& cfg) { return time_interleaved({fn}, cfg)[0]; }
+
+nlohmann::json to_json(const Timing& t) {
+  return {{"median_ms", t.median_ms}, {"min_ms", t.min_ms}, {"max_ms", t.max_ms}, {"repeats", t.repeats}};
+}
+
+std::vector<int64_t> pick_sizes(const BenchConfig& cfg, const std::vector<int64_t>& defaults, int64_t quick_size) {
+  if (!cfg.sizes.empty()) return cfg.sizes;
+  if (cfg.quick) return {quick_size};
+  return defaults;
+}
+
+}  // namespace gau::bench
