@@ -1,0 +1,18 @@
+#pragma once
+// CPU reductions and scans. Arguments are already validated by core/ops/reduce.cpp: `dims` are
+// wrapped, sorted and unique (empty only for a scalar; "all dims" is spelled out), `dim` is wrapped.
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace gau::ops::cpu {
+
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
+Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction, bool keepdim);
+Tensor max(const Tensor& x, int64_t dim, bool keepdim);
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim);
+Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim);
+Tensor cumsum(const Tensor& x, int64_t dim, bool exclusive);
+
+}  // namespace gau::ops::cpu
