@@ -15,6 +15,8 @@
 #
 # Here, without a GPU: `bash scripts/device-check.sh --build-only` configures and compiles the same
 # CUDA build (system packages stand in for .device-deps/ when it is absent) and stops there.
+# Extra configure flags can be passed in $GAU_CMAKE_ARGS; the build folder is $GAU_DEVICE_BUILD_DIR
+# (default build-device/), and without $OUT the results go to its out/ folder.
 set -uo pipefail  # not -e: a failed step is recorded and the later steps still run
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -72,8 +74,10 @@ lib_path=""
 site_dirs=$(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null)
 for pkg in cudnn nccl; do
   upper=$(echo "$pkg" | tr a-z A-Z)
-  header=$(find $site_dirs -path "*nvidia/$pkg/include/$pkg.h" 2>/dev/null | head -1)
-  library=$(find $site_dirs -path "*nvidia/$pkg/lib/lib$pkg.so*" 2>/dev/null | sort | head -1)
+  # shellcheck disable=SC2086  # site_dirs is a list
+  header=$(find $site_dirs -path '*nvidia*' -name "$pkg.h" 2>/dev/null | head -1)
+  # shellcheck disable=SC2086
+  library=$(find $site_dirs -path '*nvidia*' -name "lib$pkg.so*" 2>/dev/null | sort | head -1)
   if [ -n "$header" ] && [ -n "$library" ]; then
     cmake_args+=("-DGAU_${upper}_INCLUDE=$(dirname "$header")" "-DGAU_${upper}_LIB=$library")
     lib_path=$lib_path:$(dirname "$library")
@@ -101,7 +105,8 @@ export LD_LIBRARY_PATH=${lib_path#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 # ---- 1. build (no run budget here: building is all --build-only does) ----
 build_limit=330
 [ $build_only -eq 1 ] && deadline=$((SECONDS + 7200)) && build_limit=7000
-step configure 120 cmake -S "$root" -B "$build" -G Ninja "${cmake_args[@]}"
+# shellcheck disable=SC2086  # GAU_CMAKE_ARGS: extra configure flags, as in scripts/test.sh
+step configure 120 cmake -S "$root" -B "$build" -G Ninja "${cmake_args[@]}" ${GAU_CMAKE_ARGS:-}
 configured=$?
 grep -E '^-- +(CUDA|cuDNN|NCCL|BLAS) ' "$logs/configure.log" | sed 's/^-- */  /' | tee -a "$summary"
 built=1
@@ -131,7 +136,7 @@ EOF
 }
 
 if [ $build_only -eq 1 ] || [ $built -ne 0 ]; then
-  [ $built -ne 0 ] && tail -40 "$logs/build.log" "$logs/configure.log"
+  [ $built -ne 0 ] && tail -n 40 "$logs/configure.log" "$logs/build.log" 2>/dev/null
   finish
 fi
 
