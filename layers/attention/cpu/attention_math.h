@@ -1,0 +1,66 @@
+#pragma once
+// Scalar math every attention backend must compute identically (attention_backend.h, "Shared
+// math"): relative-bias indices, the dropout keep test and the Laplace kernel. GAU_HD so a CUDA
+// kernel can include this header and agree with the CPU bit for bit on indices and masks.
+#include <cmath>
+#include <cstdint>
+
+#include "core/macros.h"
+#include "core/rng.h"
+
+namespace gau::attention::detail {
+
+// T5 bucket of rel = i - j (query minus key), as in Raffel et al. 2020 / HF T5Attention:
+// bidirectional tables give keys after the query (rel < 0) the upper half of the buckets; half of
+// each half is exact offsets, the rest logarithmic up to max_distance. The log is taken in float.
+GAU_HD int64_t t5_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance, bool bidirectional) {
+  int64_t bucket = 0;
+  int64_t n = rel;
+  if (bidirectional) {
+    num_buckets /= 2;
+    if (n < 0) bucket += num_buckets;
+    n = n < 0 ? -n : n;
+  } else {
+    n = n > 0 ? n : 0;
+  }
+  const int64_t max_exact = num_buckets / 2;
+  if (n < max_exact) return bucket + n;
+  int64_t large = max_exact + static_cast<int64_t>(logf(static_cast<float>(n) / static_cast<float>(max_exact)) /
+                                                   logf(static_cast<float>(max_distance) / static_cast<float>(max_exact)) *
+                                                   static_cast<float>(num_buckets - max_exact));
+  return bucket + (large < num_buckets - 1 ? large : num_buckets - 1);
+}
+
+// per_offset: clamp(i - j, -max_offset, max_offset) + max_offset.
+GAU_HD int64_t offset_bias_index(int64_t rel, int64_t max_offset) {
+  rel = rel < -max_offset ? -max_offset : rel;
+  rel = rel > max_offset ? max_offset : rel;
+  return rel + max_offset;
+}
+
+// Dropout keep test of weight (bh, i, j), element index = (bh * n_q + i) * n_k + j. The threshold is
+// compared in float, as the uniform itself is a float with 24 random bits.
+GAU_HD bool dropout_keep(uint64_t seed, uint64_t offset, uint64_t element, float p) {
+  return philox_uniform(seed, offset, element) >= p;
+}
+
+// Laplace attention kernel (MODEL.md): 0.5 (1 + erf((x - mu) / (sigma sqrt 2))),
+// mu = sqrt(1/2), sigma = sqrt(1/(4 pi)); its derivative is the Normal(mu, sigma) density.
+constexpr double kLaplaceMu = 0.70710678118654752440;
+constexpr double kLaplaceSigma = 0.28209479177387814347;
+constexpr double kLaplaceInvSigmaSqrt2 = 1.0 / (kLaplaceSigma * 1.41421356237309504880);
+constexpr double kLaplaceDensityNorm = 1.0 / (kLaplaceSigma * 2.50662827463100050242);
+
+template <typename T>
+GAU_HD T laplace_value(T x) {
+  using std::erf;
+  return T(0.5) * (T(1) + erf((x - T(kLaplaceMu)) * T(kLaplaceInvSigmaSqrt2)));
+}
+template <typename T>
+GAU_HD T laplace_derivative(T x) {
+  using std::exp;
+  T z = (x - T(kLaplaceMu)) * T(kLaplaceInvSigmaSqrt2);
+  return T(kLaplaceDensityNorm) * exp(-z * z);
+}
+
+}  // namespace gau::attention::detail
