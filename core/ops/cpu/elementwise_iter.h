@@ -10,6 +10,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <array>
 #include <cstdint>
 #include <initializer_list>
@@ -24,6 +25,8 @@ namespace gau::ops::cpu {
 constexpr int kMaxOperands = 4;
 // Below this many elements a single thread is faster than waking the team.
 constexpr int64_t kParallelGrain = 32768;
+// Side of the square tiles used when an operand is transposed relative to the output.
+constexpr int64_t kTile = 32;
 
 class StridedIter {
  public:
@@ -38,6 +41,10 @@ class StridedIter {
   void run(const Loop& loop) const {
     if (numel_ == 0) return;
     int64_t threads = std::min<int64_t>(omp_get_max_threads(), numel_ / kParallelGrain);
+    if (transposed()) {
+      run_tiled(loop, threads);
+      return;
+    }
     if (threads <= 1 || omp_in_parallel()) {
       run_range(loop, 0, numel_);
       return;
@@ -49,6 +56,19 @@ class StridedIter {
  private:
   template <typename Loop>
   void run_range(const Loop& loop, int64_t begin, int64_t end) const;
+  template <typename Loop>
+  void run_tiled(const Loop& loop, int64_t threads) const;
+
+  // True when some operand steps through memory faster along dim 1 than along the inner dim 0
+  // (a transposed view): runs of dim 0 would then touch one cache line and page per element.
+  bool transposed() const {
+    if (ndim() < 2 || sizes_[0] < kTile || sizes_[1] < kTile) return false;
+    for (int k = 0; k < nops_; ++k) {
+      int64_t s1 = std::abs(strides_[1][k]);
+      if (s1 != 0 && s1 < std::abs(strides_[0][k])) return true;
+    }
+    return false;
+  }
 
   int nops_ = 0;
   int64_t numel_ = 0;
@@ -82,6 +102,33 @@ void StridedIter::run_range(const Loop& loop, int64_t begin, int64_t end) const 
       if (++idx[d] < sizes_[d]) break;
       for (int k = 0; k < nops_; ++k) ptr[k] -= sizes_[d] * strides_[d][k];
       idx[d] = 0;
+    }
+  }
+}
+
+// Walks dims 0 and 1 in kTile x kTile tiles (runs of kTile along dim 0), so that a transposed
+// operand reuses each cache line it loads; tiles are shared among threads.
+template <typename Loop>
+void StridedIter::run_tiled(const Loop& loop, int64_t threads) const {
+  const int64_t s0 = sizes_[0], s1 = sizes_[1];
+  const int64_t tiles0 = (s0 + kTile - 1) / kTile, tiles1 = (s1 + kTile - 1) / kTile;
+  const int64_t tiles = numel_ / (s0 * s1) * tiles0 * tiles1;
+  const bool parallel = threads > 1 && !omp_in_parallel();
+#pragma omp parallel for schedule(static) num_threads(std::max<int64_t>(threads, 1)) if (parallel)
+  for (int64_t t = 0; t < tiles; ++t) {
+    const int64_t i0 = t % tiles0 * kTile, i1 = t / tiles0 % tiles1 * kTile;
+    int64_t outer = t / tiles0 / tiles1;
+    std::array<char*, kMaxOperands> ptr = base_;
+    for (int64_t d = 2; d < ndim(); ++d) {
+      int64_t i = outer % sizes_[d];
+      outer /= sizes_[d];
+      for (int k = 0; k < nops_; ++k) ptr[k] += i * strides_[d][k];
+    }
+    for (int k = 0; k < nops_; ++k) ptr[k] += i0 * strides_[0][k] + i1 * strides_[1][k];
+    const int64_t n0 = std::min(kTile, s0 - i0), n1 = std::min(kTile, s1 - i1);
+    for (int64_t j = 0; j < n1; ++j) {
+      loop(ptr.data(), strides_[0].data(), n0);
+      for (int k = 0; k < nops_; ++k) ptr[k] += strides_[1][k];
     }
   }
 }

@@ -515,6 +515,11 @@ TEST(Elementwise, LargeTensorsTakeThreadedPaths) {
   Tensor col = random({1000, 1}, DType::f32, -1, 1, 113);
   expect_close(sub(m, col), reference({1000, 1024}, {m, col}, [](auto& v) { return v[0] - v[1]; }),
                tol_for(DType::f32), "sub transposed x column");
+  // transposed operands walk square tiles; 3 dims with partial tiles in both tiled dims
+  Tensor t3 = transpose(random({3, 70, 45}, DType::f64, -1, 1, 116), 1, 2);  // [3, 45, 70]
+  Tensor c3 = random({3, 45, 70}, DType::f64, -1, 1, 117);
+  expect_close(mul(c3, t3), reference({3, 45, 70}, {c3, t3}, [](auto& v) { return v[0] * v[1]; }),
+               tol_for(DType::f64), "mul contiguous x transposed 3-d");
   Tensor big = random({1000, 1024}, DType::bf16, -1, 1, 114);
   Tensor row = random({1024}, DType::bf16, -1, 1, 115);
   std::vector<double> want = reference({1000, 1024}, {big, row}, [](auto& v) { return v[0] + v[1]; });
