@@ -1,0 +1,82 @@
+// CUDA embedding, embedding_backward, index_add_ and gather_rows against the CPU backend.
+// Gathers are exact; accumulations use atomics (any order): f32 1e-5, f64 1e-12, bf16/f16 as
+// the rounding of one sum allows (2e-2, 2e-3).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/ops/copy.h"
+#include "core/ops/index.h"
+#include "tests/support/parity.h"
+
+namespace gau {
+namespace {
+
+const Device kCuda = Device::cuda(0);
+const DType kFloats[] = {DType::f32, DType::f64, DType::bf16, DType::f16};
+
+double tol(DType dt) {
+  switch (dt) {
+    case DType::f64: return 1e-12;
+    case DType::f32: return 1e-5;
+    case DType::f16: return 2e-3;
+    default: return 2e-2;
+  }
+}
+Tensor rnd(const Shape& shape, DType dt, uint64_t seed) { return ops::to_dtype(test::randn64(shape, seed), dt); }
+Tensor ids(const Shape& shape, int64_t limit, DType dt, uint64_t seed) {
+  return ops::to_dtype(test::uniform64(shape, seed, 0, static_cast<double>(limit)), dt);
+}
+Tensor gpu(const Tensor& x) { return ops::to_device(x, kCuda); }
+
+class CudaIndexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  }
+};
+
+TEST_F(CudaIndexTest, EmbeddingForwardAndBackward) {
+  for (DType dt : kFloats) {
+    for (DType it : {DType::i32, DType::i64}) {
+      Tensor w = rnd({50, 24}, dt, 1);
+      Tensor id = ids({4, 30}, 50, it, 2);  // 120 ids over 50 rows: many duplicates
+      GAU_EXPECT_CLOSE(ops::embedding(gpu(w), gpu(id)), ops::embedding(w, id), 0, 0) << dtype_name(dt);
+      Tensor dy = rnd({4, 30, 24}, dt, 3);
+      GAU_EXPECT_CLOSE(ops::embedding_backward(gpu(dy), gpu(id), 50), ops::embedding_backward(dy, id, 50), tol(dt),
+                       tol(dt))
+          << dtype_name(dt);
+    }
+  }
+}
+
+TEST_F(CudaIndexTest, IndexAddAndGatherRows) {
+  for (DType dt : kFloats) {
+    Tensor out = rnd({10, 3, 4}, dt, 4), src = rnd({25, 3, 4}, dt, 5);
+    Tensor index = ids({25}, 10, DType::i64, 6);
+    Tensor og = ops::clone(gpu(out));
+    ops::index_add_(og, gpu(index), gpu(src));
+    ops::index_add_(out, index, src);
+    GAU_EXPECT_CLOSE(og, out, tol(dt), tol(dt)) << dtype_name(dt);
+    Tensor x = rnd({40, 13}, dt, 7);
+    Tensor pick = ids({40}, 13, DType::i32, 8);
+    GAU_EXPECT_CLOSE(ops::gather_rows(gpu(x), gpu(pick)), ops::gather_rows(x, pick), 0, 0) << dtype_name(dt);
+  }
+}
+
+TEST_F(CudaIndexTest, OutOfRangeIdIsAnErrorNamingIt) {
+  Tensor w = gpu(rnd({8, 4}, DType::f32, 9));
+  Tensor host_ids = ops::to_dtype(test::uniform64({6}, 10, 0, 8), DType::i64);
+  host_ids.data<int64_t>()[4] = 11;
+  try {
+    ops::embedding(w, gpu(host_ids));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("11"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("embedding"), std::string::npos) << msg;
+  }
+}
+
+}  // namespace
+}  // namespace gau
