@@ -14,33 +14,54 @@ namespace gau::ops {
 
 const char* unary_name(Unary op) {
   switch (op) {
-    case Unary::neg: return "neg";
-    case Unary::exp: return "exp";
-    case Unary::log: return "log";
-    case Unary::sqrt: return "sqrt";
-    case Unary::rsqrt: return "rsqrt";
-    case Unary::abs: return "abs";
-    case Unary::tanh: return "tanh";
-    case Unary::sigmoid: return "sigmoid";
-    case Unary::relu: return "relu";
-    case Unary::relu2: return "relu2";
-    case Unary::silu: return "silu";
-    case Unary::gelu: return "gelu";
-    case Unary::erf: return "erf";
-    case Unary::laplace: return "laplace";
+    case Unary::neg:
+      return "neg";
+    case Unary::exp:
+      return "exp";
+    case Unary::log:
+      return "log";
+    case Unary::sqrt:
+      return "sqrt";
+    case Unary::rsqrt:
+      return "rsqrt";
+    case Unary::abs:
+      return "abs";
+    case Unary::tanh:
+      return "tanh";
+    case Unary::sigmoid:
+      return "sigmoid";
+    case Unary::relu:
+      return "relu";
+    case Unary::relu2:
+      return "relu2";
+    case Unary::silu:
+      return "silu";
+    case Unary::gelu:
+      return "gelu";
+    case Unary::erf:
+      return "erf";
+    case Unary::laplace:
+      return "laplace";
   }
   return "unary";
 }
 
 const char* binary_name(Binary op) {
   switch (op) {
-    case Binary::add: return "add";
-    case Binary::sub: return "sub";
-    case Binary::mul: return "mul";
-    case Binary::div: return "div";
-    case Binary::pow: return "pow";
-    case Binary::maximum: return "maximum";
-    case Binary::minimum: return "minimum";
+    case Binary::add:
+      return "add";
+    case Binary::sub:
+      return "sub";
+    case Binary::mul:
+      return "mul";
+    case Binary::div:
+      return "div";
+    case Binary::pow:
+      return "pow";
+    case Binary::maximum:
+      return "maximum";
+    case Binary::minimum:
+      return "minimum";
   }
   return "binary";
 }
@@ -49,20 +70,25 @@ namespace {
 
 const char* compare_name(Compare op) {
   switch (op) {
-    case Compare::eq: return "eq";
-    case Compare::ne: return "ne";
-    case Compare::lt: return "lt";
-    case Compare::le: return "le";
-    case Compare::gt: return "gt";
-    case Compare::ge: return "ge";
+    case Compare::eq:
+      return "eq";
+    case Compare::ne:
+      return "ne";
+    case Compare::lt:
+      return "lt";
+    case Compare::le:
+      return "le";
+    case Compare::gt:
+      return "gt";
+    case Compare::ge:
+      return "ge";
   }
   return "compare";
 }
 
-void check_same_dtype_device(const std::string& op, const char* na, const Tensor& a, const char* nb,
-                             const Tensor& b) {
-  GAU_CHECK(a.dtype() == b.dtype(), op, ": ", na, " and ", nb, " must have the same dtype, got ", na, " ",
-            describe(a), " and ", nb, " ", describe(b));
+void check_same_dtype_device(const std::string& op, const char* na, const Tensor& a, const char* nb, const Tensor& b) {
+  GAU_CHECK(a.dtype() == b.dtype(), op, ": ", na, " and ", nb, " must have the same dtype, got ", na, " ", describe(a),
+            " and ", nb, " ", describe(b));
   GAU_CHECK(a.device() == b.device(), op, ": ", na, " and ", nb, " must be on the same device, got ", na, " ",
             describe(a), " and ", nb, " ", describe(b));
 }
@@ -73,8 +99,8 @@ void check_floating(const std::string& op, const Tensor& x) {
 
 void check_unary_dtype(Unary op, const std::string& name, const Tensor& x) {
   bool integer_ok = (op == Unary::neg || op == Unary::abs) && (x.dtype() == DType::i32 || x.dtype() == DType::i64);
-  GAU_CHECK(is_floating(x.dtype()) || integer_ok, name,
-            ": expected a floating dtype (f32, f64, bf16, f16), got ", describe(x));
+  GAU_CHECK(is_floating(x.dtype()) || integer_ok, name, ": expected a floating dtype (f32, f64, bf16, f16), got ",
+            describe(x));
 }
 
 // add/sub/mul/maximum/minimum also run on i32/i64; div and pow need a floating dtype.
@@ -115,7 +141,9 @@ void check_column_param(const std::string& op, const Tensor& x, const char* name
 
 Tensor unary(Unary op, const Tensor& x) {
   check_unary_dtype(op, unary_name(op), x);
-  if (x.is_cuda()) { GAU_CUDA_ONLY(return cuda::unary(op, x)); }
+  if (x.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::unary(op, x));
+  }
   return cpu::unary(op, x);
 }
 
@@ -125,7 +153,9 @@ Tensor unary_backward(Unary op, const Tensor& x, const Tensor& d_y) {
   check_same_dtype_device(name, "x", x, "d_y", d_y);
   GAU_CHECK(x.shape() == d_y.shape(), name, ": d_y must have the shape of x, got x ", describe(x), " and d_y ",
             describe(d_y));
-  if (x.is_cuda()) { GAU_CUDA_ONLY(return cuda::unary_backward(op, x, d_y)); }
+  if (x.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::unary_backward(op, x, d_y));
+  }
   return cpu::unary_backward(op, x, d_y);
 }
 
@@ -134,7 +164,9 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
   check_same_dtype_device(name, "a", a, "b", b);
   check_binary_dtype(op, name, a);
   broadcast_shapes(a.shape(), b.shape(), name);
-  if (a.is_cuda()) { GAU_CUDA_ONLY(return cuda::binary(op, a, b)); }
+  if (a.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::binary(op, a, b));
+  }
   return cpu::binary(op, a, b);
 }
 
@@ -142,7 +174,9 @@ Tensor binary_scalar(Binary op, const Tensor& a, double s) {
   const char* name = binary_name(op);
   check_binary_dtype(op, name, a);
   check_scalar_fits(name, a, s);
-  if (a.is_cuda()) { GAU_CUDA_ONLY(return cuda::binary_scalar(op, a, s)); }
+  if (a.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::binary_scalar(op, a, s));
+  }
   return cpu::binary_scalar(op, a, s);
 }
 
@@ -190,12 +224,16 @@ Tensor compare(Compare op, const Tensor& a, const Tensor& b) {
   const char* name = compare_name(op);
   check_same_dtype_device(name, "a", a, "b", b);
   broadcast_shapes(a.shape(), b.shape(), name);
-  if (a.is_cuda()) { GAU_CUDA_ONLY(return cuda::compare(op, a, b)); }
+  if (a.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::compare(op, a, b));
+  }
   return cpu::compare(op, a, b);
 }
 
 Tensor compare_scalar(Compare op, const Tensor& a, double s) {
-  if (a.is_cuda()) { GAU_CUDA_ONLY(return cuda::compare_scalar(op, a, s)); }
+  if (a.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::compare_scalar(op, a, s));
+  }
   return cpu::compare_scalar(op, a, s);
 }
 
@@ -205,7 +243,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
             " and a ", describe(a));
   check_same_dtype_device("where", "a", a, "b", b);
   broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
-  if (a.is_cuda()) { GAU_CUDA_ONLY(return cuda::where(cond, a, b)); }
+  if (a.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::where(cond, a, b));
+  }
   return cpu::where(cond, a, b);
 }
 
@@ -215,14 +255,18 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
             " and mask ", describe(mask));
   check_broadcasts_to("masked_fill", "x", x, "mask", mask);
   if (x.dtype() != DType::b8) check_scalar_fits("masked_fill", x, value);
-  if (x.is_cuda()) { GAU_CUDA_ONLY(return cuda::masked_fill(x, mask, value)); }
+  if (x.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::masked_fill(x, mask, value));
+  }
   return cpu::masked_fill(x, mask, value);
 }
 
 Tensor bias_act(const Tensor& x, const Tensor& bias, Activation act) {
   check_floating("bias_act", x);
   check_column_param("bias_act", x, "bias", bias);
-  if (x.is_cuda()) { GAU_CUDA_ONLY(return cuda::bias_act(x, bias, act)); }
+  if (x.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::bias_act(x, bias, act));
+  }
   return cpu::bias_act(x, bias, act);
 }
 
@@ -232,7 +276,9 @@ Tensor bias_act_backward(const Tensor& x, const Tensor& bias, Activation act, co
   check_same_dtype_device("bias_act_backward", "x", x, "d_y", d_y);
   GAU_CHECK(x.shape() == d_y.shape(), "bias_act_backward: d_y must have the shape of x, got x ", describe(x),
             " and d_y ", describe(d_y));
-  if (x.is_cuda()) { GAU_CUDA_ONLY(return cuda::bias_act_backward(x, bias, act, d_y)); }
+  if (x.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::bias_act_backward(x, bias, act, d_y));
+  }
   return cpu::bias_act_backward(x, bias, act, d_y);
 }
 
@@ -240,7 +286,9 @@ Tensor scale_offset(const Tensor& x, const Tensor& gamma, const Tensor& beta) {
   check_floating("scale_offset", x);
   check_column_param("scale_offset", x, "gamma", gamma);
   check_column_param("scale_offset", x, "beta", beta);
-  if (x.is_cuda()) { GAU_CUDA_ONLY(return cuda::scale_offset(x, gamma, beta)); }
+  if (x.is_cuda()) {
+    GAU_CUDA_ONLY(return cuda::scale_offset(x, gamma, beta));
+  }
   return cpu::scale_offset(x, gamma, beta);
 }
 

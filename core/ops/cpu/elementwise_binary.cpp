@@ -63,9 +63,7 @@ Tensor binary_scalar(Binary op, const Tensor& a, double s) {
   return out;
 }
 
-void binary_(Binary op, const Tensor& a, const Tensor& b) {
-  binary_kernel(op, StridedIter(a.shape(), {a, a, b}), a);
-}
+void binary_(Binary op, const Tensor& a, const Tensor& b) { binary_kernel(op, StridedIter(a.shape(), {a, a, b}), a); }
 
 void binary_scalar_(Binary op, const Tensor& a, double s) {
   binary_scalar_kernel(op, StridedIter(a.shape(), {a, a}), a, s);

@@ -4,8 +4,7 @@ namespace gau::ops::cpu {
 
 StridedIter::StridedIter(const Shape& shape, std::initializer_list<Tensor> operands) {
   nops_ = static_cast<int>(operands.size());
-  GAU_CHECK(nops_ >= 1 && nops_ <= kMaxOperands, "StridedIter: expected 1 to ", kMaxOperands, " operands, got ",
-            nops_);
+  GAU_CHECK(nops_ >= 1 && nops_ <= kMaxOperands, "StridedIter: expected 1 to ", kMaxOperands, " operands, got ", nops_);
   numel_ = shape_numel(shape);
   const int64_t rank = static_cast<int64_t>(shape.size());
 
@@ -21,8 +20,8 @@ StridedIter::StridedIter(const Shape& shape, std::initializer_list<Tensor> opera
       int64_t stride = 0;
       if (i >= lead) {
         int64_t size = t.shape()[i - lead];
-        GAU_CHECK(size == shape[i] || size == 1, "StridedIter: operand ", describe(t),
-                  " does not broadcast to ", shape);
+        GAU_CHECK(size == shape[i] || size == 1, "StridedIter: operand ", describe(t), " does not broadcast to ",
+                  shape);
         if (size != 1) stride = t.strides()[i - lead] * es;
       }
       full[rank - 1 - i][k] = stride;
@@ -37,8 +36,7 @@ StridedIter::StridedIter(const Shape& shape, std::initializer_list<Tensor> opera
     if (size == 1) continue;
     if (!sizes_.empty()) {
       bool mergeable = true;
-      for (int j = 0; j < nops_; ++j)
-        mergeable = mergeable && full[d][j] == strides_.back()[j] * sizes_.back();
+      for (int j = 0; j < nops_; ++j) mergeable = mergeable && full[d][j] == strides_.back()[j] * sizes_.back();
       if (mergeable) {
         sizes_.back() *= size;
         continue;

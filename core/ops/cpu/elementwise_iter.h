@@ -10,9 +10,9 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <initializer_list>
 #include <tuple>
 #include <utility>
@@ -114,7 +114,7 @@ void StridedIter::run_tiled(const Loop& loop, int64_t threads) const {
   const int64_t tiles0 = (s0 + kTile - 1) / kTile, tiles1 = (s1 + kTile - 1) / kTile;
   const int64_t tiles = numel_ / (s0 * s1) * tiles0 * tiles1;
   const bool parallel = threads > 1 && !omp_in_parallel();
-#pragma omp parallel for schedule(static) num_threads(std::max<int64_t>(threads, 1)) if (parallel)
+#pragma omp parallel for schedule(static) num_threads(std::max <int64_t>(threads, 1)) if (parallel)
   for (int64_t t = 0; t < tiles; ++t) {
     const int64_t i0 = t % tiles0 * kTile, i1 = t / tiles0 % tiles1 * kTile;
     int64_t outer = t / tiles0 / tiles1;

@@ -16,20 +16,34 @@ using op_c = std::integral_constant<decltype(V), V>;
 template <typename F>
 decltype(auto) with_op(Unary op, F&& f) {
   switch (op) {
-    case Unary::neg: return f(op_c<Unary::neg>{});
-    case Unary::exp: return f(op_c<Unary::exp>{});
-    case Unary::log: return f(op_c<Unary::log>{});
-    case Unary::sqrt: return f(op_c<Unary::sqrt>{});
-    case Unary::rsqrt: return f(op_c<Unary::rsqrt>{});
-    case Unary::abs: return f(op_c<Unary::abs>{});
-    case Unary::tanh: return f(op_c<Unary::tanh>{});
-    case Unary::sigmoid: return f(op_c<Unary::sigmoid>{});
-    case Unary::relu: return f(op_c<Unary::relu>{});
-    case Unary::relu2: return f(op_c<Unary::relu2>{});
-    case Unary::silu: return f(op_c<Unary::silu>{});
-    case Unary::gelu: return f(op_c<Unary::gelu>{});
-    case Unary::erf: return f(op_c<Unary::erf>{});
-    case Unary::laplace: return f(op_c<Unary::laplace>{});
+    case Unary::neg:
+      return f(op_c<Unary::neg>{});
+    case Unary::exp:
+      return f(op_c<Unary::exp>{});
+    case Unary::log:
+      return f(op_c<Unary::log>{});
+    case Unary::sqrt:
+      return f(op_c<Unary::sqrt>{});
+    case Unary::rsqrt:
+      return f(op_c<Unary::rsqrt>{});
+    case Unary::abs:
+      return f(op_c<Unary::abs>{});
+    case Unary::tanh:
+      return f(op_c<Unary::tanh>{});
+    case Unary::sigmoid:
+      return f(op_c<Unary::sigmoid>{});
+    case Unary::relu:
+      return f(op_c<Unary::relu>{});
+    case Unary::relu2:
+      return f(op_c<Unary::relu2>{});
+    case Unary::silu:
+      return f(op_c<Unary::silu>{});
+    case Unary::gelu:
+      return f(op_c<Unary::gelu>{});
+    case Unary::erf:
+      return f(op_c<Unary::erf>{});
+    case Unary::laplace:
+      return f(op_c<Unary::laplace>{});
   }
   GAU_FAIL("unary: unknown op ", static_cast<int>(op));
 }
@@ -37,13 +51,20 @@ decltype(auto) with_op(Unary op, F&& f) {
 template <typename F>
 decltype(auto) with_op(Binary op, F&& f) {
   switch (op) {
-    case Binary::add: return f(op_c<Binary::add>{});
-    case Binary::sub: return f(op_c<Binary::sub>{});
-    case Binary::mul: return f(op_c<Binary::mul>{});
-    case Binary::div: return f(op_c<Binary::div>{});
-    case Binary::pow: return f(op_c<Binary::pow>{});
-    case Binary::maximum: return f(op_c<Binary::maximum>{});
-    case Binary::minimum: return f(op_c<Binary::minimum>{});
+    case Binary::add:
+      return f(op_c<Binary::add>{});
+    case Binary::sub:
+      return f(op_c<Binary::sub>{});
+    case Binary::mul:
+      return f(op_c<Binary::mul>{});
+    case Binary::div:
+      return f(op_c<Binary::div>{});
+    case Binary::pow:
+      return f(op_c<Binary::pow>{});
+    case Binary::maximum:
+      return f(op_c<Binary::maximum>{});
+    case Binary::minimum:
+      return f(op_c<Binary::minimum>{});
   }
   GAU_FAIL("binary: unknown op ", static_cast<int>(op));
 }
@@ -51,12 +72,18 @@ decltype(auto) with_op(Binary op, F&& f) {
 template <typename F>
 decltype(auto) with_op(Compare op, F&& f) {
   switch (op) {
-    case Compare::eq: return f(op_c<Compare::eq>{});
-    case Compare::ne: return f(op_c<Compare::ne>{});
-    case Compare::lt: return f(op_c<Compare::lt>{});
-    case Compare::le: return f(op_c<Compare::le>{});
-    case Compare::gt: return f(op_c<Compare::gt>{});
-    case Compare::ge: return f(op_c<Compare::ge>{});
+    case Compare::eq:
+      return f(op_c<Compare::eq>{});
+    case Compare::ne:
+      return f(op_c<Compare::ne>{});
+    case Compare::lt:
+      return f(op_c<Compare::lt>{});
+    case Compare::le:
+      return f(op_c<Compare::le>{});
+    case Compare::gt:
+      return f(op_c<Compare::gt>{});
+    case Compare::ge:
+      return f(op_c<Compare::ge>{});
   }
   GAU_FAIL("compare: unknown op ", static_cast<int>(op));
 }
@@ -64,11 +91,16 @@ decltype(auto) with_op(Compare op, F&& f) {
 template <typename F>
 decltype(auto) with_op(Activation act, F&& f) {
   switch (act) {
-    case Activation::none: return f(op_c<Activation::none>{});
-    case Activation::relu: return f(op_c<Activation::relu>{});
-    case Activation::relu2: return f(op_c<Activation::relu2>{});
-    case Activation::silu: return f(op_c<Activation::silu>{});
-    case Activation::gelu: return f(op_c<Activation::gelu>{});
+    case Activation::none:
+      return f(op_c<Activation::none>{});
+    case Activation::relu:
+      return f(op_c<Activation::relu>{});
+    case Activation::relu2:
+      return f(op_c<Activation::relu2>{});
+    case Activation::silu:
+      return f(op_c<Activation::silu>{});
+    case Activation::gelu:
+      return f(op_c<Activation::gelu>{});
   }
   GAU_FAIL("bias_act: unknown activation ", static_cast<int>(act));
 }
@@ -96,8 +128,7 @@ inline A unary_fn(A x) {
   if constexpr (op == Unary::gelu) return A(0.5) * x * (A(1) + std::erf(x * inv_sqrt2));
   if constexpr (op == Unary::erf) return std::erf(x);
   // laplace: mu = sqrt(1/2), sigma * sqrt(2) = sqrt(1/(2 pi)), so the erf argument is (x - mu) sqrt(2 pi).
-  if constexpr (op == Unary::laplace)
-    return A(0.5) * (A(1) + std::erf((x - inv_sqrt2) * A(2.50662827463100050242)));
+  if constexpr (op == Unary::laplace) return A(0.5) * (A(1) + std::erf((x - inv_sqrt2) * A(2.50662827463100050242)));
 }
 
 // f'(x).
@@ -146,20 +177,26 @@ constexpr Unary activation_unary() {
 
 template <Activation act, typename A>
 inline A activation_fn(A x) {
-  if constexpr (act == Activation::none) return x;
-  else return unary_fn<activation_unary<act>()>(x);
+  if constexpr (act == Activation::none)
+    return x;
+  else
+    return unary_fn<activation_unary<act>()>(x);
 }
 
 template <Activation act, typename A>
 inline A activation_grad(A x) {
-  if constexpr (act == Activation::none) return A(1);
-  else return unary_grad<activation_unary<act>()>(x);
+  if constexpr (act == Activation::none)
+    return A(1);
+  else
+    return unary_grad<activation_unary<act>()>(x);
 }
 
 template <typename A>
 inline bool is_nan(A a) {
-  if constexpr (std::is_floating_point_v<A>) return a != a;
-  else return false;
+  if constexpr (std::is_floating_point_v<A>)
+    return a != a;
+  else
+    return false;
 }
 
 // a op b. maximum/minimum propagate NaN, like numpy and PyTorch.

@@ -26,11 +26,16 @@ struct Tol {
 // Output rounding dominates: half an ulp of the storage type, with room for acc_t arithmetic.
 Tol tol_for(DType t) {
   switch (t) {
-    case DType::f64: return {1e-12, 1e-12};
-    case DType::f32: return {2e-6, 2e-5};
-    case DType::bf16: return {2e-3, 8e-3};
-    case DType::f16: return {2e-4, 2e-3};
-    default: return {0, 0};
+    case DType::f64:
+      return {1e-12, 1e-12};
+    case DType::f32:
+      return {2e-6, 2e-5};
+    case DType::bf16:
+      return {2e-3, 8e-3};
+    case DType::f16:
+      return {2e-4, 2e-3};
+    default:
+      return {0, 0};
   }
 }
 
@@ -138,19 +143,32 @@ void expect_close(const Tensor& got, const std::vector<double>& want, Tol tol, c
 double ref_unary(Unary op, double x) {
   const double pi = 3.14159265358979323846;
   switch (op) {
-    case Unary::neg: return -x;
-    case Unary::exp: return std::exp(x);
-    case Unary::log: return std::log(x);
-    case Unary::sqrt: return std::sqrt(x);
-    case Unary::rsqrt: return 1 / std::sqrt(x);
-    case Unary::abs: return std::fabs(x);
-    case Unary::tanh: return std::tanh(x);
-    case Unary::sigmoid: return 1 / (1 + std::exp(-x));
-    case Unary::relu: return std::max(x, 0.0);
-    case Unary::relu2: return std::max(x, 0.0) * std::max(x, 0.0);
-    case Unary::silu: return x / (1 + std::exp(-x));
-    case Unary::gelu: return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
-    case Unary::erf: return std::erf(x);
+    case Unary::neg:
+      return -x;
+    case Unary::exp:
+      return std::exp(x);
+    case Unary::log:
+      return std::log(x);
+    case Unary::sqrt:
+      return std::sqrt(x);
+    case Unary::rsqrt:
+      return 1 / std::sqrt(x);
+    case Unary::abs:
+      return std::fabs(x);
+    case Unary::tanh:
+      return std::tanh(x);
+    case Unary::sigmoid:
+      return 1 / (1 + std::exp(-x));
+    case Unary::relu:
+      return std::max(x, 0.0);
+    case Unary::relu2:
+      return std::max(x, 0.0) * std::max(x, 0.0);
+    case Unary::silu:
+      return x / (1 + std::exp(-x));
+    case Unary::gelu:
+      return 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+    case Unary::erf:
+      return std::erf(x);
     case Unary::laplace: {
       double mu = std::sqrt(0.5), sigma = std::sqrt(1 / (4 * pi));
       return 0.5 * (1 + std::erf((x - mu) / (sigma * std::sqrt(2.0))));
@@ -163,19 +181,32 @@ double ref_unary_grad(Unary op, double x) {
   const double pi = 3.14159265358979323846;
   double s = 1 / (1 + std::exp(-x));
   switch (op) {
-    case Unary::neg: return -1;
-    case Unary::exp: return std::exp(x);
-    case Unary::log: return 1 / x;
-    case Unary::sqrt: return 0.5 / std::sqrt(x);
-    case Unary::rsqrt: return -0.5 * std::pow(x, -1.5);
-    case Unary::abs: return x > 0 ? 1 : (x < 0 ? -1 : 0);
-    case Unary::tanh: return 1 - std::tanh(x) * std::tanh(x);
-    case Unary::sigmoid: return s * (1 - s);
-    case Unary::relu: return x > 0 ? 1 : 0;
-    case Unary::relu2: return x > 0 ? 2 * x : 0;
-    case Unary::silu: return s + x * s * (1 - s);
-    case Unary::gelu: return 0.5 * (1 + std::erf(x / std::sqrt(2.0))) + x * std::exp(-x * x / 2) / std::sqrt(2 * pi);
-    case Unary::erf: return 2 / std::sqrt(pi) * std::exp(-x * x);
+    case Unary::neg:
+      return -1;
+    case Unary::exp:
+      return std::exp(x);
+    case Unary::log:
+      return 1 / x;
+    case Unary::sqrt:
+      return 0.5 / std::sqrt(x);
+    case Unary::rsqrt:
+      return -0.5 * std::pow(x, -1.5);
+    case Unary::abs:
+      return x > 0 ? 1 : (x < 0 ? -1 : 0);
+    case Unary::tanh:
+      return 1 - std::tanh(x) * std::tanh(x);
+    case Unary::sigmoid:
+      return s * (1 - s);
+    case Unary::relu:
+      return x > 0 ? 1 : 0;
+    case Unary::relu2:
+      return x > 0 ? 2 * x : 0;
+    case Unary::silu:
+      return s + x * s * (1 - s);
+    case Unary::gelu:
+      return 0.5 * (1 + std::erf(x / std::sqrt(2.0))) + x * std::exp(-x * x / 2) / std::sqrt(2 * pi);
+    case Unary::erf:
+      return 2 / std::sqrt(pi) * std::exp(-x * x);
     case Unary::laplace: {
       double mu = std::sqrt(0.5), sigma = std::sqrt(1 / (4 * pi));
       return std::exp(-(x - mu) * (x - mu) / (2 * sigma * sigma)) / (sigma * std::sqrt(2 * pi));
@@ -186,35 +217,52 @@ double ref_unary_grad(Unary op, double x) {
 
 double ref_binary(Binary op, double a, double b) {
   switch (op) {
-    case Binary::add: return a + b;
-    case Binary::sub: return a - b;
-    case Binary::mul: return a * b;
-    case Binary::div: return a / b;
-    case Binary::pow: return std::pow(a, b);
-    case Binary::maximum: return std::max(a, b);
-    case Binary::minimum: return std::min(a, b);
+    case Binary::add:
+      return a + b;
+    case Binary::sub:
+      return a - b;
+    case Binary::mul:
+      return a * b;
+    case Binary::div:
+      return a / b;
+    case Binary::pow:
+      return std::pow(a, b);
+    case Binary::maximum:
+      return std::max(a, b);
+    case Binary::minimum:
+      return std::min(a, b);
   }
   return NAN;
 }
 
 double ref_compare(Compare op, double a, double b) {
   switch (op) {
-    case Compare::eq: return a == b;
-    case Compare::ne: return a != b;
-    case Compare::lt: return a < b;
-    case Compare::le: return a <= b;
-    case Compare::gt: return a > b;
-    case Compare::ge: return a >= b;
+    case Compare::eq:
+      return a == b;
+    case Compare::ne:
+      return a != b;
+    case Compare::lt:
+      return a < b;
+    case Compare::le:
+      return a <= b;
+    case Compare::gt:
+      return a > b;
+    case Compare::ge:
+      return a >= b;
   }
   return NAN;
 }
 
 Unary activation_unary(Activation act) {
   switch (act) {
-    case Activation::relu: return Unary::relu;
-    case Activation::relu2: return Unary::relu2;
-    case Activation::silu: return Unary::silu;
-    default: return Unary::gelu;
+    case Activation::relu:
+      return Unary::relu;
+    case Activation::relu2:
+      return Unary::relu2;
+    case Activation::silu:
+      return Unary::silu;
+    default:
+      return Unary::gelu;
   }
 }
 double ref_act(Activation act, double x) { return act == Activation::none ? x : ref_unary(activation_unary(act), x); }
@@ -222,14 +270,13 @@ double ref_act_grad(Activation act, double x) {
   return act == Activation::none ? 1 : ref_unary_grad(activation_unary(act), x);
 }
 
-const Unary kUnary[] = {Unary::neg,  Unary::exp,     Unary::log,  Unary::sqrt,  Unary::rsqrt,
-                        Unary::abs,  Unary::tanh,    Unary::sigmoid, Unary::relu, Unary::relu2,
-                        Unary::silu, Unary::gelu,    Unary::erf,  Unary::laplace};
-const Binary kBinary[] = {Binary::add, Binary::sub, Binary::mul, Binary::div,
+const Unary kUnary[] = {Unary::neg,  Unary::exp,  Unary::log,     Unary::sqrt,   Unary::rsqrt,
+                        Unary::abs,  Unary::tanh, Unary::sigmoid, Unary::relu,   Unary::relu2,
+                        Unary::silu, Unary::gelu, Unary::erf,     Unary::laplace};
+const Binary kBinary[] = {Binary::add, Binary::sub,     Binary::mul,    Binary::div,
                           Binary::pow, Binary::maximum, Binary::minimum};
 const Compare kCompare[] = {Compare::eq, Compare::ne, Compare::lt, Compare::le, Compare::gt, Compare::ge};
-const Activation kActs[] = {Activation::none, Activation::relu, Activation::relu2, Activation::silu,
-                            Activation::gelu};
+const Activation kActs[] = {Activation::none, Activation::relu, Activation::relu2, Activation::silu, Activation::gelu};
 
 bool positive_domain(Unary op) { return op == Unary::log || op == Unary::sqrt || op == Unary::rsqrt; }
 
@@ -340,13 +387,15 @@ TEST(Elementwise, BinaryOnStridedViews) {
     for (Binary op : {Binary::add, Binary::mul, Binary::div, Binary::maximum}) {
       double alo, ahi, blo, bhi;
       binary_domain(op, alo, ahi, blo, bhi);
-      Tensor a = transpose(random({8, 6, 5}, dt, alo, ahi, 20), 0, 2);  // [5, 6, 8], non-contiguous
+      Tensor a = transpose(random({8, 6, 5}, dt, alo, ahi, 20), 0, 2);      // [5, 6, 8], non-contiguous
       Tensor b = slice(random({5, 12, 8}, dt, blo, bhi, 21), 1, 0, 12, 2);  // [5, 6, 8], step 2
-      Tensor e = expand(random({5, 1, 8}, dt, blo, bhi, 22), {5, 6, 8});  // stride 0 in the middle
+      Tensor e = expand(random({5, 1, 8}, dt, blo, bhi, 22), {5, 6, 8});    // stride 0 in the middle
       Tensor col = expand(random({5, 6, 1}, dt, blo, bhi, 23), {5, 6, 8});  // stride 0 innermost
       auto f = [&](auto& v) { return ref_binary(op, v[0], v[1]); };
-      expect_close(binary(op, a, b), reference({5, 6, 8}, {a, b}, f), tol_for(dt), label(binary_name(op), dt, "T x sliced"));
-      expect_close(binary(op, a, e), reference({5, 6, 8}, {a, e}, f), tol_for(dt), label(binary_name(op), dt, "T x expanded"));
+      expect_close(binary(op, a, b), reference({5, 6, 8}, {a, b}, f), tol_for(dt),
+                   label(binary_name(op), dt, "T x sliced"));
+      expect_close(binary(op, a, e), reference({5, 6, 8}, {a, e}, f), tol_for(dt),
+                   label(binary_name(op), dt, "T x expanded"));
       expect_close(binary(op, b, col), reference({5, 6, 8}, {b, col}, f), tol_for(dt),
                    label(binary_name(op), dt, "sliced x expanded inner"));
     }
@@ -513,13 +562,13 @@ TEST(Elementwise, LargeTensorsTakeThreadedPaths) {
                "add contiguous 1M");
   Tensor m = transpose(random({1024, 1000}, DType::f32, -1, 1, 112), 0, 1);  // [1000, 1024]
   Tensor col = random({1000, 1}, DType::f32, -1, 1, 113);
-  expect_close(sub(m, col), reference({1000, 1024}, {m, col}, [](auto& v) { return v[0] - v[1]; }),
-               tol_for(DType::f32), "sub transposed x column");
+  expect_close(sub(m, col), reference({1000, 1024}, {m, col}, [](auto& v) { return v[0] - v[1]; }), tol_for(DType::f32),
+               "sub transposed x column");
   // transposed operands walk square tiles; 3 dims with partial tiles in both tiled dims
   Tensor t3 = transpose(random({3, 70, 45}, DType::f64, -1, 1, 116), 1, 2);  // [3, 45, 70]
   Tensor c3 = random({3, 45, 70}, DType::f64, -1, 1, 117);
-  expect_close(mul(c3, t3), reference({3, 45, 70}, {c3, t3}, [](auto& v) { return v[0] * v[1]; }),
-               tol_for(DType::f64), "mul contiguous x transposed 3-d");
+  expect_close(mul(c3, t3), reference({3, 45, 70}, {c3, t3}, [](auto& v) { return v[0] * v[1]; }), tol_for(DType::f64),
+               "mul contiguous x transposed 3-d");
   Tensor big = random({1000, 1024}, DType::bf16, -1, 1, 114);
   Tensor row = random({1024}, DType::bf16, -1, 1, 115);
   std::vector<double> want = reference({1000, 1024}, {big, row}, [](auto& v) { return v[0] + v[1]; });
