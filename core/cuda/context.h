@@ -48,7 +48,4 @@ inline unsigned blocks_for(int64_t n, int threads = kThreads) {
   return static_cast<unsigned>(std::clamp<int64_t>(b, 1, 65536));
 }
 
-// Multiprocessor count of the current device (cached per device).
-int sm_count();
-
 }  // namespace gau::cuda

@@ -3,7 +3,6 @@
 #include <cuda_runtime.h>
 
 #include <array>
-#include <atomic>
 #include <mutex>
 
 #include "core/allocator.h"
@@ -82,18 +81,5 @@ Allocator& allocator_factory(int index) {
 }();
 
 }  // namespace
-
-int sm_count() {
-  static std::array<std::atomic<int>, kMaxDevices> counts{};
-  int device = 0;
-  GAU_CUDA_CHECK(cudaGetDevice(&device));
-  check_index(device);
-  if (counts[device] == 0) {
-    int n = 0;
-    GAU_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, device));
-    counts[device] = n;  // benign race: every writer stores the same value
-  }
-  return counts[device];
-}
 
 }  // namespace gau::cuda

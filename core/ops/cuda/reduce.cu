@@ -158,9 +158,10 @@ __global__ void reduce_cols_kernel(RowArgs<T> args) {
     int64_t first_index = si[0][tx];
     A result = first;
     if (mode == Mode::mean) result = first / A(R);
-    if (mode == Mode::var || (mode == Mode::lse && first != lowest<A>())) {
-      // Pass 2: squared deviations from the mean, or exp(x - max).
-      const A center = mode == Mode::var ? first / A(R) : first;
+    if (mode == Mode::var || mode == Mode::lse) {  // uniform across the block: it has barriers
+      // Pass 2: squared deviations from the mean, or exp(x - max) (a column of -inf gives
+      // center 0, sum 0 and so -inf).
+      const A center = mode == Mode::var ? first / A(R) : (first == lowest<A>() ? A(0) : first);
       A q = 0;
       if (valid) {
         for (int64_t j = ty; j < R; j += kColY) {
