@@ -29,6 +29,24 @@ cublasLtHandle_t lt_handle(int device) {
   return handles[device];
 }
 
+// f64 goes through classic cuBLAS (DGEMM): one handle per device; its stream and workspace are
+// set per call, so calls on a device are serialised by a mutex.
+struct DgemmHandle {
+  std::mutex mu;
+  cublasHandle_t handle = nullptr;
+};
+DgemmHandle& dgemm_handle(int device) {
+  static std::mutex mu;
+  static std::array<DgemmHandle, 64> handles;
+  GAU_CHECK(device >= 0 && device < 64, "matmul: device index ", device, " out of range");
+  std::lock_guard<std::mutex> lock(mu);
+  if (!handles[device].handle) {
+    DeviceGuard guard(device);
+    GAU_CUBLAS_CHECK(cublasCreate(&handles[device].handle));
+  }
+  return handles[device];
+}
+
 // RAII owners of the cuBLASLt descriptors of one call.
 struct DescDeleter {
   void operator()(cublasLtMatmulDescOpaque_t* d) const { cublasLtMatmulDescDestroy(d); }
@@ -159,15 +177,29 @@ void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const Matm
   Operand lb = make_operand(b, opt.trans_b, out_batch);
   Operand la = make_operand(a, opt.trans_a, out_batch);
 
+  Tensor workspace = Tensor::empty({static_cast<int64_t>(kWorkspaceBytes)}, DType::b8, out.device());
+  if (out.dtype() == DType::f64) {
+    DgemmHandle& h = dgemm_handle(out.device().index);
+    std::lock_guard<std::mutex> lock(h.mu);
+    GAU_CUBLAS_CHECK(cublasSetStream(h.handle, stream));
+    GAU_CUBLAS_CHECK(cublasSetWorkspace(h.handle, workspace.data_ptr(), kWorkspaceBytes));
+    const double alpha = opt.alpha;
+    GAU_CUBLAS_CHECK(cublasDgemmStridedBatched(
+        h.handle, lb.op, la.op, static_cast<int>(n), static_cast<int>(m), static_cast<int>(k), &alpha,
+        static_cast<const double*>(lb.ptr), static_cast<int>(lb.ld), lb.batch_stride, static_cast<const double*>(la.ptr),
+        static_cast<int>(la.ld), la.batch_stride, &beta, static_cast<double*>(out.data_ptr()), static_cast<int>(n),
+        m * n, static_cast<int>(batch)));
+    return;
+  }
+
   cudaDataType_t type;
   cublasComputeType_t compute;
   cudaDataType_t scale_type;
   switch (out.dtype()) {
     case DType::f32: type = CUDA_R_32F, compute = CUBLAS_COMPUTE_32F, scale_type = CUDA_R_32F; break;
-    case DType::f64: type = CUDA_R_64F, compute = CUBLAS_COMPUTE_64F, scale_type = CUDA_R_64F; break;
     case DType::bf16: type = CUDA_R_16BF, compute = CUBLAS_COMPUTE_32F, scale_type = CUDA_R_32F; break;
     case DType::f16: type = CUDA_R_16F, compute = CUBLAS_COMPUTE_32F, scale_type = CUDA_R_32F; break;
-    default: GAU_FAIL("matmul: expected a floating dtype, got ", describe(out));
+    default: GAU_FAIL("matmul: expected f32, bf16 or f16 for cuBLASLt, got ", describe(out));
   }
 
   cublasLtMatmulDesc_t raw_desc = nullptr;
@@ -181,7 +213,6 @@ void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const Matm
   Layout b_layout = make_layout(type, la.rows, la.cols, la.ld, batch32, la.batch_stride);
   Layout c_layout = make_layout(type, static_cast<uint64_t>(n), static_cast<uint64_t>(m), n, batch32, m * n);
 
-  Tensor workspace = Tensor::empty({static_cast<int64_t>(kWorkspaceBytes)}, DType::b8, out.device());
   cublasLtMatmulPreference_t raw_pref = nullptr;
   GAU_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&raw_pref));
   Preference pref(raw_pref);
@@ -207,11 +238,7 @@ void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const Matm
             describe(out), " (trans_a=", opt.trans_a, ", trans_b=", opt.trans_b, ")");
 
   const float alpha_f = static_cast<float>(opt.alpha), beta_f = static_cast<float>(beta);
-  const double alpha_d = opt.alpha, beta_d = beta;
-  const bool f64 = out.dtype() == DType::f64;
-  const void* alpha_p = f64 ? static_cast<const void*>(&alpha_d) : static_cast<const void*>(&alpha_f);
-  const void* beta_p = f64 ? static_cast<const void*>(&beta_d) : static_cast<const void*>(&beta_f);
-  GAU_CUBLAS_CHECK(cublasLtMatmul(handle, raw_desc, alpha_p, lb.ptr, a_layout.get(), la.ptr, b_layout.get(), beta_p,
+  GAU_CUBLAS_CHECK(cublasLtMatmul(handle, raw_desc, &alpha_f, lb.ptr, a_layout.get(), la.ptr, b_layout.get(), &beta_f,
                                   out.data_ptr(), c_layout.get(), out.data_ptr(), c_layout.get(), &heuristic.algo,
                                   workspace.data_ptr(), kWorkspaceBytes, stream));
 }
