@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/ops/backend.h"
+#include "core/ops/copy.h"
 #include "core/ops/cpu/elementwise.h"
 #ifdef GAU_WITH_CUDA
 #include "core/ops/cuda/elementwise.h"
@@ -130,6 +131,14 @@ void check_writable(const std::string& op, const Tensor& a) {
               ", whose dim ", d, " is expanded (stride 0, strides ", a.strides(), "); make it contiguous first");
 }
 
+// In-place ops read b while writing a: if b is another view of a's memory (a.T, a shifted slice),
+// later elements would read values already overwritten, so b is read from a copy. The same view
+// (a op= a) is safe elementwise.
+Tensor stable_source(const Tensor& a, const Tensor& b) {
+  bool same_view = b.offset() == a.offset() && b.shape() == a.shape() && b.strides() == a.strides();
+  return b.storage() == a.storage() && !same_view ? clone(b) : b;
+}
+
 // A per-column parameter: p [d] with d = x.size(-1).
 void check_column_param(const std::string& op, const Tensor& x, const char* name, const Tensor& p) {
   check_same_dtype_device(op, "x", x, name, p);
@@ -187,9 +196,9 @@ void binary_(Binary op, const Tensor& a, const Tensor& b) {
   check_broadcasts_to(name, "a", a, "b", b);
   check_writable(name, a);
   if (a.is_cuda()) {
-    GAU_CUDA_ONLY(cuda::binary_(op, a, b));
+    GAU_CUDA_ONLY(cuda::binary_(op, a, stable_source(a, b)));
   } else {
-    cpu::binary_(op, a, b);
+    cpu::binary_(op, a, stable_source(a, b));
   }
   a.bump_version();
 }
@@ -213,9 +222,9 @@ void axpy_(const Tensor& a, const Tensor& b, double alpha) {
   check_broadcasts_to("axpy_", "a", a, "b", b);
   check_writable("axpy_", a);
   if (a.is_cuda()) {
-    GAU_CUDA_ONLY(cuda::axpy_(a, b, alpha));
+    GAU_CUDA_ONLY(cuda::axpy_(a, stable_source(a, b), alpha));
   } else {
-    cpu::axpy_(a, b, alpha);
+    cpu::axpy_(a, stable_source(a, b), alpha);
   }
   a.bump_version();
 }

@@ -471,6 +471,28 @@ TEST(Elementwise, InPlaceOpsWriteThroughViewsAndBumpVersion) {
   }
 }
 
+TEST(Elementwise, InPlaceWithAnOverlappingSourceReadsItsOldValues) {
+  Tensor a = random({40, 40}, DType::f32, -1, 1, 53);  // large enough for tiles
+  std::vector<double> old = values(a), want(40 * 40);
+  for (int i = 0; i < 40; ++i)
+    for (int j = 0; j < 40; ++j) want[i * 40 + j] = old[i * 40 + j] + old[j * 40 + i];
+  binary_(Binary::add, a, transpose(a, 0, 1));
+  expect_close(a, want, tol_for(DType::f32), "a += a.T");
+
+  Tensor v = random({10}, DType::f64, -1, 1, 54);
+  old = values(v);
+  axpy_(slice(v, 0, 1, 10), slice(v, 0, 0, 9), 2.0);  // v[1:] += 2 v[:-1]
+  for (int i = 9; i >= 1; --i) want[i] = old[i] + 2 * old[i - 1];
+  want[0] = old[0];
+  expect_close(v, std::vector<double>(want.begin(), want.begin() + 10), tol_for(DType::f64), "shifted axpy_");
+
+  Tensor s = random({5}, DType::f32, -1, 1, 55);
+  old = values(s);
+  binary_(Binary::mul, s, s);  // the same view: no copy needed
+  for (int i = 0; i < 5; ++i) want[i] = old[i] * old[i];
+  expect_close(s, std::vector<double>(want.begin(), want.begin() + 5), tol_for(DType::f32), "s *= s");
+}
+
 // ---- comparisons and selection ----
 
 TEST(Elementwise, CompareGivesBool) {
