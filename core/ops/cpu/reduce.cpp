@@ -92,7 +92,7 @@ void reduce_rows(const T* x, int64_t outer, int64_t r, int64_t inner, Map map, F
     partial = Tensor::empty({outer * inner, chunks}, DType::f64);
     part = partial.data<double>();
   }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (outer * r * inner >= kParallelMin)
   for (int64_t w = 0; w < items * chunks; ++w) {
     const int64_t item = w / chunks, c = w % chunks;
     const int64_t o = item / tiles, i0 = (item % tiles) * kInnerTile;
@@ -118,7 +118,7 @@ void reduce_rows(const T* x, int64_t outer, int64_t r, int64_t inner, Map map, F
     }
   }
   if (part) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (outer * inner * chunks >= kParallelMin)
     for (int64_t j = 0; j < outer * inner; ++j) {
       double s = 0;
       for (int64_t c = 0; c < chunks; ++c) s += part[j * chunks + c];
@@ -192,7 +192,7 @@ Shape reduced_shape(const Tensor& x, int64_t dim, bool keepdim) {
 template <typename Body>
 void for_each_tile(const DimSplit& s, Body body) {
   const int64_t tiles = (s.inner + kInnerTile - 1) / kInnerTile;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s.outer * s.n * s.inner >= kParallelMin)
   for (int64_t w = 0; w < s.outer * tiles; ++w) {
     const int64_t o = w / tiles, i0 = (w % tiles) * kInnerTile;
     body(o, i0, std::min(kInnerTile, s.inner - i0));

@@ -23,6 +23,9 @@ inline DimSplit split_at(const Shape& shape, int64_t dim) {
   return s;
 }
 
+// Loops over fewer elements than this stay on one thread: waking the OpenMP team costs more.
+constexpr int64_t kParallelMin = 32768;
+
 // Width of the inner-dim tiles kernels keep in registers/stack when inner > 1.
 constexpr int64_t kInnerTile = 256;
 
