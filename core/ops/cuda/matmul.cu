@@ -107,7 +107,10 @@ Operand make_operand(const Tensor& t_in, bool trans, const Shape& out_batch) {
     int64_t sr = R == 1 ? C : x.stride(-2), sc = C == 1 ? 1 : x.stride(-1);
     return (sc == 1 && sr >= std::max<int64_t>(C, 1)) || (x.stride(-2) == 1 && sc >= std::max<int64_t>(R, 1));
   };
-  if (bstride < 0 || !unit_ok(t)) {
+  if (bstride == 0 && !unit_ok(t)) {
+    // A shared matrix with no unit stride: one contiguous copy of the matrix itself.
+    t = contiguous_on_device(Tensor::make_view(t.storage(), t.offset(), {R, C}, {t.stride(-2), t.stride(-1)}, t.dtype()));
+  } else if (bstride < 0 || !unit_ok(t)) {
     Shape full = out_batch;
     full.push_back(R);
     full.push_back(C);
