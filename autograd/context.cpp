@@ -1,0 +1,46 @@
+#include "autograd/context.h"
+
+#include "autograd/meta.h"
+
+namespace gau::autograd {
+
+SavedTensor::SavedTensor(const Tensor& t) {
+  if (!t.defined()) return;
+  data_ = alias_without_autograd(t);
+  version_ = t.version();
+}
+
+Tensor SavedTensor::unpack(const std::string& op) const {
+  if (!data_.defined()) return data_;
+  GAU_CHECK(data_.version() == version_, "autograd: a tensor saved by '", op, "' for backward (", describe(data_),
+            ") was modified in place after it was saved: saved at version ", version_, ", now at version ",
+            data_.version(), ". Modify a clone instead, or do the in-place change before the op.");
+  return data_;
+}
+
+void Context::save_for_backward(const std::vector<Tensor>& tensors) {
+  saved_.clear();
+  saved_.reserve(tensors.size());
+  for (const Tensor& t : tensors) saved_.emplace_back(t);
+}
+
+std::vector<Tensor> Context::saved() const {
+  std::vector<Tensor> out;
+  out.reserve(saved_.size());
+  for (const SavedTensor& s : saved_) out.push_back(s.unpack(name_));
+  return out;
+}
+
+Tensor Context::saved(size_t i) const {
+  GAU_CHECK(i < saved_.size(), "autograd '", name_, "': saved tensor ", i, " asked for, but only ", saved_.size(),
+            " were saved");
+  return saved_[i].unpack(name_);
+}
+
+void Context::release() {
+  saved_.clear();
+  saved_.shrink_to_fit();
+  attrs_.clear();
+}
+
+}  // namespace gau::autograd

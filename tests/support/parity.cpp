@@ -1,0 +1,95 @@
+#include "tests/support/parity.h"
+
+#include <cmath>
+
+#include "core/ops/copy.h"
+#include "core/ops/factory.h"
+#include "core/rng.h"
+
+namespace gau::test {
+
+namespace {
+
+std::vector<double> host_values(const Tensor& t) {
+  Tensor h = ops::contiguous(ops::to_device(ops::to_dtype(t.detach(), DType::f64), Device::cpu()));
+  const double* p = h.data<double>();
+  return std::vector<double>(p, p + h.numel());
+}
+
+Shape unravel(int64_t flat, const Shape& shape) {
+  Shape idx(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    int64_t s = std::max<int64_t>(shape[d], 1);
+    idx[d] = flat % s;
+    flat /= s;
+  }
+  return idx;
+}
+
+}  // namespace
+
+::testing::AssertionResult all_close(const Tensor& got, const Tensor& expected, double atol, double rtol) {
+  if (!got.defined() || !expected.defined())
+    return ::testing::AssertionFailure() << "all_close: got " << (got.defined() ? describe(got) : "undefined")
+                                         << ", expected " << (expected.defined() ? describe(expected) : "undefined");
+  if (got.shape() != expected.shape())
+    return ::testing::AssertionFailure() << "all_close: shapes differ: got " << describe(got) << ", expected "
+                                         << describe(expected);
+  std::vector<double> g = host_values(got), e = host_values(expected);
+  int64_t bad = 0, worst = -1;
+  double worst_score = 0;
+  for (size_t i = 0; i < g.size(); ++i) {
+    bool both_nan = std::isnan(g[i]) && std::isnan(e[i]);
+    double err = std::abs(g[i] - e[i]);
+    double allowed = atol + rtol * std::abs(e[i]);
+    if (both_nan || err <= allowed || (std::isinf(e[i]) && g[i] == e[i])) continue;
+    ++bad;
+    double score = std::isnan(err) ? INFINITY : err / allowed;
+    if (worst < 0 || score > worst_score) {
+      worst = static_cast<int64_t>(i);
+      worst_score = score;
+    }
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  size_t w = static_cast<size_t>(worst);
+  double err = std::abs(g[w] - e[w]);
+  return ::testing::AssertionFailure() << bad << " of " << g.size() << " elements differ (atol " << atol << ", rtol "
+                                       << rtol << "); worst at flat " << worst << " "
+                                       << shape_str(unravel(worst, got.shape())) << ": got " << g[w] << ", expected "
+                                       << e[w] << ", abs error " << err << ", rel error "
+                                       << err / std::max(std::abs(e[w]), 1e-300) << " (" << describe(got) << " vs "
+                                       << describe(expected) << ")";
+}
+
+::testing::AssertionResult gradcheck_ok(const GradcheckFn& fn, const std::vector<Tensor>& inputs,
+                                        const GradcheckOptions& opt) {
+  try {
+    gradcheck(fn, inputs, opt);
+  } catch (const std::exception& e) {
+    return ::testing::AssertionFailure() << e.what();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult gradcheck_ok(const std::function<Tensor(const std::vector<Tensor>&)>& fn,
+                                        const std::vector<Tensor>& inputs, const GradcheckOptions& opt) {
+  GradcheckFn wrapped = [fn](const std::vector<Tensor>& in) { return std::vector<Tensor>{fn(in)}; };
+  return gradcheck_ok(wrapped, inputs, opt);
+}
+
+Tensor randn64(const Shape& shape, uint64_t seed, double min_abs) {
+  Generator gen(seed);
+  Tensor x = ops::randn(shape, DType::f64, Device::cpu(), 0, 1, &gen);
+  if (min_abs > 0) {
+    double* p = x.data<double>();
+    for (int64_t i = 0; i < x.numel(); ++i) p[i] += p[i] < 0 ? -min_abs : min_abs;
+  }
+  return x;
+}
+
+Tensor uniform64(const Shape& shape, uint64_t seed, double low, double high) {
+  Generator gen(seed);
+  return ops::rand(shape, DType::f64, Device::cpu(), low, high, &gen);
+}
+
+}  // namespace gau::test
