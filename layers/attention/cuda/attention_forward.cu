@@ -153,7 +153,7 @@ __global__ void __launch_bounds__(kThreads) attention_forward_kernel(TileParams 
   if (softmax && blockIdx.y == 0) {
     for (int r = threadIdx.x; r < kTile; r += kThreads) {
       const int64_t i = i0 + r;
-      if (i < p.n_q) lse[rc.bh * p.n_q + i] = l_s[r] > 0.f ? m_s[r] + logf(l_s[r]) : -INFINITY;
+      if (i < p.n_q) lse[rc.bh * p.n_q + i] = l_s[r] > 0.f ? m_s[r] + logf(l_s[r]) : INFINITY;  // as the CPU: exp(S - lse) = 0
     }
   }
 }
