@@ -56,6 +56,14 @@ std::string format_value(const nlohmann::json& v) {
   std::ostringstream os;
   if (v.is_object() && v.contains("median_ms")) {
     os << std::fixed << std::setprecision(3) << v["median_ms"].get<double>() << " ms";
+  } else if (v.is_object()) {
+    const char* sep = "";
+    os << "{";
+    for (const auto& [key, value] : v.items()) {
+      os << sep << key << "=" << format_value(value);
+      sep = " ";
+    }
+    os << "}";
   } else if (v.is_number_float()) {
     os << std::setprecision(4) << v.get<double>();
   } else if (v.is_string()) {
