@@ -5,9 +5,10 @@
 
 namespace gau::ops::cpu {
 
-Tensor embedding(const Tensor& weight, const Tensor& ids);
+Tensor embedding(const Tensor& weight, const Tensor& ids);  // weight [V, d], ids [...] -> [..., d]
+// d_y [..., d], ids [...] -> [V, d]; summed per row in index order, so bitwise deterministic.
 Tensor embedding_backward(const Tensor& d_y, const Tensor& ids, int64_t num_embeddings);
-void index_add_(const Tensor& out, const Tensor& index, const Tensor& src);
-Tensor gather_rows(const Tensor& x, const Tensor& index);
+void index_add_(const Tensor& out, const Tensor& index, const Tensor& src);  // out [V, ...], index [n], src [n, ...]
+Tensor gather_rows(const Tensor& x, const Tensor& index);  // x [N, C], index [N] -> [N]
 
 }  // namespace gau::ops::cpu

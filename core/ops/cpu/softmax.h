@@ -4,6 +4,7 @@
 
 namespace gau::ops::cpu {
 
+// x, y, d_y [*] (any strides, same shape) -> a contiguous tensor of that shape.
 Tensor softmax(const Tensor& x, int64_t dim);
 Tensor log_softmax(const Tensor& x, int64_t dim);
 Tensor softmax_backward(const Tensor& y, const Tensor& d_y, int64_t dim);
