@@ -129,6 +129,10 @@ void check(const char* op, const Tensor& qq, const Tensor& v, const FlashResolve
   GAU_CHECK(flash_cuda_supports(qq.dtype(), qq.size(2), v.size(2), opt.chunk, &why), op, ": ", why);
   GAU_CHECK(!opt.bias.defined() || (opt.bias.dtype() == DType::f32 && opt.bias.is_contiguous()), op,
             ": the bias table must be contiguous f32, got ", describe(opt.bias));
+  // One grid z-slice per chunk in the kernels of both parts.
+  const int64_t chunks = qq.size(0) * ((qq.size(1) + opt.chunk - 1) / opt.chunk);
+  GAU_CHECK(chunks <= 65535, op, ": at most 65535 chunks per call (b * ceil(n / c)), got ", chunks, " for ",
+            describe(qq), " and c = ", opt.chunk, "; use a larger chunk or split the batch");
 }
 
 }  // namespace
