@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The prepared GPU run (shared/DEVICE.md). On the GPU machine, in under 8 minutes, it
 #   1. builds gau with CUDA for sm_90 (cuDNN and NCCL from the pip nvidia-* packages there),
-#   2. runs every test labelled `gpu` (each compares the GPU with the CPU backend), then a few of
-#      them again under compute-sanitizer memcheck and racecheck,
+#   2. runs every test labelled `gpu` (each compares the GPU with the CPU backend),
 #   3. runs `gau bench ops|attention|flash --device cuda` and the PyTorch comparison scripts
-#      bench/*_torch_gpu.py beside them on the same GPU,
+#      bench/*_torch_gpu.py beside them on the same GPU, then runs a few gpu tests again under
+#      compute-sanitizer memcheck and racecheck with the time left,
 #   4. writes under $OUT: summary.txt (also printed last), results.json (every benchmark report,
 #      keyed by name) and logs.tar.gz (every log and JSON file).
 #
@@ -140,20 +140,9 @@ if [ $build_only -eq 1 ] || [ $built -ne 0 ]; then
   finish
 fi
 
-# ---- 2. gpu tests, then a few under compute-sanitizer ----
+# ---- 2. gpu tests (compute-sanitizer runs after the benchmarks) ----
 step ctest-gpu 180 ctest --test-dir "$build" -L gpu --output-on-failure -j4
 grep -E 'tests passed|tests failed' "$logs/ctest-gpu.log" | sed 's/^/  /' | tee -a "$summary"
-
-# The kernels with shared memory and hand-written indexing come first.
-sanitize_budget=$((SECONDS + 150))
-mapfile -t gpu_tests < <(ls "$build"/tests/*_gpu_test 2>/dev/null |
-  awk '/flash/ {print 0, $0; next} /attention/ {print 1, $0; next} {print 2, $0}' | sort | cut -d' ' -f2 | head -4)
-for t in "${gpu_tests[@]}"; do
-  for tool in memcheck racecheck; do
-    [ $SECONDS -ge $sanitize_budget ] && break 2
-    step "sanitize-$tool-$(basename "$t")" 60 compute-sanitizer --tool "$tool" --error-exitcode 99 "$t"
-  done
-done
 
 # ---- 3. benchmarks: gau, then PyTorch on the same GPU ----
 families=$("$build/gau" bench --help 2>/dev/null | awk '/^Subcommands:/ {on=1; next} on && NF {print $1}')
@@ -166,5 +155,15 @@ for script in "$root"/bench/*_torch_gpu.py; do
   step "$name" 150 sh -c "python3 '$script' --json >'$logs/$name.json'"
 done
 
-# ---- 4. results ----
+# ---- 4. compute-sanitizer, on what is left of the run budget (the figures above come first) ----
+# The kernels with shared memory and hand-written indexing come first.
+mapfile -t gpu_tests < <(ls "$build"/tests/*_gpu_test 2>/dev/null |
+  awk '/flash/ {print 0, $0; next} /attention/ {print 1, $0; next} {print 2, $0}' | sort | cut -d' ' -f2 | head -4)
+for t in "${gpu_tests[@]}"; do
+  for tool in memcheck racecheck; do
+    step "sanitize-$tool-$(basename "$t")" 60 compute-sanitizer --tool "$tool" --error-exitcode 99 "$t"
+  done
+done
+
+# ---- 5. results ----
 finish
