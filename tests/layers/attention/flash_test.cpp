@@ -200,6 +200,28 @@ TEST(FlashAttention, LowPrecisionMatchesReference) {
   }
 }
 
+// Keys past key_lengths never reach any output, and get zero gradients.
+TEST(FlashAttention, PaddingNeverLeaks) {
+  for (bool causal : {false, true}) {
+    FlashProblem p = problem(16, causal, LinearNorm::prefix, true, true);
+    const FlashData d = random_data(p, 41);
+    FlashData noisy = d;
+    const int64_t len = p.lengths[1];
+    for (int64_t i = len; i < p.n; ++i) {
+      for (int64_t x = 0; x < p.s; ++x) noisy.kq[(p.n + i) * p.s + x] += 3.0, noisy.kl[(p.n + i) * p.s + x] -= 2.0;
+      for (int64_t y = 0; y < p.e; ++y) noisy.v[(p.n + i) * p.e + y] *= -5.0;
+    }
+    const std::vector<double> w = random_data(p, 42).v;
+    const OpRun a = run_op(p, d, w, DType::f64), b = run_op(p, noisy, w, DType::f64);
+    expect_close(b.o, a.o, 1e-12, 1e-12, "outputs with changed padded keys");
+    for (int k : {1, 3, 4}) {  // kq, kl, v
+      const int64_t w_k = k == 4 ? p.e : p.s;
+      for (int64_t i = len; i < p.n; ++i)
+        for (int64_t x = 0; x < w_k; ++x) ASSERT_EQ(a.grads[k][(p.n + i) * w_k + x], 0.0) << "input " << k << " row " << i;
+    }
+  }
+}
+
 // Full Jacobian check of the op against central differences of the op itself, on small shapes.
 TEST(FlashAttention, Gradcheck) {
   for (bool causal : {false, true}) {
