@@ -55,9 +55,9 @@ void accumulate_into_meta(AutogradMeta& meta, Tensor g, const TensorInfo& info) 
 }
 
 struct Task {
-  uint64_t id;
+  uint64_t id = 0;
   Tape* tape = nullptr;
-  bool retain_graph;
+  bool retain_graph = false;
   int64_t pending = 0;  // nodes holding gradients that have not run yet
   // Leaves with hooks that received gradients, in order of their first gradient.
   std::vector<std::shared_ptr<AutogradMeta>> hooked_leaves;
@@ -157,7 +157,10 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_
     AutogradMeta* m = meta_if(r);
     if (m && m->grad_fn && (!newest || m->grad_fn->seq > newest->seq)) newest = m->grad_fn;
   }
-  Task task{next_task.fetch_add(1, std::memory_order_relaxed), newest ? newest->tape.get() : nullptr, retain_graph};
+  Task task;
+  task.id = next_task.fetch_add(1, std::memory_order_relaxed);
+  task.tape = newest ? newest->tape.get() : nullptr;
+  task.retain_graph = retain_graph;
   TaskScope scope(task.id, task.tape);
   NoGradGuard no_grad;
 

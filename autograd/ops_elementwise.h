@@ -9,7 +9,11 @@
 //   y = a / b:       d_a = d_y / b,  d_b = -d_y a / b^2
 //   y = a ^ b:       d_a = d_y b a^(b-1),  d_b = d_y y log(a)   (0 where a == 0)
 //   y = max(a, b):   d_y goes to the larger input, half to each on ties (min likewise)
+//
+// Call them qualified (gau::unary(ops::Unary::exp, x)) when passing an ops:: enum: ADL would also
+// find the grad-free ops:: kernel of the same name.
 #include "core/ops/elementwise.h"
+#include "core/rng.h"  // before gau::log/sqrt below exist: its inline Box-Muller calls log/sqrt unqualified
 #include "core/tensor.h"
 
 namespace gau {
