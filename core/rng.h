@@ -6,6 +6,7 @@
 // Element i of a random tensor drawn at generator offset `off` uses
 //   philox(seed, counter = off + i / 4)[i % 4]
 // and the generator's offset then advances by ceil(numel / 4).
+#include <cmath>
 #include <cstdint>
 #include <mutex>
 
@@ -48,8 +49,17 @@ GAU_HD float philox_uniform(uint64_t seed, uint64_t offset, uint64_t i) {
 }
 
 // The i-th standard normal of the stream (seed, offset): Box-Muller on words (0,1) or (2,3) of
-// the block; even i takes the cosine branch, odd i the sine branch.
-float philox_normal_host(uint64_t seed, uint64_t offset, uint64_t i);
+// the block; even i takes the cosine branch, odd i the sine branch. Computed in double, so that
+// host and device libm differences (an ulp or two of double) vanish when rounded to f32/bf16/f16.
+GAU_HD double philox_normal(uint64_t seed, uint64_t offset, uint64_t i) {
+  Philox4 block = philox4x32_10(seed, offset + i / 4);
+  uint32_t w = static_cast<uint32_t>(i % 4) & ~1u;
+  double u1 = static_cast<double>(uint_to_open_unit_float(block.v[w]));
+  double u2 = static_cast<double>(uint_to_unit_float(block.v[w + 1]));
+  double r = ::sqrt(-2.0 * ::log(u1));  // global libm: gau:: has Tensor overloads of these names
+  double theta = 6.283185307179586476925 * u2;
+  return (i % 2 == 0) ? r * ::cos(theta) : r * ::sin(theta);
+}
 
 class Generator {
  public:

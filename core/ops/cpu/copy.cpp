@@ -1,5 +1,6 @@
 #include "core/ops/cpu/copy.h"
 
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -121,7 +122,7 @@ void fill_normal_(const Tensor& dst, double mean, double std, uint64_t seed, uin
     using A = acc_t<T>;
 #pragma omp parallel for schedule(static) if (n > (1 << 16))
     for (int64_t i = 0; i < n; ++i)
-      p[i] = T(static_cast<A>(mean + std * static_cast<double>(philox_normal_host(seed, offset, i))));
+      p[i] = T(static_cast<A>(std::fma(std, philox_normal(seed, offset, i), mean)));
   });
 }
 

@@ -115,17 +115,6 @@ struct UniformFn {
   }
 };
 
-// Device twin of philox_normal_host (core/rng.cpp), operation for operation.
-__device__ float philox_normal_device(uint64_t seed, uint64_t offset, uint64_t i) {
-  Philox4 block = philox4x32_10(seed, offset + i / 4);
-  uint32_t w = static_cast<uint32_t>(i % 4) & ~1u;
-  float u1 = uint_to_open_unit_float(block.v[w]);
-  float u2 = uint_to_unit_float(block.v[w + 1]);
-  float r = sqrtf(__fmul_rn(-2.0f, logf(u1)));
-  float theta = __fmul_rn(6.2831853071795864769f, u2);
-  return (i % 2 == 0) ? __fmul_rn(r, cosf(theta)) : __fmul_rn(r, sinf(theta));
-}
-
 template <typename T>
 struct NormalFn {
   T* dst;
@@ -135,7 +124,7 @@ struct NormalFn {
   __device__ void operator()(int64_t i) const {
     int64_t off[1];
     calc.get(i, off);
-    double v = fma(std, static_cast<double>(philox_normal_device(seed, offset, static_cast<uint64_t>(i))), mean);
+    double v = fma(std, philox_normal(seed, offset, static_cast<uint64_t>(i)), mean);
     dst[off[0]] = T(static_cast<acc_t<T>>(v));
   }
 };

@@ -15,7 +15,7 @@ void fill_(const Tensor& dst, double value);
 // Element i (row-major index into dst) = low + (high - low) * philox_uniform(seed, offset, i):
 // the same numbers as the CPU backend's fill_uniform_.
 void fill_uniform_(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset);
-// Element i = mean + std * z_i with z_i the Box-Muller normal of core/rng.cpp's philox_normal_host.
+// Element i = mean + std * z_i with z_i = philox_normal(seed, offset, i) from core/rng.h, as on the CPU.
 void fill_normal_(const Tensor& dst, double mean, double std, uint64_t seed, uint64_t offset);
 
 }  // namespace gau::ops::cuda
