@@ -73,6 +73,28 @@ TEST(Function, MultipleOutputsAndVectorArguments) {
   GAU_EXPECT_GRADCHECK([](const In& in) { return SumProd::apply(std::vector<Tensor>{in[0], in[1]})[1]; }, {a, b});
 }
 
+// Returns its input unchanged as the first output; undefined gradients stay undefined.
+struct PassThrough : autograd::Function<PassThrough> {
+  static std::vector<Tensor> forward(Context& ctx, const Tensor& x) {
+    ctx.set_materialize_grads(false);
+    return {x, ops::mul(x, 3.0)};
+  }
+  static std::vector<Tensor> backward(Context&, const std::vector<Tensor>& d) {
+    Tensor d_x = d[0];
+    if (d[1].defined()) d_x = d_x.defined() ? ops::add(d_x, ops::mul(d[1], 3.0)) : ops::mul(d[1], 3.0);
+    return {d_x};
+  }
+};
+
+TEST(Function, OutputThatIsTheInputAndUnmaterialisedGrads) {
+  Tensor x = randn64({3}, 14).requires_grad_();
+  std::vector<Tensor> out = PassThrough::apply(x);
+  EXPECT_TRUE(x.is_leaf());  // the input keeps its own state; out[0] is a new handle
+  EXPECT_FALSE(out[0].is_leaf());
+  gau::sum(out[1]).backward();  // out[0] gets no gradient: it arrives undefined
+  GAU_EXPECT_CLOSE(x.grad(), ops::full({3}, 3.0, DType::f64), 0, 0);
+}
+
 struct WrongCount : autograd::Function<WrongCount> {
   static Tensor forward(Context&, const Tensor& x) { return ops::mul(x, 2.0); }
   static std::vector<Tensor> backward(Context&, const std::vector<Tensor>&) { return {}; }
