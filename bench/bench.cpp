@@ -30,7 +30,10 @@ std::vector<Timing> time_interleaved(const std::vector<std::function<void()>>& f
   synchronize(cfg.device);
   std::vector<std::vector<double>> samples(fns.size());
   for (int r = 0; r < std::max(cfg.repeats, 1); ++r) {
-    for (size_t i = 0; i < fns.size(); ++i) {
+    // Odd rounds run the functions in reverse order, so none always runs right after another
+    // (whose cache or frequency state it would inherit).
+    for (size_t k = 0; k < fns.size(); ++k) {
+      size_t i = r % 2 ? fns.size() - 1 - k : k;
       auto start = clock::now();
       fns[i]();
       synchronize(cfg.device);

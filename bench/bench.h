@@ -41,8 +41,9 @@ struct Timing {
 // Times `fn` cfg.warmup + cfg.repeats times; reports over the timed runs.
 Timing time_ms(const std::function<void()>& fn, const BenchConfig& cfg);
 
-// Times several functions interleaved: each round runs every function once, in turn, so drift
-// in clocks or machine load falls on all of them alike. Use it for "ours versus baseline".
+// Times several functions interleaved: each round runs every function once, in turn (reversed
+// every other round), so drift in clocks or machine load falls on all of them alike. Use it for
+// "ours versus baseline".
 std::vector<Timing> time_interleaved(const std::vector<std::function<void()>>& fns, const BenchConfig& cfg);
 
 nlohmann::json to_json(const Timing& t);
