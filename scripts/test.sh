@@ -19,6 +19,10 @@ bash "$root/scripts/setup.sh"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGAU_CUDA=AUTO ${GAU_CMAKE_ARGS:-}
 ninja -C "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j2
-# The command itself, end to end: it must start, describe itself and train the demo.
+# The command itself, end to end: it must start, describe itself, train the demo and run the
+# smallest case of each benchmark family.
 "$build/gau" info
 "$build/gau" demo
+for family in $("$build/gau" bench --help | awk '/^Subcommands:/ {on=1; next} on && NF {print $1}'); do
+  "$build/gau" bench "$family" --quick --warmup 0 --repeats 1
+done
