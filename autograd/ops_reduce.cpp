@@ -39,7 +39,7 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction
   return autograd::record("var", {x}, y, {x}, [dims, count, correction](Context& ctx, const Grads& d) {
     Tensor x = ctx.saved(0);
     Tensor centered = ops::sub(x, ops::mean(x, dims, /*keepdim=*/true));
-    Tensor d_k = autograd::reshape_grad(d[0], keepdim_shape(x.shape(), dims, "var"));
+    Tensor d_k = ops::reshape(d[0], keepdim_shape(x.shape(), dims, "var"));
     double scale = 2.0 / (count - static_cast<double>(correction));
     return Grads{ops::mul(ops::mul(centered, d_k), scale)};
   });
@@ -57,7 +57,7 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
     ar_shape[static_cast<size_t>(dd)] = x.size(dd);
     Tensor ar = ops::reshape(ops::arange(0, static_cast<double>(x.size(dd)), 1, idx.dtype(), x.device()), ar_shape);
     Tensor mask = ops::compare(ops::Compare::eq, ar, idx);
-    Tensor d_k = autograd::reshape_grad(d[0], keepdim_shape(x.shape(), {dd}, "max"));
+    Tensor d_k = ops::reshape(d[0], keepdim_shape(x.shape(), {dd}, "max"));
     return Grads{ops::where(mask, d_k, ops::zeros_like(x))};
   });
 }
@@ -68,8 +68,8 @@ Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim) {
   return autograd::record("logsumexp", {x}, y, {x, y}, [dim](Context& ctx, const Grads& d) {
     Tensor x = ctx.saved(0);
     Shape keep = keepdim_shape(x.shape(), {dim}, "logsumexp");
-    Tensor y_k = autograd::reshape_grad(ctx.saved(1), keep);
-    Tensor d_k = autograd::reshape_grad(d[0], keep);
+    Tensor y_k = ops::reshape(ctx.saved(1), keep);
+    Tensor d_k = ops::reshape(d[0], keep);
     return Grads{ops::mul(ops::exp(ops::sub(x, y_k)), d_k)};
   });
 }

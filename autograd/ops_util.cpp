@@ -10,12 +10,6 @@ Tensor reduce_to(const Tensor& g, const Shape& shape) {
   return ops::sum_to(g, shape);
 }
 
-Tensor reshape_grad(const Tensor& g, const Shape& shape) {
-  if (g.dim() == 0 && shape_numel(shape) == 1)
-    return Tensor::make_view(g.storage(), g.offset(), shape, contiguous_strides(shape), g.dtype());
-  return ops::reshape(g, shape);
-}
-
 Shape keepdim_shape(const Shape& in, const std::vector<int64_t>& dims, const char* op) {
   Shape out = in;
   if (dims.empty()) {
@@ -27,7 +21,7 @@ Shape keepdim_shape(const Shape& in, const std::vector<int64_t>& dims, const cha
 }
 
 Tensor expand_reduced(const Tensor& d_y, const Shape& in, const std::vector<int64_t>& dims, const char* op) {
-  return ops::expand(reshape_grad(d_y, keepdim_shape(in, dims, op)), in);
+  return ops::expand(ops::reshape(d_y, keepdim_shape(in, dims, op)), in);
 }
 
 }  // namespace gau::autograd

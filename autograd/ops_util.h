@@ -15,9 +15,6 @@ Tensor reduce_to(const Tensor& g, const Shape& shape);
 // The shape a reduction over `dims` has with keepdim (empty dims = all), for re-expanding d_y.
 Shape keepdim_shape(const Shape& in, const std::vector<int64_t>& dims, const char* op);
 
-// ops::reshape that also handles a rank-0 source (ops::reshape of a 0-d tensor to [1, ...] fails).
-Tensor reshape_grad(const Tensor& g, const Shape& shape);
-
 // d_y of a reduction over `dims`, reshaped with the reduced dims kept as 1 and expanded to `in`.
 Tensor expand_reduced(const Tensor& d_y, const Shape& in, const std::vector<int64_t>& dims, const char* op);
 

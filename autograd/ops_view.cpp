@@ -19,7 +19,7 @@ namespace {
 Tensor record_reshape(const char* name, const Tensor& x, const Tensor& y) {
   if (!autograd::needs_record({x})) return y;
   Shape in = x.shape();
-  return autograd::record(name, {x}, y, {}, [in](Context&, const Grads& d) { return Grads{autograd::reshape_grad(d[0], in)}; });
+  return autograd::record(name, {x}, y, {}, [in](Context&, const Grads& d) { return Grads{ops::reshape(d[0], in)}; });
 }
 
 // Ops that pick a window of x: the gradient is zeros with d_y written into the same window.

@@ -64,6 +64,9 @@ TEST(Tensor, ReshapeViewsWhenPossibleAndCopiesOtherwise) {
   EXPECT_NE(flat.storage(), x.storage());
   EXPECT_EQ(values(flat), values(ops::contiguous(t)));
   EXPECT_NE(error_of([&] { ops::view(t, {24}); }).find("without a copy"), std::string::npos);
+  Tensor scalar = ops::reshape(iota({1}), {});
+  EXPECT_EQ(scalar.dim(), 0);
+  EXPECT_EQ(ops::view(scalar, {1, 1}).storage(), scalar.storage());  // rank 0 views as any size-1 shape
 }
 
 TEST(Tensor, NarrowSliceSelectExpand) {
