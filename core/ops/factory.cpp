@@ -78,5 +78,6 @@ template Tensor from_vector<int32_t>(const std::vector<int32_t>&, const Shape&, 
 template Tensor from_vector<int64_t>(const std::vector<int64_t>&, const Shape&, Device);
 template Tensor from_vector<bfloat16>(const std::vector<bfloat16>&, const Shape&, Device);
 template Tensor from_vector<float16>(const std::vector<float16>&, const Shape&, Device);
+template Tensor from_vector<bool>(const std::vector<bool>&, const Shape&, Device);
 
 }  // namespace gau::ops

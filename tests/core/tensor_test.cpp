@@ -140,6 +140,7 @@ TEST(Tensor, FactoriesAndFill) {
   EXPECT_EQ(values(ops::full({2}, 2.5, DType::bf16)), (std::vector<double>{2.5, 2.5}));
   EXPECT_EQ(values(ops::arange(1, 2, 0.25, DType::f64)), (std::vector<double>{1, 1.25, 1.5, 1.75}));
   EXPECT_EQ(ops::arange(0, 10, 3).dtype(), DType::i64);
+  EXPECT_EQ(values(ops::from_vector<bool>({true, false, true}, {3})), (std::vector<double>{1, 0, 1}));
   Tensor t = ops::zeros({2, 3});
   uint64_t v = t.version();
   ops::fill_(ops::narrow(t, 1, 1, 1), 7);
