@@ -25,37 +25,24 @@ using cpu::kTileQ;
 using cpu::TileProblem;
 
 // From scores S and dA_drop = dO v^T (both [rows, cols]) to the dropped weights (into S, for dV)
-// and dS (into dP). F [rows, cols] holds the dropout factors when kDropout. lse and d [rows]:
-// softmax's log-sum-exp and D = rowsum(dO * O).
-template <bool kDropout, typename T>
+// and dS (into dP). F [rows, cols] holds the dropout factors, or is null without dropout. lse and
+// d [rows]: softmax's log-sum-exp and D = rowsum(dO * O).
+template <typename T>
 void weights_and_grad(Kernel kernel, T* S, T* dP, const T* F, int64_t rows, int64_t cols, const T* lse,
                       const T* d) {
   for (int64_t r = 0; r < rows; ++r) {
     T* s_row = S + r * cols;
     T* dp_row = dP + r * cols;
-    const T* f_row = kDropout ? F + r * cols : nullptr;
+    const T* f_row = F ? F + r * cols : nullptr;
     if (kernel == Kernel::softmax) {
-      const T row_lse = lse[r], row_d = d[r];
-#pragma omp simd
-      for (int64_t c = 0; c < cols; ++c) {
-        const T f = kDropout ? f_row[c] : T(1);
-        const T prob = cpu::exp_tile(s_row[c] - row_lse);
-        dp_row[c] = prob * (dp_row[c] * f - row_d);  // dS = P (dP - D)
-        s_row[c] = prob * f;
-      }
+      cpu::softmax_grad_row(s_row, dp_row, f_row, cols, lse[r], d[r]);
     } else if (kernel == Kernel::relu2) {
-#pragma omp simd
-      for (int64_t c = 0; c < cols; ++c) {
-        const T f = kDropout ? f_row[c] : T(1);
-        const T relu = s_row[c] > T(0) ? s_row[c] : T(0);
-        dp_row[c] = T(2) * relu * dp_row[c] * f;  // dS = 2 relu(S) dA
-        s_row[c] = relu * relu * f;
-      }
+      cpu::relu2_grad_row(s_row, dp_row, f_row, cols);
     } else {
       for (int64_t c = 0; c < cols; ++c) {
-        const T f = kDropout ? f_row[c] : T(1);
-        dp_row[c] = laplace_derivative(s_row[c]) * dp_row[c] * f;
-        s_row[c] = laplace_value(s_row[c]) * f;
+        const T keep = f_row ? f_row[c] : T(1);
+        dp_row[c] = laplace_derivative(s_row[c]) * dp_row[c] * keep;  // dS = f'(S) dA
+        s_row[c] = laplace_value(s_row[c]) * keep;
       }
     }
   }
@@ -81,12 +68,8 @@ void recompute_tile(const TileProblem<T>& p, const BackwardBuffers<T>& g, int64_
        T(0), dP, cols);
   const T* lse = g.lse ? g.lse + bh * p.n_q + i0 : nullptr;
   const T* d = g.d ? g.d + bh * p.n_q + i0 : nullptr;
-  if (p.dropout_p > 0) {
-    cpu::dropout_tile(p, bh, i0, rows, j0, cols, F);
-    weights_and_grad<true>(p.kernel, S, dP, F, rows, cols, lse, d);
-  } else {
-    weights_and_grad<false>(p.kernel, S, dP, F, rows, cols, lse, d);
-  }
+  if (p.dropout_p > 0) cpu::dropout_tile(p, bh, i0, rows, j0, cols, F);
+  weights_and_grad(p.kernel, S, dP, p.dropout_p > 0 ? F : nullptr, rows, cols, lse, d);
 }
 
 template <typename T>

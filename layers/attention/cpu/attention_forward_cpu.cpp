@@ -28,20 +28,12 @@ void online_softmax_tile(T* S, int64_t rows, int64_t cols, T* m, T* l, T* acc, i
   constexpr T neg_inf = -std::numeric_limits<T>::infinity();
   for (int64_t r = 0; r < rows; ++r) {
     T* row = S + r * cols;
-    T row_max = neg_inf;
-#pragma omp simd reduction(max : row_max)
-    for (int64_t c = 0; c < cols; ++c) row_max = std::max(row_max, row[c]);
-    const T m_new = std::max(m[r], row_max);
+    const T m_new = std::max(m[r], cpu::row_max(row, cols));
     if (m_new == neg_inf) {  // every key so far is masked for this row
       for (int64_t c = 0; c < cols; ++c) row[c] = T(0);
       continue;
     }
-    T sum = 0;
-#pragma omp simd reduction(+ : sum)
-    for (int64_t c = 0; c < cols; ++c) {
-      row[c] = cpu::exp_tile(row[c] - m_new);
-      sum += row[c];
-    }
+    const T sum = cpu::exp_shifted_sum(row, cols, m_new);
     if (m_new != m[r]) {
       const T correction = m[r] == neg_inf ? T(0) : std::exp(m[r] - m_new);
       l[r] *= correction;
@@ -58,8 +50,7 @@ void online_softmax_tile(T* S, int64_t rows, int64_t cols, T* m, T* l, T* acc, i
 template <typename T>
 void pointwise_weights(Kernel kernel, T* S, int64_t count) {
   if (kernel == Kernel::relu2) {
-#pragma omp simd
-    for (int64_t x = 0; x < count; ++x) S[x] = S[x] > T(0) ? S[x] * S[x] : T(0);
+    cpu::relu2_row(S, count);
   } else {
     for (int64_t x = 0; x < count; ++x) S[x] = laplace_value(S[x]);
   }

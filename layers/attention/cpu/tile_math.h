@@ -25,8 +25,8 @@ inline void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, do
               static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
 }
 
-// exp(x) for f32 tiles: Cephes' range reduction x = k ln2 + r and degree-6 polynomial (about 1 ulp),
-// written without branches so GCC vectorises the loops that call it. exp(-inf) = 0 (masked scores).
+// exp(x) for f32 score tiles: Cephes' range reduction x = k ln2 + r and degree-6 polynomial (about
+// 1 ulp); exp(-inf) = 0 (masked scores). The row kernels below run it 8 lanes at a time.
 inline float exp_tile(float x) {
   const float xc = std::min(std::max(x, -87.0f), 88.3762626647949f);
   const float k = std::floor(xc * 1.44269504088896341f + 0.5f);
@@ -41,9 +41,27 @@ inline float exp_tile(float x) {
   const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
   float two_k;
   std::memcpy(&two_k, &bits, sizeof(two_k));
-  return x < -87.0f ? 0.0f : y * two_k;
+  return x >= -87.0f ? y * two_k : 0.0f;
 }
 inline double exp_tile(double x) { return std::exp(x); }
+
+// Row kernels over one row of a tile (AVX2 for f32 when the build targets it; GCC does not
+// vectorise exp_tile loops in the position-independent library build).
+float row_max(const float* row, int64_t n);
+double row_max(const double* row, int64_t n);
+// row = relu(row)^2
+void relu2_row(float* row, int64_t n);
+void relu2_row(double* row, int64_t n);
+// row = exp(row - shift); returns the row's sum.
+float exp_shifted_sum(float* row, int64_t n, float shift);
+double exp_shifted_sum(double* row, int64_t n, double shift);
+// Softmax backward of one row: P = exp(S - lse); dS = P (dA f - d) into dp; P f into s (for dV).
+// f (dropout factors) may be null (no dropout).
+void softmax_grad_row(float* s, float* dp, const float* f, int64_t n, float lse, float d);
+void softmax_grad_row(double* s, double* dp, const double* f, int64_t n, double lse, double d);
+// relu2 backward of one row: dS = 2 relu(S) dA f into dp; relu(S)^2 f into s.
+void relu2_grad_row(float* s, float* dp, const float* f, int64_t n);
+void relu2_grad_row(double* s, double* dp, const double* f, int64_t n);
 
 // Sets OpenBLAS to one thread for the guard's lifetime (OpenBLAS has no per-call thread count).
 class BlasSingleThread {
