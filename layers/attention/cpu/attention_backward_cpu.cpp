@@ -1,9 +1,12 @@
-// Recompute-backward of tiled attention on CPU, in two race-free passes that each own their
-// outputs (no atomics, no per-thread copies of d_q / d_k / d_v, memory O(n)):
-//   pass 1, OpenMP over (batch x head x key tile):   recompute S, P over query tiles; d_v, d_k, d_bias
-//   pass 2, OpenMP over (batch x head x query tile): recompute S, P over key tiles;   d_q
-// Per tile (MODEL.md): dV += P^T dO;  dP = dO v^T;  dS = f'(S, dP);  dQ += dS k scale;  dK += dS^T q scale.
-// Pass 2 repeats the S and dP products (7 tile GEMMs instead of 5) in exchange for no reductions.
+// Recompute-backward of tiled attention on CPU. Per tile (MODEL.md):
+//   dV += P^T dO;  dP = dO v^T;  dS = f'(S, dP);  dQ += dS k scale;  dK += dS^T q scale.
+// Memory stays O(n): no atomics and no per-thread copies of d_q / d_k / d_v.
+// - At least two heads (b x h) per thread: one pass, OpenMP over heads; a thread owns all of a
+//   head's gradients and walks its key tiles (FlashAttention-2 order), 5 tile GEMMs.
+// - Fewer heads (GAU has h = 1): two race-free passes that each own their outputs,
+//     pass 1, OpenMP over (head x key tile):   d_k, d_v, d_bias;
+//     pass 2, OpenMP over (head x query tile): d_q,
+//   repeating the S and dP products (7 tile GEMMs) in exchange for parallelism along n.
 #include <omp.h>
 
 #include <cmath>
@@ -72,6 +75,35 @@ void recompute_tile(const TileProblem<T>& p, const BackwardBuffers<T>& g, int64_
   weights_and_grad(p.kernel, S, dP, p.dropout_p > 0 ? F : nullptr, rows, cols, lse, d);
 }
 
+// d_k, d_v (and d_bias sums) of key tile j0 of head bh, looping over the query tiles that see it.
+// With add_d_q the same tiles also add dS k scale into d_q (the caller owns the head's d_q rows).
+template <typename T>
+void key_tile_backward(const TileProblem<T>& p, const BackwardBuffers<T>& g, int64_t bh, int64_t j0, bool add_d_q,
+                       T* S, T* dP, T* F, double* d_rel) {
+  const T scale = p.scale[bh / p.h];
+  T* d_k = g.d_k + (bh * p.n_k + j0) * p.s;
+  T* d_v = g.d_v + (bh * p.n_k + j0) * p.e;
+  const T* k_tile = p.k + (bh * p.n_k + j0) * p.s;
+  const int64_t all_cols = std::min(kTileK, p.n_k - j0);
+  std::fill(d_k, d_k + all_cols * p.s, T(0));
+  std::fill(d_v, d_v + all_cols * p.e, T(0));
+  const int64_t cols = std::min(all_cols, p.key_end[bh / p.h] - j0);  // padding keys get 0
+  for (int64_t i0 = p.first_query(j0); cols > 0 && i0 < p.n_q; i0 += kTileQ) {
+    const int64_t rows = std::min(kTileQ, p.n_q - i0);
+    recompute_tile(p, g, bh, i0, rows, j0, cols, S, dP, F);
+    gemm(true, false, cols, p.e, rows, T(1), S, cols, g.d_o + (bh * p.n_q + i0) * p.e, p.e, T(1), d_v, p.e);
+    gemm(true, false, cols, p.s, rows, scale, dP, cols, p.q + (bh * p.n_q + i0) * p.s, p.s, T(1), d_k, p.s);
+    if (add_d_q)
+      gemm(false, false, rows, p.s, cols, scale, dP, cols, k_tile, p.s, T(1), g.d_q + (bh * p.n_q + i0) * p.s, p.s);
+    if (d_rel) {
+      for (int64_t r = 0; r < rows; ++r) {
+        double* rel = d_rel + (i0 + r - j0 + p.n_k - 1);  // offset i - j falls as c grows
+        for (int64_t c = 0; c < cols; ++c) rel[-c] += static_cast<double>(dP[r * cols + c]);
+      }
+    }
+  }
+}
+
 template <typename T>
 void backward_tiles(const TileProblem<T>& p, const BackwardBuffers<T>& g) {
   const int threads = cpu::tile_threads();
@@ -79,40 +111,35 @@ void backward_tiles(const TileProblem<T>& p, const BackwardBuffers<T>& g) {
   Tensor workspace = Tensor::empty({threads, 3 * tile}, dtype_of<T>::value);
   T* workspace_base = workspace.data<T>();
   const int64_t n_rel = p.n_q + p.n_k - 1;
+  const int64_t k_tiles = (p.n_k + kTileK - 1) / kTileK;
   cpu::BlasSingleThread blas_guard;
 
-  // Pass 1: d_k, d_v (and d_bias) per key tile, looping over the query tiles that see it.
-  const int64_t k_tiles = (p.n_k + kTileK - 1) / kTileK;
+  // Enough heads to keep every thread busy: one pass, each thread owning whole heads, so d_q can
+  // be accumulated in place (5 tile GEMMs instead of 7).
+  if (p.b * p.h >= 2 * threads) {
+#pragma omp parallel num_threads(threads)
+    {
+      T* S = workspace_base + omp_get_thread_num() * 3 * tile;
+      double* d_rel = g.d_rel ? g.d_rel + omp_get_thread_num() * n_rel : nullptr;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t bh = 0; bh < p.b * p.h; ++bh) {
+        std::fill(g.d_q + bh * p.n_q * p.s, g.d_q + (bh + 1) * p.n_q * p.s, T(0));
+        for (int64_t j0 = 0; j0 < p.n_k; j0 += kTileK)
+          key_tile_backward(p, g, bh, j0, /*add_d_q=*/true, S, S + tile, S + 2 * tile, d_rel);
+      }
+    }
+    return;
+  }
+
+  // Pass 1: d_k, d_v (and d_bias) per key tile.
 #pragma omp parallel num_threads(threads)
   {
     T* S = workspace_base + omp_get_thread_num() * 3 * tile;
-    T* dP = S + tile;
-    T* F = dP + tile;
     double* d_rel = g.d_rel ? g.d_rel + omp_get_thread_num() * n_rel : nullptr;
 #pragma omp for schedule(dynamic, 1)
-    for (int64_t task = 0; task < p.b * p.h * k_tiles; ++task) {
-      const int64_t bh = task / k_tiles;
-      const int64_t j0 = (task % k_tiles) * kTileK;
-      const T scale = p.scale[bh / p.h];
-      T* d_k = g.d_k + (bh * p.n_k + j0) * p.s;
-      T* d_v = g.d_v + (bh * p.n_k + j0) * p.e;
-      const int64_t all_cols = std::min(kTileK, p.n_k - j0);
-      std::fill(d_k, d_k + all_cols * p.s, T(0));
-      std::fill(d_v, d_v + all_cols * p.e, T(0));
-      const int64_t cols = std::min(all_cols, p.key_end[bh / p.h] - j0);  // padding keys get 0
-      for (int64_t i0 = p.first_query(j0); cols > 0 && i0 < p.n_q; i0 += kTileQ) {
-        const int64_t rows = std::min(kTileQ, p.n_q - i0);
-        recompute_tile(p, g, bh, i0, rows, j0, cols, S, dP, F);
-        gemm(true, false, cols, p.e, rows, T(1), S, cols, g.d_o + (bh * p.n_q + i0) * p.e, p.e, T(1), d_v, p.e);
-        gemm(true, false, cols, p.s, rows, scale, dP, cols, p.q + (bh * p.n_q + i0) * p.s, p.s, T(1), d_k, p.s);
-        if (d_rel) {
-          for (int64_t r = 0; r < rows; ++r) {
-            double* rel = d_rel + (i0 + r - j0 + p.n_k - 1);  // offset i - j falls as c grows
-            for (int64_t c = 0; c < cols; ++c) rel[-c] += static_cast<double>(dP[r * cols + c]);
-          }
-        }
-      }
-    }
+    for (int64_t task = 0; task < p.b * p.h * k_tiles; ++task)
+      key_tile_backward(p, g, task / k_tiles, (task % k_tiles) * kTileK, /*add_d_q=*/false, S, S + tile,
+                        S + 2 * tile, d_rel);
   }
 
   // Pass 2: d_q per query tile, looping over the key tiles it sees.

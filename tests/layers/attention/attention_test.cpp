@@ -4,6 +4,7 @@
 #include "layers/attention/attention.h"
 
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <cmath>
 #include <random>
@@ -247,6 +248,20 @@ TEST(Attention, HalfPrecisionComputesInF32) {
     c.dtype = dt;
     run_case(c);
   }
+}
+
+// The backward runs one pass over whole heads when there are at least two heads per thread, and
+// two passes (key tiles, then query tiles) otherwise: pin the thread count so both run here.
+TEST(Attention, BothBackwardSchedules) {
+  const int threads = omp_get_max_threads();
+  for (int pinned : {1, 64}) {
+    omp_set_num_threads(pinned);
+    for (Kernel kernel : {Kernel::softmax, Kernel::relu2}) {
+      Case c{2, 2, 300, 300, 8, 12, kernel, true, Padding::lengths, RelativeBias::Kind::per_offset, 0.1};
+      run_case(c);
+    }
+  }
+  omp_set_num_threads(threads);
 }
 
 TEST(Attention, T5BucketsMatchTheT5Formula) {
