@@ -55,9 +55,8 @@ Impl choose_impl(const Tensor& q, const Tensor& v, const AttentionOptions& opt, 
              "-DGAU_CUDNN=ON), or use backend gau");
 #endif
   }
-#ifdef GAU_WITH_CUDNN
-  if (opt.backend == Backend::automatic && detail::cudnn_supports(dt, s, e, resolved)) return Impl::cudnn;
-#endif
+  // automatic runs gau's own kernels: the cuDNN graph is opt-in (backend cudnn) until a GPU run
+  // has checked it against the CPU op (tests/layers/attention/attention_gpu_test.cpp).
   std::string why;
   GAU_CHECK(detail::cuda_supports(dt, s, e, &why), "attention: the CUDA kernels cannot run q ", describe(q), ", v ",
             describe(v), ": ", why);

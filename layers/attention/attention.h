@@ -48,7 +48,7 @@ struct AttentionOptions {
   double dropout_p = 0;  // on the attention weights; the mask is regenerated from (seed, offset)
   uint64_t seed = 0;
   uint64_t offset = 0;
-  Backend backend = Backend::automatic;  // cudnn: softmax only, GPU only
+  Backend backend = Backend::automatic;  // automatic = gau kernels; cudnn: softmax only, GPU only, opt-in
 };
 
 // Differentiable in q, k, v and the bias table (through autograd's Function API).
