@@ -7,17 +7,11 @@
 #include <sstream>
 
 #include "apps/system_info.h"
+#include "bench/attention_bench.h"
 #include "bench/bench.h"
+#include "bench/flash_bench.h"
 #include "bench/ops_bench.h"
 #include "core/error.h"
-#if __has_include("bench/attention_bench.h")
-#include "bench/attention_bench.h"
-#define GAU_HAVE_ATTENTION_BENCH 1
-#endif
-#if __has_include("bench/flash_bench.h")
-#include "bench/flash_bench.h"
-#define GAU_HAVE_FLASH_BENCH 1
-#endif
 
 namespace gau::apps {
 
@@ -31,15 +25,11 @@ struct Family {
 
 // The families compiled into this binary; each lives in bench/<name>_bench.{h,cpp}.
 std::vector<Family> families() {
-  std::vector<Family> list = {
-      {"ops", "matmul vs cblas_sgemm, add vs memcpy, softmax and sum bandwidth", bench::run_ops_bench}};
-#if defined(GAU_HAVE_ATTENTION_BENCH)
-  list.push_back({"attention", "tiled softmax / relu2 attention, forward and backward", bench::run_attention_bench});
-#endif
-#if defined(GAU_HAVE_FLASH_BENCH)
-  list.push_back({"flash", "FLASH mixed-chunk attention beside quadratic attention", bench::run_flash_bench});
-#endif
-  return list;
+  return {
+      {"ops", "matmul vs cblas_sgemm, add vs memcpy, softmax and sum bandwidth", bench::run_ops_bench},
+      {"attention", "tiled softmax / relu2 attention, forward and backward", bench::run_attention_bench},
+      {"flash", "FLASH mixed-chunk attention beside quadratic attention", bench::run_flash_bench},
+  };
 }
 
 struct BenchArgs {
