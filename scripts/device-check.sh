@@ -66,7 +66,7 @@ note "gau device-check $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(git -C "$root" re
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' 2>&1
   nproc
 } >"$logs/environment.log" 2>&1
-head -2 "$logs/environment.log" | tail -1 | sed 's/^/gpu: /' | tee -a "$summary"
+note "gpu: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo none visible)"
 
 # ---- cuDNN and NCCL from Python's nvidia-* packages, when present ----
 cmake_args=(-DGAU_CUDA=ON -DGAU_CUDA_ARCHS=90 -DGAU_MPI=OFF -DCMAKE_BUILD_TYPE=Release)
