@@ -137,5 +137,19 @@ TEST_F(CudaElementwiseTest, LargeContiguousFastPath) {
   GAU_EXPECT_CLOSE(ops::relu(gpu(a)), ops::relu(a), 0, 0);
 }
 
+TEST_F(CudaElementwiseTest, DeviceMismatchNamesOpAndBothTensors) {
+  Tensor a = ops::zeros({2, 3});
+  Tensor b = gpu(ops::zeros({2, 3}));
+  try {
+    ops::add(a, b);
+    FAIL() << "expected a device mismatch error";
+  } catch (const Error& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("add"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("f32[2, 3] on cpu"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("f32[2, 3] on cuda:0"), std::string::npos) << msg;
+  }
+}
+
 }  // namespace
 }  // namespace gau
