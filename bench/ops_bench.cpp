@@ -47,7 +47,12 @@ nlohmann::json matmul_cpu(int64_t n, const BenchConfig& cfg) {
   };
   Tensor out;
   auto ours = [&] { out = ops::matmul(a, b); };
-  auto t = time_interleaved({ours, raw}, cfg);
+  // Small products take a millisecond or two, where one preemption moves a median of 10: repeat
+  // them as often as 1024^3 takes in total (up to 1000 times), so every size gets the same spread.
+  BenchConfig many = cfg;
+  double per_1024 = 1024.0 / static_cast<double>(n);
+  many.repeats = std::clamp(static_cast<int>(cfg.repeats * per_1024 * per_1024 * per_1024), cfg.repeats, 1000);
+  auto t = time_interleaved({ours, raw}, many);
   double flops = 2.0 * n * n * n;
   return {{"name", "matmul"},
           {"dtype", "f32"},
