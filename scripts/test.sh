@@ -15,6 +15,9 @@ if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
 fi
 
 bash "$root/scripts/setup.sh"
+# ccache (used when installed) keys on absolute paths; rewriting those under the clone lets a
+# fresh clone elsewhere reuse the objects an earlier clone compiled.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 # shellcheck disable=SC2086  # GAU_CMAKE_ARGS is a list of flags
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGAU_CUDA=AUTO ${GAU_CMAKE_ARGS:-}
 ninja -C "$build" -j"$(nproc)"
