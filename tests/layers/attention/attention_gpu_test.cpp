@@ -214,6 +214,10 @@ TEST_F(AttentionGpu, Dropout) {
   }
 }
 
+// backend cudnn: the SDPA forward and backward (bprop) graphs against the CPU op, every gradient
+// with kGradTol (the fused bprop also rounds P and dS to bf16 before its products). Covers both
+// head widths and s != e, causal, sequence lengths off the 64-row tiles, n_q != n_k, and the
+// calls the backward hands to gau's kernels (causal n_q != n_k, n_q = n_k = 1).
 TEST_F(AttentionGpu, CudnnMatchesCpu) {
 #ifdef GAU_WITH_CUDNN
   for (bool causal : {false, true}) {
@@ -224,7 +228,33 @@ TEST_F(AttentionGpu, CudnnMatchesCpu) {
       c.s = s, c.e = s;
       c.n_q = 256, c.n_k = 256;
       check_case(c);
+      c.e = 192 - s;  // the other width: s != e
+      c.b = 1, c.h = 3, c.n_q = 130, c.n_k = 130;
+      check_case(c);
+      c.n_q = 200, c.n_k = 328;  // causal: the gau kernels (end-aligned mask)
+      check_case(c);
+      c.n_q = 1, c.n_k = 1;  // backward: the gau kernels on cuDNN's O and LSE
+      check_case(c);
     }
+  }
+#else
+  GTEST_SKIP() << "gau was built without cuDNN";
+#endif
+}
+
+TEST_F(AttentionGpu, CudnnUnsupportedNamesWhatIsSupported) {
+#ifdef GAU_WITH_CUDNN
+  const Device dev = Device::cuda(0);
+  Tensor q = input({1, 1, 16, 96}, 1, DType::bf16, dev), k = input({1, 1, 16, 96}, 2, DType::bf16, dev);
+  Tensor v = input({1, 1, 16, 64}, 3, DType::bf16, dev);
+  AttentionOptions opt;
+  opt.backend = Backend::cudnn;
+  try {
+    attention(q, k, v, opt);
+    ADD_FAILURE() << "expected an error for s=96 on backend cudnn";
+  } catch (const Error& err) {
+    const std::string msg = err.what();
+    EXPECT_NE(msg.find("s and e in {64, 128}, got s=96 e=64"), std::string::npos) << msg;
   }
 #else
   GTEST_SKIP() << "gau was built without cuDNN";
