@@ -4,6 +4,7 @@
 #include "core/ops/cpu/elementwise.h"
 #include "core/ops/cpu/elementwise_iter.h"
 #include "core/ops/cpu/elementwise_math.h"
+#include "core/ops/cpu/vec_math.h"
 
 namespace gau::ops::cpu {
 
@@ -15,11 +16,27 @@ constexpr bool unary_defined() {
   return std::is_floating_point_v<acc_t<T>> || op == Unary::neg || op == Unary::abs;
 }
 
+// y = exp(x) for f32 with the vectorised polynomial (core/ops/cpu/vec_math.h) on unit-stride runs.
+void exp_f32(const StridedIter& it) {
+  it.run([](char* const* p, const int64_t* s, int64_t n) {
+    if (s[0] == int64_t{sizeof(float)} && s[1] == int64_t{sizeof(float)}) {
+      exp_row(reinterpret_cast<const float*>(p[1]), reinterpret_cast<float*>(p[0]), n);
+      return;
+    }
+    for (int64_t i = 0; i < n; ++i)
+      *reinterpret_cast<float*>(p[0] + i * s[0]) = exp_approx(*reinterpret_cast<const float*>(p[1] + i * s[1]));
+  });
+}
+
 }  // namespace
 
 Tensor unary(Unary op, const Tensor& x) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape
   StridedIter it(x.shape(), {y, x});
+  if (op == Unary::exp && x.dtype() == DType::f32) {
+    exp_f32(it);
+    return y;
+  }
   dispatch_arith(x.dtype(), unary_name(op), [&](auto tag) {
     using T = typename decltype(tag)::type;
     using A = acc_t<T>;

@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "core/dispatch.h"
 #include "core/ops/copy.h"
 #include "core/ops/cpu/reduce_split.h"
+#include "core/ops/cpu/vec_math.h"
 
 namespace gau::ops::cpu {
 namespace {
@@ -58,15 +60,20 @@ CrossEntropyResult cross_entropy(const Tensor& logits, const Tensor& targets, co
 #pragma omp parallel for schedule(static) if (N * C >= kParallelMin)
         for (int64_t i = 0; i < N; ++i) {
           const T* row = px + i * ld;
-          A m = -std::numeric_limits<A>::infinity();
-          for (int64_t c = 0; c < C; ++c) m = std::max(m, static_cast<A>(row[c]));
-          if (std::isinf(m) && m < 0) m = 0;
-          A s = 0, sx = 0;
-          for (int64_t c = 0; c < C; ++c) {
-            const A v = static_cast<A>(row[c]);
-            s += std::exp(v - m);
-            sx += v;
+          A m, s, sx = 0;
+          if constexpr (std::is_same_v<T, float>) {  // vectorised max and sum of exp
+            m = row_max(row, C);
+            if (std::isinf(m) && m < 0) m = 0;
+            s = exp_shifted_total(row, C, m);
+          } else {
+            m = -std::numeric_limits<A>::infinity();
+            for (int64_t c = 0; c < C; ++c) m = std::max(m, static_cast<A>(row[c]));
+            if (std::isinf(m) && m < 0) m = 0;
+            s = 0;
+            for (int64_t c = 0; c < C; ++c) s += exp_approx(static_cast<A>(row[c]) - m);
           }
+          if (eps != 0.0)  // the row mean only enters with label smoothing
+            for (int64_t c = 0; c < C; ++c) sx += static_cast<A>(row[c]);
           const A ls = std::log(s);
           lse[i] = static_cast<O>(m + ls);
           const int64_t ti = static_cast<int64_t>(t[i]);
@@ -89,8 +96,10 @@ CrossEntropyResult cross_entropy(const Tensor& logits, const Tensor& targets, co
   double total = 0;  // fixed order: the loss does not depend on the thread count
   for (int64_t i = 0; i < N; ++i) total += rl[i];
   const double loss = res.count ? total / static_cast<double>(res.count) : 0.0;
-  if (out_dtype == DType::f64) *res.loss.data<double>() = loss;
-  else *res.loss.data<float>() = static_cast<float>(loss);
+  if (out_dtype == DType::f64)
+    *res.loss.data<double>() = loss;
+  else
+    *res.loss.data<float>() = static_cast<float>(loss);
   return res;
 }
 
@@ -128,8 +137,14 @@ Tensor cross_entropy_backward(const Tensor& logits, const Tensor& targets, const
             continue;
           }
           const A l = static_cast<A>(pl[i]);
-          for (int64_t c = 0; c < C; ++c) drow[c] = static_cast<T>((std::exp(static_cast<A>(row[c]) - l) - off) * sc);
-          drow[ti] = static_cast<T>((std::exp(static_cast<A>(row[ti]) - l) - off - on) * sc);
+          if constexpr (std::is_same_v<T, float>) {
+            exp_shifted_sum(row, drow, C, l);
+            for (int64_t c = 0; c < C; ++c) drow[c] = (drow[c] - off) * sc;
+          } else {
+            for (int64_t c = 0; c < C; ++c)
+              drow[c] = static_cast<T>((exp_approx(static_cast<A>(row[c]) - l) - off) * sc);
+          }
+          drow[ti] = static_cast<T>((exp_approx(static_cast<A>(row[ti]) - l) - off - on) * sc);
         }
       });
     });

@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "core/dispatch.h"
 #include "core/ops/copy.h"
 #include "core/ops/cpu/reduce_split.h"
+#include "core/ops/cpu/vec_math.h"
 
 namespace gau::ops::cpu {
 namespace {
@@ -32,18 +34,30 @@ void softmax_kernel(const T* x, T* y, const DimSplit& s) {
     if (width == 1 && s.inner == 1) {  // last dim: one contiguous row
       const T* xr = x + base;
       T* yr = y + base;
+      if constexpr (std::is_same_v<T, float>) {
+        // f32: three vectorised passes over a row that stays in cache (max, exp and sum, scale).
+        float m = row_max(xr, s.n);
+        if (std::isinf(m) && m < 0) m = 0;  // all -inf: keep exp(x - m) = 0 rather than NaN
+        if constexpr (Log) {
+          // (x - m) - log(sum), not x - (m + log(sum)): x - m is exact, the other rounds at |m|.
+          const float ls = std::log(exp_shifted_total(xr, s.n, m));
+          for (int64_t k = 0; k < s.n; ++k) yr[k] = (xr[k] - m) - ls;
+        } else {
+          scale_row(yr, s.n, 1.0f / exp_shifted_sum(xr, yr, s.n, m));
+        }
+        return;
+      }
       A m = -std::numeric_limits<A>::infinity();
       for (int64_t k = 0; k < s.n; ++k) m = std::max(m, static_cast<A>(xr[k]));
-      if (std::isinf(m) && m < 0) m = 0;  // all -inf: keep exp(x - m) = 0 rather than NaN
+      if (std::isinf(m) && m < 0) m = 0;
       A sum = 0;
-      for (int64_t k = 0; k < s.n; ++k) sum += std::exp(static_cast<A>(xr[k]) - m);
+      for (int64_t k = 0; k < s.n; ++k) sum += exp_approx(static_cast<A>(xr[k]) - m);
       if constexpr (Log) {
-        // (x - m) - log(sum), not x - (m + log(sum)): x - m is exact, the other rounds at |m|.
         const A ls = std::log(sum);
         for (int64_t k = 0; k < s.n; ++k) yr[k] = static_cast<T>((static_cast<A>(xr[k]) - m) - ls);
       } else {
         const A inv = A(1) / sum;
-        for (int64_t k = 0; k < s.n; ++k) yr[k] = static_cast<T>(std::exp(static_cast<A>(xr[k]) - m) * inv);
+        for (int64_t k = 0; k < s.n; ++k) yr[k] = static_cast<T>(exp_approx(static_cast<A>(xr[k]) - m) * inv);
       }
       return;
     }
@@ -54,17 +68,21 @@ void softmax_kernel(const T* x, T* y, const DimSplit& s) {
     for (int64_t i = 0; i < width; ++i)
       if (std::isinf(m[i]) && m[i] < 0) m[i] = 0;
     for (int64_t k = 0; k < s.n; ++k)
-      for (int64_t i = 0; i < width; ++i) sum[i] += std::exp(static_cast<A>(x[base + k * s.inner + i]) - m[i]);
+      for (int64_t i = 0; i < width; ++i) sum[i] += exp_approx(static_cast<A>(x[base + k * s.inner + i]) - m[i]);
     for (int64_t i = 0; i < width; ++i) {
-      if constexpr (Log) sum[i] = std::log(sum[i]);
-      else sum[i] = A(1) / sum[i];
+      if constexpr (Log)
+        sum[i] = std::log(sum[i]);
+      else
+        sum[i] = A(1) / sum[i];
     }
     for (int64_t k = 0; k < s.n; ++k) {
       const int64_t at = base + k * s.inner;
       for (int64_t i = 0; i < width; ++i) {
         const A v = static_cast<A>(x[at + i]);
-        if constexpr (Log) y[at + i] = static_cast<T>((v - m[i]) - sum[i]);
-        else y[at + i] = static_cast<T>(std::exp(v - m[i]) * sum[i]);
+        if constexpr (Log)
+          y[at + i] = static_cast<T>((v - m[i]) - sum[i]);
+        else
+          y[at + i] = static_cast<T>(exp_approx(v - m[i]) * sum[i]);
       }
     }
   });
@@ -82,16 +100,20 @@ void backward_kernel(const T* y, const T* dy, T* dx, const DimSplit& s) {
     for (int64_t k = 0; k < s.n; ++k) {
       const int64_t at = base + k * s.inner;
       for (int64_t i = 0; i < width; ++i) {
-        if constexpr (Log) dot[i] += static_cast<A>(dy[at + i]);
-        else dot[i] += static_cast<A>(dy[at + i]) * static_cast<A>(y[at + i]);
+        if constexpr (Log)
+          dot[i] += static_cast<A>(dy[at + i]);
+        else
+          dot[i] += static_cast<A>(dy[at + i]) * static_cast<A>(y[at + i]);
       }
     }
     for (int64_t k = 0; k < s.n; ++k) {
       const int64_t at = base + k * s.inner;
       for (int64_t i = 0; i < width; ++i) {
         const A yv = static_cast<A>(y[at + i]), g = static_cast<A>(dy[at + i]);
-        if constexpr (Log) dx[at + i] = static_cast<T>(g - std::exp(yv) * dot[i]);
-        else dx[at + i] = static_cast<T>(yv * (g - dot[i]));
+        if constexpr (Log)
+          dx[at + i] = static_cast<T>(g - exp_approx(yv) * dot[i]);
+        else
+          dx[at + i] = static_cast<T>(yv * (g - dot[i]));
       }
     }
   });
