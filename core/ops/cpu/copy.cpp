@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "core/dispatch.h"
+#include "core/ops/cpu/parallel.h"
 #include "core/rng.h"
 
 namespace gau::ops::cpu {
@@ -57,7 +58,7 @@ void copy_strided(To* dst, const From* src, const Collapsed& c) {
   const int64_t dsi = c.dst_strides[rank - 1], ssi = c.src_strides[rank - 1];
   int64_t outer = 1;
   for (size_t i = 0; i + 1 < rank; ++i) outer *= c.shape[i];
-#pragma omp parallel for schedule(static) if (outer * inner > (1 << 16))
+#pragma omp parallel for schedule(static) if (outer * inner >= kParallelMin)
   for (int64_t o = 0; o < outer; ++o) {
     int64_t rem = o, doff = 0, soff = 0;
     for (size_t i = rank - 1; i-- > 0;) {
@@ -108,7 +109,7 @@ void fill_uniform_(const Tensor& dst, double low, double high, uint64_t seed, ui
     using T = typename decltype(tag)::type;
     T* p = static_cast<T*>(dst.data_ptr());
     using A = acc_t<T>;
-#pragma omp parallel for schedule(static) if (n > (1 << 16))
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i)
       p[i] = T(static_cast<A>(low + (high - low) * static_cast<double>(philox_uniform(seed, offset, i))));
   });
@@ -120,7 +121,7 @@ void fill_normal_(const Tensor& dst, double mean, double std, uint64_t seed, uin
     using T = typename decltype(tag)::type;
     T* p = static_cast<T*>(dst.data_ptr());
     using A = acc_t<T>;
-#pragma omp parallel for schedule(static) if (n > (1 << 16))
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
     for (int64_t i = 0; i < n; ++i)
       p[i] = T(static_cast<A>(std::fma(std, philox_normal(seed, offset, i), mean)));
   });

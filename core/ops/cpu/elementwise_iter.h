@@ -18,13 +18,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/ops/cpu/parallel.h"
 #include "core/tensor.h"
 
 namespace gau::ops::cpu {
 
 constexpr int kMaxOperands = 4;
-// Below this many elements a single thread is faster than waking the team.
-constexpr int64_t kParallelGrain = 32768;
 // Side of the square tiles used when an operand is transposed relative to the output.
 constexpr int64_t kTile = 32;
 
@@ -40,16 +39,14 @@ class StridedIter {
   template <typename Loop>
   void run(const Loop& loop) const {
     if (numel_ == 0) return;
-    int64_t threads = std::min<int64_t>(omp_get_max_threads(), numel_ / kParallelGrain);
+    // One thread per kParallelMin elements, at most the team's size; none inside another region.
+    const int64_t threads =
+        omp_in_parallel() ? 1 : std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), numel_ / kParallelMin));
     if (transposed()) {
       run_tiled(loop, threads);
       return;
     }
-    if (threads <= 1 || omp_in_parallel()) {
-      run_range(loop, 0, numel_);
-      return;
-    }
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (int64_t t = 0; t < threads; ++t) run_range(loop, numel_ * t / threads, numel_ * (t + 1) / threads);
   }
 
@@ -113,8 +110,7 @@ void StridedIter::run_tiled(const Loop& loop, int64_t threads) const {
   const int64_t s0 = sizes_[0], s1 = sizes_[1];
   const int64_t tiles0 = (s0 + kTile - 1) / kTile, tiles1 = (s1 + kTile - 1) / kTile;
   const int64_t tiles = numel_ / (s0 * s1) * tiles0 * tiles1;
-  const bool parallel = threads > 1 && !omp_in_parallel();
-#pragma omp parallel for schedule(static) num_threads(std::max <int64_t>(threads, 1)) if (parallel)
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t t = 0; t < tiles; ++t) {
     const int64_t i0 = t % tiles0 * kTile, i1 = t / tiles0 % tiles1 * kTile;
     int64_t outer = t / tiles0 / tiles1;

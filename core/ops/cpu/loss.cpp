@@ -6,7 +6,7 @@
 
 #include "core/dispatch.h"
 #include "core/ops/copy.h"
-#include "core/ops/cpu/reduce_split.h"
+#include "core/ops/cpu/parallel.h"
 #include "core/ops/cpu/vec_math.h"
 
 namespace gau::ops::cpu {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/ops/copy.h"
+#include "core/ops/cpu/parallel.h"
 
 namespace gau::ops::cpu {
 namespace {
@@ -109,7 +110,7 @@ void matmul_blas(const Tensor& out, const Tensor& a, const Tensor& b, const Matm
   };
   const double macs = static_cast<double>(m) * n * k;
   if (count > 1 && macs <= kSmallGemm) {
-#pragma omp parallel for schedule(static) if (macs * count >= kSmallGemm)
+#pragma omp parallel for schedule(static) if (macs * count >= kParallelMin)
     for (int64_t i = 0; i < count; ++i) one(i);
   } else {
     for (int64_t i = 0; i < count; ++i) one(i);

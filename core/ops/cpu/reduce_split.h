@@ -3,6 +3,7 @@
 // works "along a dim" (reductions, scans, softmax) iterates, so the dim needs no transpose.
 #include <cstdint>
 
+#include "core/ops/cpu/parallel.h"  // kParallelMin, used by every kernel on a DimSplit
 #include "core/shape.h"
 
 namespace gau::ops::cpu {
@@ -22,9 +23,6 @@ inline DimSplit split_at(const Shape& shape, int64_t dim) {
   for (size_t i = dim + 1; i < shape.size(); ++i) s.inner *= shape[i];
   return s;
 }
-
-// Loops over fewer elements than this stay on one thread: waking the OpenMP team costs more.
-constexpr int64_t kParallelMin = 32768;
 
 // Width of the inner-dim tiles kernels keep in registers/stack when inner > 1.
 constexpr int64_t kInnerTile = 256;
