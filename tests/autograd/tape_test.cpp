@@ -9,24 +9,17 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/factory.h"
 #include "core/ops/view.h"
+#include "tests/support/checks.h"
 #include "tests/support/parity.h"
 
 namespace gau {
 namespace {
 
+using test::error_of;
+
 Tensor vec(std::vector<double> v) {
   int64_t n = static_cast<int64_t>(v.size());
   return ops::from_vector<double>(v, {n});
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(Tape, ChainRule) {

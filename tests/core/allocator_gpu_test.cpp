@@ -9,14 +9,16 @@
 #include "core/error.h"
 #include "core/stream.h"
 #include "core/tensor.h"
+#include "tests/support/cuda_fixture.h"
 
 namespace gau {
 namespace {
 
-class CudaAllocatorTest : public ::testing::Test {
+class CudaAllocatorTest : public test::CudaTest {
  protected:
   void SetUp() override {
-    if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+    CudaTest::SetUp();
+    if (IsSkipped()) return;
     synchronize(Device::cuda(0));
     empty_cache(Device::cuda(0));
   }

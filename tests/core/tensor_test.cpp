@@ -7,27 +7,17 @@
 #include "core/ops/factory.h"
 #include "core/ops/view.h"
 #include "core/tensor.h"
+#include "tests/support/checks.h"
+#include "tests/support/parity.h"
 
 using namespace gau;
 
 namespace {
 
-std::vector<double> values(const Tensor& t) {
-  Tensor c = ops::contiguous(ops::to_dtype(t, DType::f64));
-  const double* p = c.data<double>();
-  return std::vector<double>(p, p + c.numel());
-}
+using test::error_of;
+using test::values;
 
 Tensor iota(const Shape& shape) { return ops::to_dtype(ops::reshape(ops::arange(0, shape_numel(shape)), shape), DType::f32); }
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

@@ -2,19 +2,34 @@
 
 #include <cmath>
 
+#include "core/dispatch.h"
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "core/rng.h"
 
 namespace gau::test {
 
-namespace {
-
-std::vector<double> host_values(const Tensor& t) {
-  Tensor h = ops::contiguous(ops::to_device(ops::to_dtype(t.detach(), DType::f64), Device::cpu()));
-  const double* p = h.data<double>();
-  return std::vector<double>(p, p + h.numel());
+std::vector<double> values(const Tensor& t) {
+  const Tensor h = t.is_cuda() ? ops::to_device(t.detach(), Device::cpu()) : t;
+  std::vector<double> out(h.numel());
+  std::vector<int64_t> idx(h.dim(), 0);
+  dispatch_all(h.dtype(), "values", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* base = static_cast<const T*>(h.data_ptr());
+    for (int64_t i = 0; i < h.numel(); ++i) {
+      int64_t off = 0;
+      for (int64_t d = 0; d < h.dim(); ++d) off += idx[d] * h.strides()[d];
+      out[i] = static_cast<double>(static_cast<acc_t<T>>(base[off]));
+      for (int64_t d = h.dim() - 1; d >= 0; --d) {
+        if (++idx[d] < h.shape()[d]) break;
+        idx[d] = 0;
+      }
+    }
+  });
+  return out;
 }
+
+namespace {
 
 Shape unravel(int64_t flat, const Shape& shape) {
   Shape idx(shape.size());
@@ -35,7 +50,7 @@ Shape unravel(int64_t flat, const Shape& shape) {
   if (got.shape() != expected.shape())
     return ::testing::AssertionFailure() << "all_close: shapes differ: got " << describe(got) << ", expected "
                                          << describe(expected);
-  std::vector<double> g = host_values(got), e = host_values(expected);
+  std::vector<double> g = values(got), e = values(expected);
   int64_t bad = 0, worst = -1;
   double worst_score = 0;
   for (size_t i = 0; i < g.size(); ++i) {
@@ -85,6 +100,10 @@ Tensor randn64(const Shape& shape, uint64_t seed, double min_abs) {
     for (int64_t i = 0; i < x.numel(); ++i) p[i] += p[i] < 0 ? -min_abs : min_abs;
   }
   return x;
+}
+
+Tensor randn(const Shape& shape, DType dtype, uint64_t seed, double min_abs) {
+  return ops::to_dtype(randn64(shape, seed, min_abs), dtype);
 }
 
 Tensor uniform64(const Shape& shape, uint64_t seed, double low, double high) {

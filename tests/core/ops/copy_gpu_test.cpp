@@ -6,6 +6,7 @@
 #include "core/ops/elementwise.h"
 #include "core/ops/factory.h"
 #include "core/ops/view.h"
+#include "tests/support/cuda_fixture.h"
 #include "tests/support/parity.h"
 
 namespace gau {
@@ -13,12 +14,7 @@ namespace {
 
 const Device kCuda = Device::cuda(0);
 
-class CudaCopyTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  }
-};
+class CudaCopyTest : public test::CudaTest {};
 
 // Every element equal after converting both to f64 on the host.
 ::testing::AssertionResult identical(const Tensor& got, const Tensor& expected) {

@@ -12,13 +12,16 @@
 
 #include "core/dispatch.h"
 #include "core/ops/view.h"
+#include "tests/support/checks.h"
+#include "tests/support/parity.h"
 
 namespace gau::ops {
 namespace {
 
+using test::error_of;
+using test::kFloatTypes;
+using test::values;
 using ::testing::HasSubstr;
-
-const DType kFloatTypes[] = {DType::f32, DType::f64, DType::bf16, DType::f16};
 
 struct Tol {
   double atol, rtol;
@@ -39,27 +42,7 @@ Tol tol_for(DType t) {
   }
 }
 
-// ---- host access, independent of the ops under test ----
-
-// Values of t in row-major logical order, read through its strides.
-std::vector<double> values(const Tensor& t) {
-  std::vector<double> out(t.numel());
-  std::vector<int64_t> idx(t.dim(), 0);
-  dispatch_all(t.dtype(), "values", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* base = static_cast<const T*>(t.data_ptr());
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      int64_t off = 0;
-      for (int64_t d = 0; d < t.dim(); ++d) off += idx[d] * t.strides()[d];
-      out[i] = static_cast<double>(static_cast<acc_t<T>>(base[off]));
-      for (int64_t d = t.dim() - 1; d >= 0; --d) {
-        if (++idx[d] < t.shape()[d]) break;
-        idx[d] = 0;
-      }
-    }
-  });
-  return out;
-}
+// ---- host access, independent of the ops under test (test::values reads through the strides) ----
 
 Tensor make(const Shape& shape, DType dt, const std::vector<double>& v) {
   Tensor t = Tensor::empty(shape, dt);
@@ -599,15 +582,6 @@ TEST(Elementwise, LargeTensorsTakeThreadedPaths) {
 }
 
 // ---- errors name the op, shapes, dtypes and devices ----
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 TEST(Elementwise, ErrorsNameOpShapesAndDtypes) {
   Tensor a = Tensor::empty({2, 3}, DType::f32);

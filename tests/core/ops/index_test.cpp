@@ -4,43 +4,21 @@
 
 #include <cmath>
 #include <cstring>
-#include <functional>
 
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "core/ops/index.h"
 #include "core/ops/view.h"
+#include "tests/support/checks.h"
+#include "tests/support/parity.h"
 
 using namespace gau;
 
 namespace {
 
-std::vector<double> values(const Tensor& t) {
-  Tensor c = ops::contiguous(ops::to_dtype(t, DType::f64));
-  const double* p = c.data<double>();
-  return std::vector<double>(p, p + c.numel());
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-void expect_close(const std::vector<double>& got, const std::vector<double>& want, double rtol,
-                  const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  double worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    double err = std::abs(got[i] - want[i]) / (rtol * (1 + std::abs(want[i])));
-    if (!(err <= worst)) worst = err, at = i;
-  }
-  EXPECT_LE(worst, 1.0) << what << ": worst element " << at << " got " << got[at] << " expected " << want[at];
-}
+using test::error_of;
+using test::expect_close;
+using test::values;
 
 Tensor randn(const Shape& shape, DType dt, uint64_t seed) {
   Generator gen(seed);
@@ -52,7 +30,7 @@ Tensor ids_tensor(const std::vector<int64_t>& v, const Shape& shape, DType dt) {
 }
 
 // bf16 sums round once at the end (rel 2^-8); f32 sums of a few hundred terms.
-double tol(DType t) { return t == DType::bf16 ? 1e-2 : t == DType::f64 ? 1e-12 : 1e-5; }
+constexpr test::PerDType tol{.f64 = 1e-12, .f32 = 1e-5, .bf16 = 1e-2, .f16 = 1e-5, .other = 1e-5};
 
 }  // namespace
 

@@ -3,43 +3,21 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <functional>
 
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "core/ops/loss.h"
 #include "core/ops/view.h"
+#include "tests/support/checks.h"
+#include "tests/support/parity.h"
 
 using namespace gau;
 
 namespace {
 
-std::vector<double> values(const Tensor& t) {
-  Tensor c = ops::contiguous(ops::to_dtype(t, DType::f64));
-  const double* p = c.data<double>();
-  return std::vector<double>(p, p + c.numel());
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-void expect_close(const std::vector<double>& got, const std::vector<double>& want, double rtol,
-                  const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  double worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    double err = std::abs(got[i] - want[i]) / (rtol * (1 + std::abs(want[i])));
-    if (!(err <= worst)) worst = err, at = i;
-  }
-  EXPECT_LE(worst, 1.0) << what << ": worst element " << at << " got " << got[at] << " expected " << want[at];
-}
+using test::error_of;
+using test::expect_close;
+using test::values;
 
 // PyTorch: F.cross_entropy(x, t, ignore_index=ignore, label_smoothing=eps), mean reduction.
 double ref_loss(const std::vector<double>& x, const std::vector<int64_t>& t, int64_t C, int64_t ignore, double eps,

@@ -3,54 +3,22 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <functional>
 
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "core/ops/matmul.h"
 #include "core/ops/view.h"
+#include "tests/support/checks.h"
+#include "tests/support/parity.h"
 
 using namespace gau;
 
 namespace {
 
-std::vector<double> values(const Tensor& t) {
-  Tensor c = ops::contiguous(ops::to_dtype(t, DType::f64));
-  const double* p = c.data<double>();
-  return std::vector<double>(p, p + c.numel());
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-// bf16 and f16 inputs are exact in the reference; the error is f32 accumulation plus one
-// rounding of the output (bf16 2^-8, f16 2^-11, relative).
-double tol(DType t) {
-  switch (t) {
-    case DType::f64: return 1e-12;
-    case DType::f32: return 1e-5;
-    case DType::bf16: return 1e-2;
-    default: return 2e-3;
-  }
-}
-
-void expect_close(const Tensor& got_t, const std::vector<double>& want, double rtol, const std::string& what) {
-  std::vector<double> got = values(got_t);
-  ASSERT_EQ(got.size(), want.size()) << what;
-  double worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    double err = std::abs(got[i] - want[i]) / (rtol * (1 + std::abs(want[i])));
-    if (!(err <= worst)) worst = err, at = i;
-  }
-  EXPECT_LE(worst, 1.0) << what << ": worst element " << at << " got " << got[at] << " expected " << want[at];
-}
+using test::error_of;
+using test::expect_close;
+using test::ref_tol;
+using test::values;
 
 // How an operand is laid out in memory.
 enum class Layout { dense, column_major, padded_rows, strided_cols };
@@ -128,7 +96,7 @@ Shape stored(Shape logical, bool trans) {
 
 TEST(Matmul, AllTransCombinationsLayoutsAndDtypes) {
   const int64_t m = 5, k = 7, n = 3;
-  for (DType dt : {DType::f32, DType::f64, DType::bf16, DType::f16}) {
+  for (DType dt : test::kFloatTypes) {
     for (bool ta : {false, true})
       for (bool tb : {false, true})
         for (Layout la : {Layout::dense, Layout::column_major, Layout::padded_rows, Layout::strided_cols})
@@ -140,7 +108,7 @@ TEST(Matmul, AllTransCombinationsLayoutsAndDtypes) {
                                std::to_string(tb) + " a " + layout_name(la) + " b " + layout_name(lb);
             EXPECT_EQ(c.shape(), (Shape{m, n})) << what;
             EXPECT_EQ(c.dtype(), dt);
-            expect_close(c, reference(a, b, ta, tb, 0.5), tol(dt), what);
+            expect_close(c, reference(a, b, ta, tb, 0.5), ref_tol(dt), what);
           }
   }
 }
@@ -165,7 +133,7 @@ TEST(Matmul, BatchBroadcasting) {
           std::string what = std::string(dtype_name(dt)) + " a " + shape_str(c.a) + " b " + shape_str(c.b) +
                              " trans " + std::to_string(ta) + std::to_string(tb);
           EXPECT_EQ(out.shape(), c.out) << what;
-          expect_close(out, reference(a, b, ta, tb, 1.0), tol(dt), what);
+          expect_close(out, reference(a, b, ta, tb, 1.0), ref_tol(dt), what);
         }
 }
 
@@ -181,18 +149,18 @@ TEST(Matmul, FoldedBatchWithStridedRowsAndBatchViews) {
 }
 
 TEST(Matmul, IntoWithBeta) {
-  for (DType dt : {DType::f32, DType::f64, DType::bf16, DType::f16}) {
+  for (DType dt : test::kFloatTypes) {
     Tensor a = make({2, 6, 5}, dt, Layout::dense, 8), b = make({4, 5}, dt, Layout::column_major, 9);
     Tensor out = make({2, 6, 4}, dt, Layout::dense, 10);
     std::vector<double> c0 = values(out);
     const uint64_t v0 = out.version();
     ops::matmul_into(out, a, b, {false, true, -1.5}, 0.25);
     EXPECT_GT(out.version(), v0);
-    expect_close(out, reference(a, b, false, true, -1.5, 0.25, c0), tol(dt), std::string("beta ") + dtype_name(dt));
+    expect_close(out, reference(a, b, false, true, -1.5, 0.25, c0), ref_tol(dt), std::string("beta ") + dtype_name(dt));
     // beta = 0 ignores whatever out held, NaN included.
     ops::fill_(out, NAN);
     ops::matmul_into(out, a, b, {false, true, 1.0});
-    expect_close(out, reference(a, b, false, true, 1.0), tol(dt), std::string("beta 0 ") + dtype_name(dt));
+    expect_close(out, reference(a, b, false, true, 1.0), ref_tol(dt), std::string("beta 0 ") + dtype_name(dt));
   }
 }
 

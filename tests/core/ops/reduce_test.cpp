@@ -3,58 +3,22 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <functional>
-#include <limits>
 
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "core/ops/reduce.h"
 #include "core/ops/view.h"
+#include "tests/support/checks.h"
+#include "tests/support/parity.h"
 
 using namespace gau;
 
 namespace {
 
-std::vector<double> values(const Tensor& t) {
-  Tensor c = ops::contiguous(ops::to_dtype(t, DType::f64));
-  const double* p = c.data<double>();
-  return std::vector<double>(p, p + c.numel());
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-// Output rounding dominates for the 16-bit types: bf16 keeps 8 significant bits (rel 2^-8), f16 11.
-double tol(DType t) {
-  switch (t) {
-    case DType::f64: return 1e-12;
-    case DType::f32: return 1e-5;
-    case DType::bf16: return 1e-2;
-    default: return 2e-3;
-  }
-}
-
-// Reports the worst element: index, got, expected.
-void expect_close(const Tensor& got_t, const std::vector<double>& want, double rtol, const std::string& what) {
-  std::vector<double> got = values(got_t);
-  ASSERT_EQ(got.size(), want.size()) << what;
-  double worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const bool both_nan = std::isnan(got[i]) && std::isnan(want[i]);
-    const bool same_inf = std::isinf(want[i]) && got[i] == want[i];
-    double err = (both_nan || same_inf) ? 0 : std::abs(got[i] - want[i]) / (rtol * (1 + std::abs(want[i])));
-    if (std::isnan(err)) err = std::numeric_limits<double>::infinity();
-    if (err > worst) worst = err, at = i;
-  }
-  EXPECT_LE(worst, 1.0) << what << ": worst element " << at << " got " << got[at] << " expected " << want[at];
-}
+using test::error_of;
+using test::expect_close;
+using test::ref_tol;
+using test::values;
 
 // Flat index into the output for each input element, for reducing `dims` of `shape`.
 std::vector<int64_t> out_index(const Shape& shape, const std::vector<int64_t>& dims, int64_t* out_numel) {
@@ -117,13 +81,11 @@ Tensor dense(const Shape& shape, DType dtype, uint64_t seed) {
   return ops::randn(shape, dtype, Device::cpu(), 0, 1, &gen);
 }
 
-const std::vector<DType> kFloat = {DType::f32, DType::f64, DType::bf16, DType::f16};
-
 }  // namespace
 
 TEST(Reduce, SumMeanVarOverDimSets) {
   const std::vector<std::vector<int64_t>> dim_sets = {{}, {0}, {1}, {2}, {0, 2}, {-1, 0}, {1, 2}, {0, 1}};
-  for (DType dt : kFloat) {
+  for (DType dt : test::kFloatTypes) {
     for (bool contiguous : {true, false}) {
       Tensor x = contiguous ? dense({6, 4, 5}, dt, 1) : strided(dt, 2);
       ASSERT_EQ(x.is_contiguous(), contiguous);
@@ -135,10 +97,10 @@ TEST(Reduce, SumMeanVarOverDimSets) {
           Tensor v = ops::var(x, dims, 1, keep), v0 = ops::var(x, dims, 0, keep);
           EXPECT_EQ(s.shape(), out_shape(x.shape(), dims, keep)) << what;
           EXPECT_EQ(s.dtype(), dt);
-          expect_close(s, reference(x, dims, Kind::sum), tol(dt), "sum " + what);
-          expect_close(m, reference(x, dims, Kind::mean), tol(dt), "mean " + what);
-          expect_close(v, reference(x, dims, Kind::var, 1), tol(dt), "var " + what);
-          expect_close(v0, reference(x, dims, Kind::var, 0), tol(dt), "var(correction=0) " + what);
+          expect_close(s, reference(x, dims, Kind::sum), ref_tol(dt), "sum " + what);
+          expect_close(m, reference(x, dims, Kind::mean), ref_tol(dt), "mean " + what);
+          expect_close(v, reference(x, dims, Kind::var, 1), ref_tol(dt), "var " + what);
+          expect_close(v0, reference(x, dims, Kind::var, 0), ref_tol(dt), "var(correction=0) " + what);
         }
       }
     }
@@ -158,7 +120,7 @@ TEST(Reduce, LongReductionsAreAccurateInF32) {
 }
 
 TEST(Reduce, MaxArgmaxLogsumexpAlongEachDim) {
-  for (DType dt : kFloat) {
+  for (DType dt : test::kFloatTypes) {
     for (bool contiguous : {true, false}) {
       Tensor x = contiguous ? dense({6, 4, 5}, dt, 5) : strided(dt, 6);
       std::vector<double> v = values(x);
@@ -176,14 +138,14 @@ TEST(Reduce, MaxArgmaxLogsumexpAlongEachDim) {
         for (size_t i = 0; i < v.size(); ++i) lse[map[i]] += std::exp(v[i] - mx[map[i]]);
         for (int64_t j = 0; j < n_out; ++j) lse[j] = mx[j] + std::log(lse[j]);
         std::string what = std::string(dtype_name(dt)) + " dim " + std::to_string(dim);
-        expect_close(ops::max(x, dim), mx, tol(dt), "max " + what);
+        expect_close(ops::max(x, dim), mx, ref_tol(dt), "max " + what);
         Tensor am = ops::argmax(x, dim, true);
         EXPECT_EQ(am.dtype(), DType::i64);
         Shape ks = sh;
         ks[dim] = 1;
         EXPECT_EQ(am.shape(), ks);
         expect_close(am, arg, 1e-12, "argmax " + what);
-        expect_close(ops::logsumexp(x, dim - 3), lse, tol(dt), "logsumexp " + what);
+        expect_close(ops::logsumexp(x, dim - 3), lse, ref_tol(dt), "logsumexp " + what);
       }
     }
   }
@@ -203,7 +165,7 @@ TEST(Reduce, ArgmaxTiesTakeTheFirstAndNanPropagates) {
 }
 
 TEST(Reduce, CumsumInclusiveAndExclusive) {
-  for (DType dt : kFloat) {
+  for (DType dt : test::kFloatTypes) {
     for (bool contiguous : {true, false}) {
       Tensor x = contiguous ? dense({6, 4, 5}, dt, 7) : strided(dt, 8);
       std::vector<double> v = values(x);
@@ -218,8 +180,8 @@ TEST(Reduce, CumsumInclusiveAndExclusive) {
           inc[i] = exc[i] + v[i];
         }
         std::string what = std::string(dtype_name(dt)) + " dim " + std::to_string(dim);
-        expect_close(ops::cumsum(x, dim), inc, tol(dt), "cumsum " + what);
-        expect_close(ops::cumsum(x, dim, true), exc, tol(dt), "exclusive cumsum " + what);
+        expect_close(ops::cumsum(x, dim), inc, ref_tol(dt), "cumsum " + what);
+        expect_close(ops::cumsum(x, dim, true), exc, ref_tol(dt), "exclusive cumsum " + what);
       }
     }
   }

@@ -9,47 +9,19 @@
 #include "core/ops/factory.h"
 #include "core/ops/softmax.h"
 #include "core/ops/view.h"
+#include "tests/support/checks.h"
+#include "tests/support/parity.h"
 
 using namespace gau;
 
 namespace {
 
-std::vector<double> values(const Tensor& t) {
-  Tensor c = ops::contiguous(ops::to_dtype(t, DType::f64));
-  const double* p = c.data<double>();
-  return std::vector<double>(p, p + c.numel());
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
+using test::expect_close;
+using test::values;
 
 // Relative to 1 + |expected|: bf16 keeps 8 significant bits, f16 11.
-double tol(DType t) {
-  switch (t) {
-    case DType::f64: return 1e-12;
-    case DType::f32: return 1e-6;
-    case DType::bf16: return 1e-2;
-    default: return 2e-3;
-  }
-}
-
-void expect_close(const std::vector<double>& got, const std::vector<double>& want, double rtol,
-                  const std::string& what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  double worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    double err = std::abs(got[i] - want[i]) / (rtol * (1 + std::abs(want[i])));
-    if (!(err <= worst)) worst = err, at = i;
-  }
-  EXPECT_LE(worst, 1.0) << what << ": worst element " << at << " got " << got[at] << " expected " << want[at];
-}
+constexpr test::PerDType tol{.f64 = 1e-12, .f32 = 1e-6, .bf16 = 1e-2, .f16 = 2e-3};
 
 // Calls f(indices of one row along `dim`) for every row of `shape`.
 void for_each_row(const Shape& shape, int64_t dim, const std::function<void(const std::vector<int64_t>&)>& f) {
@@ -96,7 +68,7 @@ Tensor input(DType dt, bool contiguous, uint64_t seed) {
 }  // namespace
 
 TEST(Softmax, ForwardAndBackwardAlongEveryDim) {
-  for (DType dt : {DType::f32, DType::f64, DType::bf16, DType::f16})
+  for (DType dt : test::kFloatTypes)
     for (bool contiguous : {true, false})
       for (bool log : {false, true})
         for (int64_t dim : {0, 1, 2, -1}) {

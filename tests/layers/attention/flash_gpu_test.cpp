@@ -8,6 +8,7 @@
 #include "core/ops/factory.h"
 #include "layers/attention/flash.h"
 #include "tests/layers/attention/flash_reference.h"
+#include "tests/support/parity.h"
 
 namespace gau::attention {
 namespace {
@@ -15,11 +16,7 @@ namespace {
 using flash_ref::FlashData;
 using flash_ref::FlashProblem;
 using flash_ref::random_data;
-
-std::vector<double> values(const Tensor& t) {
-  Tensor d = ops::contiguous(ops::to_dtype(ops::to_device(t, Device::cpu()), DType::f64));
-  return std::vector<double>(d.data<double>(), d.data<double>() + d.numel());
-}
+using test::values;
 
 struct Result {
   std::vector<double> o;

@@ -12,22 +12,19 @@
 #include "core/ops/factory.h"
 #include "layers/attention/flash.h"
 #include "tests/layers/attention/flash_reference.h"
+#include "tests/support/parity.h"
 
 namespace gau::attention {
 namespace {
 
+using flash_ref::flash_reference;
 using flash_ref::FlashData;
 using flash_ref::FlashProblem;
-using flash_ref::flash_reference;
 using flash_ref::random_data;
+using test::values;
 
 Tensor make(const std::vector<double>& x, const Shape& shape, DType dtype) {
   return ops::contiguous(ops::to_dtype(ops::from_vector<double>(x, shape), dtype));
-}
-
-std::vector<double> values(const Tensor& t) {
-  Tensor d = ops::contiguous(ops::to_dtype(t, DType::f64));
-  return std::vector<double>(d.data<double>(), d.data<double>() + d.numel());
 }
 
 FlashOptions options(const FlashProblem& p, DType dtype) {
