@@ -1,4 +1,4 @@
-// CPU binary arithmetic (out of place, with a scalar, in place) and comparisons.
+// CPU binary arithmetic (out of place, with a scalar, in place); comparisons are in elementwise_compare.cpp.
 #include <type_traits>
 
 #include "core/ops/cpu/elementwise.h"
@@ -77,37 +77,6 @@ void axpy_(const Tensor& a, const Tensor& b, double alpha) {
     const A al = static_cast<A>(alpha);
     map_kernel<T, T, T>(it, [al](T x, T y) { return T(A(x) + al * A(y)); });
   });
-}
-
-Tensor compare(Compare op, const Tensor& a, const Tensor& b) {
-  Shape shape = broadcast_shapes(a.shape(), b.shape(), "compare");
-  Tensor out = Tensor::empty(shape, DType::b8, a.device());  // broadcast(a, b)
-  StridedIter it(shape, {out, a, b});
-  dispatch_all(a.dtype(), "compare", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
-    with_op(op, [&](auto c) {
-      constexpr Compare o = decltype(c)::value;
-      map_kernel<bool, T, T>(it, [](T x, T y) { return compare_fn<o>(A(x), A(y)); });
-    });
-  });
-  return out;
-}
-
-Tensor compare_scalar(Compare op, const Tensor& a, double s) {
-  Tensor out = Tensor::empty(a.shape(), DType::b8, a.device());  // a's shape
-  StridedIter it(a.shape(), {out, a});
-  dispatch_all(a.dtype(), "compare_scalar", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    // Integers compare against the scalar exactly, in double; floats in their acc_t.
-    using A = std::conditional_t<std::is_integral_v<T>, double, acc_t<T>>;
-    const A sa = static_cast<A>(s);
-    with_op(op, [&](auto c) {
-      constexpr Compare o = decltype(c)::value;
-      map_kernel<bool, T>(it, [sa](T x) { return compare_fn<o>(A(x), sa); });
-    });
-  });
-  return out;
 }
 
 }  // namespace gau::ops::cpu

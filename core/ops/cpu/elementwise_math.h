@@ -225,6 +225,12 @@ inline bool compare_fn(A a, A b) {
 
 namespace gau::ops::cpu {
 
+// neg and abs also make sense on integers; everything else needs a floating dtype.
+template <typename T, Unary op>
+constexpr bool unary_defined() {
+  return std::is_floating_point_v<acc_t<T>> || op == Unary::neg || op == Unary::abs;
+}
+
 // Dispatch over the dtypes with arithmetic (every dtype but bool).
 template <typename F>
 decltype(auto) dispatch_arith(DType t, const char* op, F&& f) {

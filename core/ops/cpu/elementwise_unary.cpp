@@ -1,4 +1,4 @@
-// CPU unary ops, their derivatives and the fused bias + activation.
+// CPU unary ops and the fused bias + activation; their derivatives are in elementwise_unary_grad.cpp.
 #include <type_traits>
 
 #include "core/ops/cpu/elementwise.h"
@@ -9,12 +9,6 @@
 namespace gau::ops::cpu {
 
 namespace {
-
-// neg and abs also make sense on integers; everything else needs a floating dtype.
-template <typename T, Unary op>
-constexpr bool unary_defined() {
-  return std::is_floating_point_v<acc_t<T>> || op == Unary::neg || op == Unary::abs;
-}
 
 // y = exp(x) for f32 with the vectorised polynomial (core/ops/cpu/vec_math.h) on unit-stride runs.
 void exp_f32(const StridedIter& it) {
@@ -52,24 +46,6 @@ Tensor unary(Unary op, const Tensor& x) {
   return y;
 }
 
-Tensor unary_backward(Unary op, const Tensor& x, const Tensor& d_y) {
-  Tensor d_x = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape
-  StridedIter it(x.shape(), {d_x, x, d_y});
-  dispatch_arith(x.dtype(), unary_name(op), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
-    with_op(op, [&](auto c) {
-      constexpr Unary o = decltype(c)::value;
-      if constexpr (unary_defined<T, o>()) {
-        map_kernel<T, T, T>(it, [](T v, T g) { return T(A(g) * unary_grad<o>(A(v))); });
-      } else {
-        GAU_FAIL(unary_name(op), "_backward: expected a floating dtype (f32, f64, bf16, f16), got ", describe(x));
-      }
-    });
-  });
-  return d_x;
-}
-
 Tensor bias_act(const Tensor& x, const Tensor& bias, Activation act) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape [*, d]
   StridedIter it(x.shape(), {y, x, bias});
@@ -82,20 +58,6 @@ Tensor bias_act(const Tensor& x, const Tensor& bias, Activation act) {
     });
   });
   return y;
-}
-
-Tensor bias_act_backward(const Tensor& x, const Tensor& bias, Activation act, const Tensor& d_y) {
-  Tensor d_x = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape [*, d]
-  StridedIter it(x.shape(), {d_x, x, bias, d_y});
-  dispatch_floating(x.dtype(), "bias_act_backward", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
-    with_op(act, [&](auto c) {
-      constexpr Activation a = decltype(c)::value;
-      map_kernel<T, T, T, T>(it, [](T v, T b, T g) { return T(A(g) * activation_grad<a>(A(v) + A(b))); });
-    });
-  });
-  return d_x;
 }
 
 }  // namespace gau::ops::cpu

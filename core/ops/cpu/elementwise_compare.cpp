@@ -1,0 +1,42 @@
+// CPU comparisons (tensor-tensor and tensor-scalar), producing b8; apart from the arithmetic in
+// elementwise_binary.cpp so that the two template-heavy files compile in parallel.
+#include <type_traits>
+
+#include "core/ops/cpu/elementwise.h"
+#include "core/ops/cpu/elementwise_iter.h"
+#include "core/ops/cpu/elementwise_math.h"
+
+namespace gau::ops::cpu {
+
+Tensor compare(Compare op, const Tensor& a, const Tensor& b) {
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), "compare");
+  Tensor out = Tensor::empty(shape, DType::b8, a.device());  // broadcast(a, b)
+  StridedIter it(shape, {out, a, b});
+  dispatch_all(a.dtype(), "compare", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    using A = acc_t<T>;
+    with_op(op, [&](auto c) {
+      constexpr Compare o = decltype(c)::value;
+      map_kernel<bool, T, T>(it, [](T x, T y) { return compare_fn<o>(A(x), A(y)); });
+    });
+  });
+  return out;
+}
+
+Tensor compare_scalar(Compare op, const Tensor& a, double s) {
+  Tensor out = Tensor::empty(a.shape(), DType::b8, a.device());  // a's shape
+  StridedIter it(a.shape(), {out, a});
+  dispatch_all(a.dtype(), "compare_scalar", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    // Integers compare against the scalar exactly, in double; floats in their acc_t.
+    using A = std::conditional_t<std::is_integral_v<T>, double, acc_t<T>>;
+    const A sa = static_cast<A>(s);
+    with_op(op, [&](auto c) {
+      constexpr Compare o = decltype(c)::value;
+      map_kernel<bool, T>(it, [sa](T x) { return compare_fn<o>(A(x), sa); });
+    });
+  });
+  return out;
+}
+
+}  // namespace gau::ops::cpu

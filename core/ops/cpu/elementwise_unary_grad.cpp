@@ -1,0 +1,41 @@
+// Derivatives of the CPU unary ops and of the fused bias + activation; apart from the forward ops
+// in elementwise_unary.cpp so that the two template-heavy files compile in parallel.
+#include "core/ops/cpu/elementwise.h"
+#include "core/ops/cpu/elementwise_iter.h"
+#include "core/ops/cpu/elementwise_math.h"
+
+namespace gau::ops::cpu {
+
+Tensor unary_backward(Unary op, const Tensor& x, const Tensor& d_y) {
+  Tensor d_x = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape
+  StridedIter it(x.shape(), {d_x, x, d_y});
+  dispatch_arith(x.dtype(), unary_name(op), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    using A = acc_t<T>;
+    with_op(op, [&](auto c) {
+      constexpr Unary o = decltype(c)::value;
+      if constexpr (unary_defined<T, o>()) {
+        map_kernel<T, T, T>(it, [](T v, T g) { return T(A(g) * unary_grad<o>(A(v))); });
+      } else {
+        GAU_FAIL(unary_name(op), "_backward: expected a floating dtype (f32, f64, bf16, f16), got ", describe(x));
+      }
+    });
+  });
+  return d_x;
+}
+
+Tensor bias_act_backward(const Tensor& x, const Tensor& bias, Activation act, const Tensor& d_y) {
+  Tensor d_x = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape [*, d]
+  StridedIter it(x.shape(), {d_x, x, bias, d_y});
+  dispatch_floating(x.dtype(), "bias_act_backward", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    using A = acc_t<T>;
+    with_op(act, [&](auto c) {
+      constexpr Activation a = decltype(c)::value;
+      map_kernel<T, T, T, T>(it, [](T v, T b, T g) { return T(A(g) * activation_grad<a>(A(v) + A(b))); });
+    });
+  });
+  return d_x;
+}
+
+}  // namespace gau::ops::cpu
