@@ -188,17 +188,6 @@ Shape reduced_shape(const Tensor& x, int64_t dim, bool keepdim) {
   return s;
 }
 
-// Runs body(o, i0, width) over tiles of the [outer, inner] positions around `dim`.
-template <typename Body>
-void for_each_tile(const DimSplit& s, Body body) {
-  const int64_t tiles = (s.inner + kInnerTile - 1) / kInnerTile;
-#pragma omp parallel for schedule(static) if (s.outer * s.n * s.inner >= kParallelMin)
-  for (int64_t w = 0; w < s.outer * tiles; ++w) {
-    const int64_t o = w / tiles, i0 = (w % tiles) * kInnerTile;
-    body(o, i0, std::min(kInnerTile, s.inner - i0));
-  }
-}
-
 // Max and argmax along one dim in one pass; NaN wins (and its first index), as in PyTorch.
 template <typename T>
 void max_along(const Tensor& xc, int64_t dim, T* vals, int64_t* idx) {

@@ -12,19 +12,6 @@
 namespace gau::ops::cpu {
 namespace {
 
-// Runs row(o, i0, width) over tiles of the [outer, inner] positions around the dim; each call
-// owns `width` independent rows of length n at stride `inner`. With inner == 1 (the softmax dim
-// is the last one) every call is one contiguous row.
-template <typename Body>
-void for_each_tile(const DimSplit& s, Body body) {
-  const int64_t tiles = (s.inner + kInnerTile - 1) / kInnerTile;
-#pragma omp parallel for schedule(static) if (s.outer * s.n * s.inner >= kParallelMin)
-  for (int64_t w = 0; w < s.outer * tiles; ++w) {
-    const int64_t o = w / tiles, i0 = (w % tiles) * kInnerTile;
-    body(o, i0, std::min(kInnerTile, s.inner - i0));
-  }
-}
-
 // y = softmax(x) or log_softmax(x) along the split dim, max-subtracted.
 template <typename T, bool Log>
 void softmax_kernel(const T* x, T* y, const DimSplit& s) {
