@@ -37,7 +37,7 @@ const char* linear_norm_name(LinearNorm norm);
 LinearNorm linear_norm_from_name(const std::string& name);  // "chunk" | "n" | "prefix"
 
 struct FlashOptions {
-  int64_t chunk = 256;  // c; must satisfy 0 < c <= ceil(n / c) * c, i.e. c <= n rounded up
+  int64_t chunk = 256;  // c, in (0, n]; n need not be a multiple of c (the last chunk is padded)
   bool causal = false;
   // Optional per-offset bias inside a chunk: [2c - 1], r[i - j] = bias[i - j + c - 1].
   Tensor bias;
