@@ -44,8 +44,10 @@ void check_index_range(const Tensor& indices, int64_t limit, bool has_ignore, in
   dispatch_index(idx.dtype(), op, [&](auto tag) {
     using I = typename decltype(tag)::type;
     I v{};
-    GAU_CUDA_CHECK(cudaMemcpy(&v, static_cast<const I*>(idx.data_ptr()) + host_first, sizeof(I),
-                              cudaMemcpyDeviceToHost));
+    // On the op's stream, not the legacy default stream (which would wait on every blocking stream).
+    GAU_CUDA_CHECK(cudaMemcpyAsync(&v, static_cast<const I*>(idx.data_ptr()) + host_first, sizeof(I),
+                                   cudaMemcpyDeviceToHost, stream));
+    GAU_CUDA_CHECK(cudaStreamSynchronize(stream));
     value = static_cast<int64_t>(v);
   });
   GAU_FAIL(op, ": ", what, " ", value, " at position ", static_cast<int64_t>(host_first), " is out of range [0, ",

@@ -43,8 +43,10 @@ __global__ void cross_entropy_rows_kernel(const T* x, int64_t ld, const I* targe
       if (t == ignore) {
         row_loss[i] = 0;
       } else {
-        const double nll = static_cast<double>(l) - static_cast<double>(to_acc(row[t]));
-        const double smooth = static_cast<double>(l) - static_cast<double>(sx) / static_cast<double>(C);
+        // (m - x) + log(s) rather than lse - x, as on the CPU: m - x is exact, lse rounds at |m|.
+        const double ls = static_cast<double>(::log(s));
+        const double nll = (static_cast<double>(m) - static_cast<double>(to_acc(row[t]))) + ls;
+        const double smooth = (static_cast<double>(m) - static_cast<double>(sx) / static_cast<double>(C)) + ls;
         row_loss[i] = (1.0 - eps) * nll + (eps != 0.0 ? eps * smooth : 0.0);
       }
     }

@@ -24,8 +24,11 @@ struct Best {
 };
 
 // Larger value wins; on a tie the lower index, so argmax gives the first index of the max.
+// NaN beats every number (the first NaN wins), as on the CPU (core/ops/cpu/reduce.cpp).
 template <typename A>
 __device__ __forceinline__ Best<A> better(Best<A> a, Best<A> b) {
+  const bool a_nan = a.v != a.v, b_nan = b.v != b.v;
+  if (a_nan || b_nan) return b_nan && (!a_nan || b.i < a.i) ? b : a;
   if (b.v > a.v || (b.v == a.v && b.i < a.i)) return b;
   return a;
 }
@@ -83,8 +86,8 @@ __global__ void reduce_rows_kernel(RowArgs<T> args) {
       result_index = best.i;
       if (mode == Mode::lse) {
         const A m = best.v;
-        if (m == lowest<A>()) {
-          result = m;  // every element is -inf
+        if (::isinf(m)) {
+          result = m;  // -inf: every element is -inf; +inf stays +inf (not NaN from inf - inf), as on the CPU
         } else {
           A s = 0;
           for (int64_t j = threadIdx.x; j < R; j += blockDim.x) s += ::exp(to_acc(p[j]) - m);
@@ -176,7 +179,8 @@ __global__ void reduce_cols_kernel(RowArgs<T> args) {
         if (ty < s) sv[ty][tx] += sv[ty + s][tx];
         __syncthreads();
       }
-      result = mode == Mode::var ? sv[0][tx] / A(args.var_div) : center + ::log(sv[0][tx]);
+      // An infinite max is the lse itself (+inf - +inf would give NaN), as on the CPU.
+      result = mode == Mode::var ? sv[0][tx] / A(args.var_div) : (::isinf(first) ? first : center + ::log(sv[0][tx]));
     }
     if (ty == 0 && valid) {
       if (mode == Mode::argmax) args.out_index[o * inner + c] = first_index;
@@ -259,20 +263,19 @@ void reduce(const Tensor& x, const std::vector<int64_t>& dims, Mode mode, double
 // One thread per (outer, inner) column, walking its D elements in order.
 template <typename T>
 __global__ void cumsum_kernel(const T* x, T* y, Geometry g, bool exclusive) {
-  using A = acc_t<T>;
   const int64_t n = g.outer * g.inner;
   for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < n; t += int64_t(gridDim.x) * blockDim.x) {
     const int64_t o = t / g.inner, c = t % g.inner;
     const int64_t base = o * g.R * g.inner + c;
-    A run = 0;
+    double run = 0;  // double for every dtype, as the CPU scan (core/ops/cpu/reduce.cpp) accumulates
     for (int64_t j = 0; j < g.R; ++j) {
-      A v = to_acc(x[base + j * g.inner]);
+      const double v = cast_value<double>(x[base + j * g.inner]);
       if (exclusive) {
-        y[base + j * g.inner] = T(run);
+        y[base + j * g.inner] = cast_value<T>(run);
         run += v;
       } else {
         run += v;
-        y[base + j * g.inner] = T(run);
+        y[base + j * g.inner] = cast_value<T>(run);
       }
     }
   }
