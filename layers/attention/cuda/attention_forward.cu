@@ -62,7 +62,9 @@ __global__ void __launch_bounds__(kThreads) attention_forward_kernel(TileParams 
   for (int64_t j0 = 0; j0 < key_end; j0 += kTile) {
     __syncthreads();  // the previous tile's products are done with k_s, v_s, p_s
     load_tile<T, kTile, S>(k_s, L::kLdQK, k_bh, p.n_k, S, j0, 0, p.vec_ok);
-    load_tile<T, kTile, EV>(v_s, L::kLdV, v_bh, p.n_k, p.e, j0, c0, p.vec_ok);
+    // Value rows past kv_end load as zeros: like the CPU (which never reads padding keys), a
+    // non-finite padding row must not turn its zero weight into NaN in P v.
+    load_tile<T, kTile, EV>(v_s, L::kLdV, v_bh, rc.kv_end, p.e, j0, c0, p.vec_ok);
     __syncthreads();
 
     score_tile<T, S>(s_s, L::kLdS, q_s, k_s, L::kLdQK, warp, rc.scale);
