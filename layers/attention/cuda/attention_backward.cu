@@ -178,7 +178,9 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
   for (int f = 0; f < S / 16; ++f) wmma::fill_fragment(dk[f], 0.f);
 
-  load_tile<T, kTile, S>(k_s, L::kLdQK, k + rc.bh * p.n_k * S, p.n_k, S, j0, 0, p.vec_ok);
+  // Key rows past kv_end load as zeros: dQ = dS k would otherwise see 0 * (non-finite padding);
+  // the CPU never reads padding keys.
+  load_tile<T, kTile, S>(k_s, L::kLdQK, k + rc.bh * p.n_k * S, rc.kv_end, S, j0, 0, p.vec_ok);
   for (int t = threadIdx.x; t < L::kBiasSlots; t += kThreads) bias_s[t] = 0.f;
   const bool any_key = j0 < rc.kv_end;
   for (int64_t i0 = any_key ? query_begin_for_key_tile(p, j0) : p.n_q; i0 < p.n_q; i0 += kTile) {
