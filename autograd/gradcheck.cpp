@@ -19,16 +19,6 @@ std::vector<double> to_host(const Tensor& t) {
   return std::vector<double>(p, p + h.numel());
 }
 
-Shape unravel(int64_t flat, const Shape& shape) {
-  Shape idx(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    int64_t s = std::max<int64_t>(shape[d], 1);
-    idx[d] = flat % s;
-    flat /= s;
-  }
-  return idx;
-}
-
 // Fixed weights in [-1, 1] for output k (a small LCG: reproducible, no global RNG state touched).
 std::vector<double> projection_weights(size_t k, int64_t n) {
   uint64_t state = 0x9E3779B97F4A7C15ull * (k + 1);
@@ -120,7 +110,7 @@ bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs, const G
       if (worst.empty() || score > worst_score) {
         worst_score = score;
         worst = detail::concat("input ", i, " (", describe(inputs[i]), ") element ", j, " at ",
-                               unravel(j, xs[i].shape()), ": analytic ", a, ", numeric ", numeric, ", abs error ",
+                               unravel_index(j, xs[i].shape()), ": analytic ", a, ", numeric ", numeric, ", abs error ",
                                abs_err, ", rel error ", abs_err / std::max(std::abs(numeric), 1e-300));
       }
     }

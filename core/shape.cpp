@@ -1,5 +1,7 @@
 #include "core/shape.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace gau {
@@ -27,6 +29,16 @@ int64_t wrap_dim(int64_t dim, int64_t rank, const char* op) {
   GAU_CHECK(d >= 0 && d < std::max<int64_t>(rank, 1), op, ": dim ", dim, " is out of range for a tensor of rank ",
             rank);
   return d;
+}
+
+Shape unravel_index(int64_t flat, const Shape& shape) {
+  Shape idx(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    int64_t s = std::max<int64_t>(shape[d], 1);
+    idx[d] = flat % s;
+    flat /= s;
+  }
+  return idx;
 }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {

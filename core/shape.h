@@ -16,6 +16,9 @@ std::string shape_str(const Shape& shape);
 // Normalises a possibly negative dim against rank; `op` names the caller in the error.
 int64_t wrap_dim(int64_t dim, int64_t rank, const char* op);
 
+// The multi-index of row-major flat position `flat` in `shape` (for naming an element in messages).
+Shape unravel_index(int64_t flat, const Shape& shape);
+
 // Numpy broadcasting of two shapes; the error names `op` and both shapes.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 

@@ -29,19 +29,6 @@ std::vector<double> values(const Tensor& t) {
   return out;
 }
 
-namespace {
-
-Shape unravel(int64_t flat, const Shape& shape) {
-  Shape idx(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    int64_t s = std::max<int64_t>(shape[d], 1);
-    idx[d] = flat % s;
-    flat /= s;
-  }
-  return idx;
-}
-
-}  // namespace
 
 ::testing::AssertionResult all_close(const Tensor& got, const Tensor& expected, double atol, double rtol) {
   if (!got.defined() || !expected.defined())
@@ -70,7 +57,7 @@ Shape unravel(int64_t flat, const Shape& shape) {
   double err = std::abs(g[w] - e[w]);
   return ::testing::AssertionFailure() << bad << " of " << g.size() << " elements differ (atol " << atol << ", rtol "
                                        << rtol << "); worst at flat " << worst << " "
-                                       << shape_str(unravel(worst, got.shape())) << ": got " << g[w] << ", expected "
+                                       << shape_str(unravel_index(worst, got.shape())) << ": got " << g[w] << ", expected "
                                        << e[w] << ", abs error " << err << ", rel error "
                                        << err / std::max(std::abs(e[w]), 1e-300) << " (" << describe(got) << " vs "
                                        << describe(expected) << ")";
