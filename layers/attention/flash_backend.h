@@ -38,7 +38,7 @@ FlashBackwardResult flash_backward_cpu(const Tensor& qq, const Tensor& kq, const
                                        const Tensor& v, const Tensor& states, const Tensor& d_o,
                                        const FlashResolved& opt);
 
-// CUDA (layers/attention/cuda/flash*.cu): bf16, f16 and f32 storage, f32 accumulation and state.
+// CUDA (layers/attention/cuda/flash*.cu): bf16 and f16 storage, f32 accumulation and state.
 bool flash_cuda_supports(DType dtype, int64_t s, int64_t e, int64_t c, std::string* why_not = nullptr);
 FlashForwardResult flash_forward_cuda(const Tensor& qq, const Tensor& kq, const Tensor& ql, const Tensor& kl,
                                       const Tensor& v, const FlashResolved& opt);
