@@ -32,30 +32,40 @@ Tensor arange(double start, double end, double step, DType dtype, Device device)
   return to_device(to_dtype(host, dtype), device);
 }
 
-Tensor rand(const Shape& shape, DType dtype, Device device, double low, double high, Generator* gen) {
-  GAU_CHECK(is_floating(dtype), "rand: expected a floating dtype, got ", dtype_name(dtype));
+namespace {
+
+// Fills element i of a fresh tensor with draw i of the generator's stream: (a, b) are (low, high)
+// for uniform and (mean, std) for normal fills.
+using RandomFill = void (*)(const Tensor& dst, double a, double b, uint64_t seed, uint64_t offset);
+
+Tensor random_tensor(const char* op, const Shape& shape, DType dtype, Device device, double a, double b,
+                     Generator* gen, RandomFill cpu_fill, RandomFill cuda_fill) {
+  GAU_CHECK(is_floating(dtype), op, ": expected a floating dtype, got ", dtype_name(dtype));
   Generator& g = gen ? *gen : default_generator();
   Tensor t = Tensor::empty(shape, dtype, device);
   uint64_t offset = g.advance(static_cast<uint64_t>(t.numel()));
   if (device.is_cuda()) {
-    GAU_CUDA_ONLY(cuda::fill_uniform_(t, low, high, g.seed(), offset));
+    GAU_CUDA_ONLY(cuda_fill(t, a, b, g.seed(), offset));
   } else {
-    cpu::fill_uniform_(t, low, high, g.seed(), offset);
+    cpu_fill(t, a, b, g.seed(), offset);
   }
   return t;
 }
 
+#ifdef GAU_WITH_CUDA
+constexpr RandomFill kCudaUniform = cuda::fill_uniform_, kCudaNormal = cuda::fill_normal_;
+#else
+constexpr RandomFill kCudaUniform = nullptr, kCudaNormal = nullptr;
+#endif
+
+}  // namespace
+
+Tensor rand(const Shape& shape, DType dtype, Device device, double low, double high, Generator* gen) {
+  return random_tensor("rand", shape, dtype, device, low, high, gen, cpu::fill_uniform_, kCudaUniform);
+}
+
 Tensor randn(const Shape& shape, DType dtype, Device device, double mean, double std, Generator* gen) {
-  GAU_CHECK(is_floating(dtype), "randn: expected a floating dtype, got ", dtype_name(dtype));
-  Generator& g = gen ? *gen : default_generator();
-  Tensor t = Tensor::empty(shape, dtype, device);
-  uint64_t offset = g.advance(static_cast<uint64_t>(t.numel()));
-  if (device.is_cuda()) {
-    GAU_CUDA_ONLY(cuda::fill_normal_(t, mean, std, g.seed(), offset));
-  } else {
-    cpu::fill_normal_(t, mean, std, g.seed(), offset);
-  }
-  return t;
+  return random_tensor("randn", shape, dtype, device, mean, std, gen, cpu::fill_normal_, kCudaNormal);
 }
 
 Tensor empty_like(const Tensor& x) { return Tensor::empty(x.shape(), x.dtype(), x.device()); }
