@@ -1,5 +1,5 @@
 #pragma once
-// Generic recompute (MODEL.md, "Generic recompute"): trade compute for memory.
+// Generic recompute (docs/model.md, "Checkpointing"): trade compute for memory.
 //
 //   y = checkpoint([&](const std::vector<Tensor>& in) { return std::vector<Tensor>{layer(in[0])}; }, {x})[0];
 //

@@ -3,7 +3,7 @@
 
 Reference tool only (PyTorch, CPU); not part of gau's build. See docs/flash_linear_norm.md.
 
-A tiny causal FLASH language model (MODEL.md, "FLASH: mixed chunk attention"), same maths as
+A tiny causal FLASH language model (docs/model.md, "FLASH: mixed chunk attention"), same maths as
 gau's layers/attention/flash.h:
 
     h        = rmsnorm(x)

@@ -1,5 +1,5 @@
 #pragma once
-// Memory-efficient attention (MODEL.md, "Memory-efficient attention"): tiled forward and
+// Memory-efficient attention (docs/model.md, "Memory-efficient attention"): tiled forward and
 // recompute-backward, never materialising an n x n matrix, on CPU and CUDA.
 //
 //   S = q k^T * scale + bias[i - j]          (scale folded into the GEMM, never applied to S in memory)

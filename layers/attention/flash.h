@@ -1,5 +1,5 @@
 #pragma once
-// FLASH mixed chunk attention (MODEL.md, "FLASH: mixed chunk attention"; Hua et al. 2022):
+// FLASH mixed chunk attention (docs/model.md, "FLASH: mixed chunk attention"; Hua et al. 2022):
 // relu^2 attention inside chunks of c tokens plus a linear attention across chunks, O(n) in n.
 //
 // The sequence (n tokens, padded internally to G = ceil(n / c) chunks) is split into chunks g:

@@ -1,4 +1,4 @@
-// Recompute-backward of tiled attention on CPU. Per tile (MODEL.md):
+// Recompute-backward of tiled attention on CPU. Per tile (docs/model.md, "Recompute backward"):
 //   dV += P^T dO;  dP = dO v^T;  dS = f'(S, dP);  dQ += dS k scale;  dK += dS^T q scale.
 // Memory stays O(n): no atomics and no per-thread copies of d_q / d_k / d_v.
 // - At least two heads (b x h) per thread: one pass, OpenMP over heads; a thread owns all of a

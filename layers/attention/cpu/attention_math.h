@@ -44,7 +44,7 @@ GAU_HD bool dropout_keep(uint64_t seed, uint64_t offset, uint64_t element, float
   return philox_uniform(seed, offset, element) >= p;
 }
 
-// Laplace attention kernel (MODEL.md): 0.5 (1 + erf((x - mu) / (sigma sqrt 2))),
+// Laplace attention kernel (docs/model.md, "GAU"): 0.5 (1 + erf((x - mu) / (sigma sqrt 2))),
 // mu = sqrt(1/2), sigma = sqrt(1/(4 pi)); its derivative is the Normal(mu, sigma) density.
 constexpr double kLaplaceMu = 0.70710678118654752440;
 constexpr double kLaplaceSigma = 0.28209479177387814347;

@@ -1,4 +1,4 @@
-// Recompute-backward of attention (FlashAttention-2 order, MODEL.md), in three kernels:
+// Recompute-backward of attention (FlashAttention-2 order; docs/model.md, "Recompute backward"), in three kernels:
 //   1. softmax only: D = rowsum(dO * O)                             (one warp per query row)
 //   2. dV: one block per (key tile, value tile of EV columns, b*h); it loops over the query tiles
 //      that see the key tile, recomputes S and the (dropped) weights A, and accumulates

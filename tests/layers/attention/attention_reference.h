@@ -1,6 +1,6 @@
 #pragma once
 // Naive f64 attention for tests: builds S, A and O literally (n_q x n_k per head) and their
-// gradients, straight from MODEL.md. Shared by the CPU and GPU attention tests.
+// gradients, straight from docs/model.md. Shared by the CPU and GPU attention tests.
 #include <cmath>
 #include <cstdint>
 #include <limits>

@@ -1,5 +1,5 @@
 #pragma once
-// Naive f64 reference for FLASH mixed chunk attention, built the way MODEL.md writes it: pad the
+// Naive f64 reference for FLASH mixed chunk attention, built the way docs/model.md writes it: pad the
 // sequence to G c tokens, cut it into chunks, and form every chunk's local scores and every
 // chunk's prefix (or total) state literally, with no scans and no shared code with the op.
 #include <algorithm>
