@@ -24,10 +24,18 @@ void print_human(const nlohmann::json& info) {
     std::cout << "\n";
   }
   const auto& blas = info["blas"];
-  std::cout << "BLAS: " << blas["config"].get<std::string>() << " (core " << blas["core"].get<std::string>() << ", "
-            << blas["threads"].get<int>() << " threads)\n";
-  std::cout << "OpenMP threads: " << info["openmp_threads"].get<int>() << " (hardware threads "
-            << info["hardware_threads"].get<unsigned>() << ")\n";
+  std::cout << "BLAS: " << blas["config"].get<std::string>() << " (core " << blas["core"].get<std::string>() << ")\n";
+  const auto& threads = info["threads"];
+  std::cout << "Threads: OpenMP " << threads["openmp"].get<int>() << ", OpenBLAS " << threads["openblas"].get<int>();
+  if (threads["agree"].get<bool>()) {
+    std::cout << " (the same)";
+  } else {
+    // OpenBLAS reads OPENBLAS_NUM_THREADS first and OMP_NUM_THREADS only without it, so the two
+    // part when only the first is set; gau's loops and its GEMMs then size the cores differently.
+    std::cout << " (they differ: OpenBLAS takes OPENBLAS_NUM_THREADS over OMP_NUM_THREADS; set both alike, "
+                 "or call gau::set_num_threads, which sets both)";
+  }
+  std::cout << "; hardware threads " << threads["hardware"].get<unsigned>() << "\n";
 }
 
 }  // namespace

@@ -1,13 +1,13 @@
 #include "apps/system_info.h"
 
 #include <cblas.h>
-#include <omp.h>
 
 #include <cstdlib>
 #include <ctime>
 #include <thread>
 
 #include "core/device.h"
+#include "core/threads.h"
 
 #if defined(GAU_WITH_CUDA)
 #include <cuda_runtime.h>
@@ -72,6 +72,7 @@ nlohmann::json system_info() {
   constexpr bool mpi = false;
 #endif
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  const ThreadCounts threads = thread_counts();
   return {{"version", GAU_VERSION},
           {"backends", {{"cpu", true}, {"cuda", cuda}, {"cudnn", cudnn}, {"nccl", nccl}, {"mpi", mpi}}},
           {"gpus", gpus()},
@@ -79,10 +80,12 @@ nlohmann::json system_info() {
            {{"library", "OpenBLAS"},
             {"config", openblas_get_config()},
             {"core", openblas_get_corename()},
-            {"threads", openblas_get_num_threads()},
             {"OPENBLAS_CORETYPE", coretype ? coretype : ""}}},
-          {"openmp_threads", omp_get_max_threads()},
-          {"hardware_threads", std::thread::hardware_concurrency()}};
+          {"threads",
+           {{"openmp", threads.openmp},
+            {"openblas", threads.openblas},
+            {"agree", threads.agree()},
+            {"hardware", std::thread::hardware_concurrency()}}}};
 }
 
 }  // namespace gau::apps
