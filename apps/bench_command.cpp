@@ -1,5 +1,6 @@
 #include "apps/bench_command.h"
 
+#include <cmath>
 #include <fstream>
 #include <iomanip>
 #include <iostream>
@@ -35,7 +36,7 @@ std::vector<Family> families() {
 struct BenchArgs {
   bool json = false;
   std::string device = "cpu";
-  int warmup = 3;
+  double warmup_s = 1.0;
   int repeats = 10;
   bool quick = false;
   std::vector<int64_t> sizes;
@@ -70,7 +71,8 @@ std::string format_value(const nlohmann::json& v) {
 void print_table(const nlohmann::json& report) {
   std::cout << "gau bench " << report["family"].get<std::string>() << " on "
             << report["config"]["device"].get<std::string>() << " (" << report["date"].get<std::string>()
-            << ", median of " << report["config"]["repeats"].get<int>() << ")\n";
+            << ", median of " << report["config"]["repeats"].get<int>() << " after "
+            << report["config"]["warmup_s"].get<double>() << " s warm-up each)\n";
   for (const auto& r : report["results"]) {
     std::cout << "  " << (r.contains("name") ? r["name"].get<std::string>() : std::string("case"));
     for (const auto& [key, value] : r.items()) {
@@ -87,9 +89,10 @@ void run_family(const Family& family, const BenchArgs& args) {
   GAU_CHECK(!cfg.device.is_cuda() || cfg.device.index < cuda_device_count(), "gau bench: --device ", args.device,
             " asked for, but ", cuda_device_count(), " GPU(s) are visible",
             cuda_device_count() == 0 ? " (this gau was built without CUDA, or no GPU is present)" : "");
-  GAU_CHECK(args.repeats >= 1 && args.warmup >= 0, "gau bench: need --repeats >= 1 and --warmup >= 0, got ",
-            args.repeats, " and ", args.warmup);
-  cfg.warmup = args.warmup;
+  GAU_CHECK(args.repeats >= 1, "gau bench: need --repeats >= 1, got ", args.repeats);
+  GAU_CHECK(std::isfinite(args.warmup_s) && args.warmup_s >= 0,
+            "gau bench: need --warmup-s >= 0 seconds (0 = no warm-up), got ", args.warmup_s);
+  cfg.warmup_s = args.warmup_s;
   cfg.repeats = args.repeats;
   cfg.quick = args.quick;
   cfg.sizes = args.sizes;
@@ -98,7 +101,7 @@ void run_family(const Family& family, const BenchArgs& args) {
                            {"date", utc_timestamp()},
                            {"config",
                             {{"device", cfg.device.str()},
-                             {"warmup", cfg.warmup},
+                             {"warmup_s", cfg.warmup_s},
                              {"repeats", cfg.repeats},
                              {"quick", cfg.quick},
                              {"sizes", cfg.sizes}}},
@@ -127,7 +130,9 @@ void add_bench_command(CLI::App& app) {
     auto* sub = cmd->add_subcommand(family.name, family.help);
     sub->add_flag("--json", args->json, "Print the report as JSON");
     sub->add_option("--device", args->device, "cpu, cuda or cuda:N")->capture_default_str();
-    sub->add_option("--warmup", args->warmup, "Untimed runs before timing")->capture_default_str();
+    sub->add_option("--warmup-s", args->warmup_s,
+                    "Untimed warm-up before each timing, in seconds (at least one run; 0 = none: a smoke run)")
+        ->capture_default_str();
     sub->add_option("--repeats", args->repeats, "Timed runs (the median is reported)")->capture_default_str();
     sub->add_flag("--quick", args->quick, "Smallest cases only (a smoke run)");
     sub->add_option("--sizes", args->sizes, "Override the family's sizes (e.g. matmul n, sequence lengths)")

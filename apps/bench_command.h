@@ -1,5 +1,5 @@
 #pragma once
-// `gau bench <family> [--json] [--device cpu|cuda[:N]] [--warmup N] [--repeats N] [--quick]
+// `gau bench <family> [--json] [--device cpu|cuda[:N]] [--warmup-s S] [--repeats N] [--quick]
 //                     [--sizes n,...] [--out FILE]`: runs one benchmark family (bench/) and prints
 // its report as a table or JSON; --out also writes the JSON to FILE.
 #include <CLI/CLI.hpp>

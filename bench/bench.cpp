@@ -25,9 +25,16 @@ Timing summarise(std::vector<double> ms) {
 
 std::vector<Timing> time_interleaved(const std::vector<std::function<void()>>& fns, const BenchConfig& cfg) {
   using clock = std::chrono::steady_clock;
-  for (int w = 0; w < cfg.warmup; ++w)
-    for (const auto& fn : fns) fn();
-  synchronize(cfg.device);
+  if (cfg.warmup_s > 0) {
+    // Whole rounds, synchronised, until warmup_s has passed: every function runs at least once,
+    // and queued device work counts towards the time only once it has finished.
+    const auto start = clock::now();
+    do {
+      for (const auto& fn : fns) fn();
+      synchronize(cfg.device);
+    } while (std::chrono::duration<double>(clock::now() - start).count() < cfg.warmup_s);
+  }
+  synchronize(cfg.device);  // the first timed run starts on an idle device, warm-up or not
   std::vector<std::vector<double>> samples(fns.size());
   for (int r = 0; r < std::max(cfg.repeats, 1); ++r) {
     // Odd rounds run the functions in reverse order, so none always runs right after another

@@ -25,7 +25,11 @@ namespace gau::bench {
 
 struct BenchConfig {
   Device device = Device::cpu();
-  int warmup = 3;              // untimed runs before the timed ones (page faults, caches, handles)
+  // Untimed warm-up before each timing, in seconds: the functions run (at least once each) until
+  // this much time has passed. By time, not by count: a fresh process can stall for its first
+  // calls for 1-2 s (page faults, thread pools starting, lazy CUDA and library set-up), and a
+  // fixed number of warm-up calls can end inside that stall and leave it in the timings. 0 = none.
+  double warmup_s = 1.0;
   int repeats = 10;            // timed runs; the median is the headline figure
   bool quick = false;          // the family's smallest cases only: a smoke run that finishes in seconds
   std::vector<int64_t> sizes;  // overrides the family's default sizes when not empty
@@ -38,7 +42,7 @@ struct Timing {
   int repeats = 0;
 };
 
-// Times `fn` cfg.warmup + cfg.repeats times; reports over the timed runs.
+// Warms `fn` up for cfg.warmup_s, then times it cfg.repeats times; reports over the timed runs.
 Timing time_ms(const std::function<void()>& fn, const BenchConfig& cfg);
 
 // Times several functions interleaved: each round runs every function once, in turn (reversed

@@ -27,5 +27,5 @@ ctest --test-dir "$build" --output-on-failure -j2
 "$build/gau" info
 "$build/gau" demo
 for family in $("$build/gau" bench --help | awk '/^Subcommands:/ {on=1; next} on && NF {print $1}'); do
-  "$build/gau" bench "$family" --quick --warmup 0 --repeats 1
+  "$build/gau" bench "$family" --quick --warmup-s 0 --repeats 1
 done
