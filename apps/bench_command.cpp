@@ -9,6 +9,7 @@
 
 #include "apps/system_info.h"
 #include "bench/attention_bench.h"
+#include "bench/autograd_bench.h"
 #include "bench/bench.h"
 #include "bench/flash_bench.h"
 #include "bench/ops_bench.h"
@@ -30,6 +31,8 @@ std::vector<Family> families() {
       {"ops", "matmul vs cblas_sgemm, add vs memcpy, softmax and sum bandwidth", bench::run_ops_bench},
       {"attention", "tiled softmax / relu2 attention, forward and backward", bench::run_attention_bench},
       {"flash", "FLASH mixed-chunk attention beside quadratic attention", bench::run_flash_bench},
+      {"autograd", "tape cost per op (record, backward) on 1-element tensors, and a 1,000-op graph",
+       bench::run_autograd_bench},
   };
 }
 

@@ -18,10 +18,10 @@ Tensor SavedTensor::unpack(const std::string& op) const {
   return data_;
 }
 
-void Context::save_for_backward(const std::vector<Tensor>& tensors) {
+void Context::save_for_backward(const Tensor* tensors, size_t count) {
   saved_.clear();
-  saved_.reserve(tensors.size());
-  for (const Tensor& t : tensors) saved_.emplace_back(t);
+  saved_.reserve(count);
+  for (size_t i = 0; i < count; ++i) saved_.emplace_back(tensors[i]);
 }
 
 std::vector<Tensor> Context::saved() const {
@@ -35,6 +35,18 @@ Tensor Context::saved(size_t i) const {
   GAU_CHECK(i < saved_.size(), "autograd '", name_, "': saved tensor ", i, " asked for, but only ", saved_.size(),
             " were saved");
   return saved_[i].unpack(name_);
+}
+
+Tensor Context::grad_sink(size_t i) const {
+  AutogradMeta* meta = sink_meta(i);
+  return meta ? meta->grad : Tensor();
+}
+
+void Context::used_grad_sink(size_t i) {
+  GAU_CHECK(sink_meta(i) != nullptr, "autograd '", name_, "': used_grad_sink(", i,
+            ") but input ", i, " has no gradient sink (check ctx.grad_sink(i).defined() first)");
+  if (sinks_.taken.size() < sinks_.slots.size()) sinks_.taken.resize(sinks_.slots.size(), 0);
+  sinks_.taken[i] = 1;
 }
 
 void Context::release() {

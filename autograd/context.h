@@ -3,14 +3,25 @@
 // attributes. Built-in ops and Function<T> custom ops both use it.
 #include <any>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <typeinfo>
 #include <unordered_map>
 #include <vector>
 
+#include "core/small_vector.h"
 #include "core/tensor.h"
 
 namespace gau::autograd {
+
+struct AutogradMeta;
+
+// Per input of a running backward: the leaf whose allocated .grad backward may add into
+// (null where there is none), and whether backward took it. Filled by the engine.
+struct SinkTable {
+  SmallVector<AutogradMeta*, 4> slots;
+  SmallVector<uint8_t, 4> taken;
+};
 
 // A tensor kept for backward together with the version of its storage at the time it was saved.
 // It is stored detached (no autograd state), so saving an op's own output makes no cycle.
@@ -37,7 +48,9 @@ class Context {
 
   // Keeps tensors for backward (inputs, outputs or anything else; undefined tensors are allowed).
   // Calling it again replaces the previous list.
-  void save_for_backward(const std::vector<Tensor>& tensors);
+  void save_for_backward(const std::vector<Tensor>& tensors) { save_for_backward(tensors.data(), tensors.size()); }
+  void save_for_backward(std::initializer_list<Tensor> tensors) { save_for_backward(tensors.begin(), tensors.size()); }
+  void save_for_backward(const Tensor* tensors, size_t count);
   // The saved tensors, in order; throws if one was modified in place since it was saved.
   std::vector<Tensor> saved() const;
   Tensor saved(size_t i) const;
@@ -70,17 +83,35 @@ class Context {
   void set_materialize_grads(bool value) { materialize_grads_ = value; }
   bool materialize_grads() const { return materialize_grads_; }
 
+  // Gradient sinks. When input i is a leaf whose .grad is already allocated with the input's
+  // shape and device (a view into a model's flat gradient buffer, or an earlier backward's
+  // result), backward may add input i's gradient straight into that buffer instead of returning
+  // it, which saves a temporary and a pass over memory (matmul does it with a beta = 1 GEMM):
+  //   Tensor g = ctx.grad_sink(1);
+  //   if (g.defined()) { ops::matmul_into(g, a, d, opt, /*beta=*/1.0); ctx.used_grad_sink(1); }
+  //   else d_b = ops::matmul(a, d, opt);
+  // The buffer keeps its own dtype: an f32 buffer of a bf16 parameter gets the unrounded value.
+  // After adding the whole gradient of input i into it, call used_grad_sink(i) and return an
+  // undefined Tensor for i. grad_sink is undefined where there is no buffer, with sinks turned
+  // off (autograd::set_grad_sinks_enabled), and outside backward.
+  Tensor grad_sink(size_t i) const;
+  void used_grad_sink(size_t i);
+
   // ---- used by the engine ----
-  void set_needs_input_grad(std::vector<bool> needs) { needs_input_grad_ = std::move(needs); }
+  void set_grad_sinks(SinkTable sinks) { sinks_ = std::move(sinks); }
+  bool grad_sink_taken(size_t i) const { return i < sinks_.taken.size() && sinks_.taken[i]; }
+  AutogradMeta* sink_meta(size_t i) const { return i < sinks_.slots.size() ? sinks_.slots[i] : nullptr; }
+  void set_needs_input_grad(SmallVector<bool, 8> needs) { needs_input_grad_ = std::move(needs); }
   // Drops saved tensors and attributes (after a backward without retain_graph).
   void release();
 
  private:
   std::string name_;
   std::vector<SavedTensor> saved_;
-  std::vector<bool> needs_input_grad_;
+  SmallVector<bool, 8> needs_input_grad_;
   std::unordered_map<std::string, std::any> attrs_;
   bool materialize_grads_ = true;
+  SinkTable sinks_;
 };
 
 }  // namespace gau::autograd

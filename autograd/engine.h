@@ -20,7 +20,17 @@ namespace gau::autograd {
 // omitted (or undefined) for a one-element root, which then gets 1. Roots that do not require
 // grad are an error unless `allow_unreachable` (checkpoint uses that for outputs independent of
 // its inputs).
+//
+// Threads: backward runs on the calling thread. A graph recorded on another thread can be
+// back-propagated once that thread has finished (it can no longer be recording on it); while it
+// still runs, backward is an error naming the rule.
 void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots = {},
               bool retain_graph = false, bool allow_unreachable = false);
+
+// Gradient sinks (Context::grad_sink) are on by default. Off, every backward returns fresh
+// gradients that the engine then adds into .grad: the path before sinks existed, which tests and
+// benchmarks compare against. Per thread, like grad mode.
+void set_grad_sinks_enabled(bool enabled);
+bool grad_sinks_enabled();
 
 }  // namespace gau::autograd

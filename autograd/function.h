@@ -82,7 +82,7 @@ struct Function {
     (detail::collect_tensors(inputs, args), ...);
     const bool recording = needs_record(inputs);
     Context ctx(detail::function_name<Derived>());
-    std::vector<bool> needs(inputs.size(), false);
+    SmallVector<bool, 8> needs(inputs.size(), false);
     for (size_t i = 0; i < inputs.size(); ++i)
       needs[i] = recording && inputs[i].defined() && inputs[i].requires_grad();
     ctx.set_needs_input_grad(std::move(needs));

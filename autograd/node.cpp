@@ -48,37 +48,46 @@ void Tape::end_walk() {
   --active_walks_;
 }
 
+namespace {
+// Owns this thread's tape; graphs keep it alive after the thread exits, marked as ownerless so
+// that another thread may then back-propagate them.
+struct ThreadTape {
+  std::shared_ptr<Tape> tape = std::make_shared<Tape>();
+  ~ThreadTape() { tape->mark_owner_exited(); }
+};
+}  // namespace
+
 const std::shared_ptr<Tape>& current_tape() {
-  thread_local std::shared_ptr<Tape> tape = std::make_shared<Tape>();
-  return tape;
+  thread_local ThreadTape holder;
+  return holder.tape;
 }
 
-bool needs_record(const std::vector<Tensor>& inputs) {
+bool needs_record(TensorRefs inputs) {
   if (!is_grad_enabled()) return false;
   for (const Tensor& t : inputs)
     if (t.defined() && t.requires_grad()) return true;
   return false;
 }
 
-std::vector<Tensor> record_with_context(const std::vector<Tensor>& inputs, std::vector<Tensor> outputs, Context ctx,
-                                        BackwardFn fn) {
-  if (!needs_record(inputs)) return outputs;
+namespace {
+
+// Builds the node for `inputs` and hangs `outputs[0..n)` off it. The caller checked needs_record.
+void record_node(TensorRefs inputs, Tensor* outputs, size_t n_outputs, Context&& ctx, BackwardFn&& fn) {
   auto node = std::make_shared<Node>();
   node->name = ctx.name();
   node->seq = next_seq.fetch_add(1, std::memory_order_relaxed);
   node->tape = current_tape();
 
-  std::vector<bool> needs(inputs.size(), false);
-  node->next.resize(inputs.size());
-  node->inputs.resize(inputs.size());
+  SmallVector<bool, 8> needs(inputs.size(), false);
+  node->in.resize(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& x = inputs[i];
     if (!x.defined()) continue;
-    node->inputs[i] = {x.shape(), x.dtype(), x.device()};
+    node->in[i].info = {x.shape(), x.dtype(), x.device()};
     if (!x.requires_grad()) continue;
     needs[i] = true;
     AutogradMeta* m = meta_if(x);
-    Edge& e = node->next[i];
+    Edge& e = node->in[i].edge;
     if (m->grad_fn) {
       e.node = m->grad_fn;
       e.output_nr = m->output_nr;
@@ -91,12 +100,11 @@ std::vector<Tensor> record_with_context(const std::vector<Tensor>& inputs, std::
   node->ctx = std::move(ctx);
   node->fn = std::move(fn);
 
-  node->outputs.resize(outputs.size());
-  node->retained.resize(outputs.size());
-  for (size_t k = 0; k < outputs.size(); ++k) {
+  node->out.resize(n_outputs);
+  for (size_t k = 0; k < n_outputs; ++k) {
     Tensor& y = outputs[k];
     if (!y.defined()) continue;
-    node->outputs[k] = {y.shape(), y.dtype(), y.device()};
+    node->out[k].info = {y.shape(), y.dtype(), y.device()};
     if (!is_floating(y.dtype())) continue;
     // A kernel may hand back its input (contiguous() of a contiguous tensor) or a tensor that
     // already belongs to a graph: give this output its own handle so the other keeps its state.
@@ -109,20 +117,34 @@ std::vector<Tensor> record_with_context(const std::vector<Tensor>& inputs, std::
     y.impl().autograd = std::move(m);
   }
   node->tape->append(node);
+}
+
+Context context_for(const std::string& name, TensorRefs saved) {
+  Context ctx(name);
+  ctx.set_materialize_grads(false);
+  if (!saved.empty()) ctx.save_for_backward(saved.begin(), saved.size());
+  return ctx;
+}
+
+}  // namespace
+
+std::vector<Tensor> record_with_context(TensorRefs inputs, std::vector<Tensor> outputs, Context ctx, BackwardFn fn) {
+  if (!needs_record(inputs)) return outputs;
+  record_node(inputs, outputs.data(), outputs.size(), std::move(ctx), std::move(fn));
   return outputs;
 }
 
-std::vector<Tensor> record(const std::string& name, const std::vector<Tensor>& inputs, std::vector<Tensor> outputs,
-                           const std::vector<Tensor>& saved, BackwardFn fn) {
-  Context ctx(name);
-  ctx.set_materialize_grads(false);
-  if (!saved.empty()) ctx.save_for_backward(saved);
-  return record_with_context(inputs, std::move(outputs), std::move(ctx), std::move(fn));
+std::vector<Tensor> record(const std::string& name, TensorRefs inputs, std::vector<Tensor> outputs, TensorRefs saved,
+                           BackwardFn fn) {
+  if (!needs_record(inputs)) return outputs;
+  record_node(inputs, outputs.data(), outputs.size(), context_for(name, saved), std::move(fn));
+  return outputs;
 }
 
-Tensor record(const std::string& name, const std::vector<Tensor>& inputs, const Tensor& output,
-              const std::vector<Tensor>& saved, BackwardFn fn) {
-  return record(name, inputs, std::vector<Tensor>{output}, saved, std::move(fn))[0];
+Tensor record(const std::string& name, TensorRefs inputs, Tensor output, TensorRefs saved, BackwardFn fn) {
+  if (!needs_record(inputs)) return output;
+  record_node(inputs, &output, 1, context_for(name, saved), std::move(fn));
+  return output;
 }
 
 }  // namespace gau::autograd

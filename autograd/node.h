@@ -15,6 +15,7 @@
 //       return std::vector<Tensor>{ops::mul(d[0], ctx.saved(0))};
 //     });
 //   }
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -47,22 +48,34 @@ struct TensorInfo {
   Device device;
 };
 
+// One tensor input: where its gradient goes, and what it must look like.
+struct NodeInput {
+  Edge edge;  // invalid when the input needs no grad
+  TensorInfo info;
+};
+
+// One output: its description, the non-leaf meta that retains its gradient (retain_grad), and
+// the gradient accumulated for it during the current backward call.
+struct NodeOutput {
+  TensorInfo info;
+  std::weak_ptr<AutogradMeta> retained;
+  Tensor grad;
+};
+
 struct Node {
   std::string name;
   uint64_t seq = 0;  // global creation order: every input node has a smaller seq
   std::shared_ptr<Tape> tape;
-  std::vector<Edge> next;          // one per input (invalid when the input needs no grad)
-  std::vector<TensorInfo> inputs;  // to check the shapes backward returns
-  std::vector<TensorInfo> outputs;
+  std::vector<NodeInput> in;    // one per tensor input, in the order backward returns gradients
+  std::vector<NodeOutput> out;  // one per output
   Context ctx;
   BackwardFn fn;
   bool released = false;  // ran without retain_graph: saved state is gone
 
   // Engine state, per backward call ("task").
-  std::vector<Tensor> grads;  // accumulated gradient per output
-  uint64_t task = 0;
+  uint64_t task = 0;     // the task the `out[k].grad` belong to
   bool pending = false;  // has gradients waiting for this node to run
-  std::vector<std::weak_ptr<AutogradMeta>> retained;  // per output: non-leaf metas with retain_grad
+  uint64_t visit = 0;    // the last task whose hook scheduling reached this node
 };
 
 // Thread-local list of (seq, node) in creation order.
@@ -81,30 +94,52 @@ class Tape {
   // Backward walks hold these so that pruning never moves entries under them.
   void begin_walk();
   void end_walk();
+  // False once the thread that records on this tape has exited (set by its thread_local).
+  bool owner_alive() const { return owner_alive_.load(std::memory_order_acquire); }
+  void mark_owner_exited() { owner_alive_.store(false, std::memory_order_release); }
 
  private:
   mutable std::mutex mu_;
   std::vector<Entry> entries_;
   size_t prune_at_ = 1024;
   int active_walks_ = 0;
+  std::atomic<bool> owner_alive_{true};
 };
 
 // This thread's tape.
 const std::shared_ptr<Tape>& current_tape();
 
+// A borrowed list of tensors, from a braced list `{x, w}` (no allocation) or a std::vector. Only
+// as a parameter: a braced list lives until the end of the call's full expression.
+class TensorRefs {
+ public:
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"  // by design: the list outlives the call
+  TensorRefs(std::initializer_list<Tensor> list) : data_(list.begin()), size_(list.size()) {}
+#pragma GCC diagnostic pop
+  TensorRefs(const std::vector<Tensor>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
+  const Tensor* begin() const { return data_; }
+  const Tensor* end() const { return data_ + size_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Tensor& operator[](size_t i) const { return data_[i]; }
+
+ private:
+  const Tensor* data_;
+  size_t size_;
+};
+
 // True when grad mode is on and any of `inputs` requires grad.
-bool needs_record(const std::vector<Tensor>& inputs);
+bool needs_record(TensorRefs inputs);
 
 // Appends a node for an op with the given inputs (all of them, in the order backward returns
 // gradients) and marks `outputs` as its results. `saved` goes to ctx.saved(). Outputs that are
 // the same tensor as an input, or already carry autograd state, are replaced by fresh aliases.
 // Non-floating outputs are returned as they are (they never require grad).
-std::vector<Tensor> record(const std::string& name, const std::vector<Tensor>& inputs, std::vector<Tensor> outputs,
-                           const std::vector<Tensor>& saved, BackwardFn fn);
-Tensor record(const std::string& name, const std::vector<Tensor>& inputs, const Tensor& output,
-              const std::vector<Tensor>& saved, BackwardFn fn);
+std::vector<Tensor> record(const std::string& name, TensorRefs inputs, std::vector<Tensor> outputs, TensorRefs saved,
+                           BackwardFn fn);
+Tensor record(const std::string& name, TensorRefs inputs, Tensor output, TensorRefs saved, BackwardFn fn);
 // The same, with a prepared context (Function<T> fills it in forward).
-std::vector<Tensor> record_with_context(const std::vector<Tensor>& inputs, std::vector<Tensor> outputs, Context ctx,
-                                        BackwardFn fn);
+std::vector<Tensor> record_with_context(TensorRefs inputs, std::vector<Tensor> outputs, Context ctx, BackwardFn fn);
 
 }  // namespace gau::autograd

@@ -1,4 +1,6 @@
 // The autograd members of Tensor (declared in core/tensor.h) and the AutogradMeta helpers.
+#include <atomic>
+
 #include "autograd/engine.h"
 #include "autograd/meta.h"
 #include "autograd/node.h"
@@ -15,10 +17,22 @@ AutogradMeta& meta_of(const Tensor& t) {
   return *slot;
 }
 
+namespace {
+std::atomic<int64_t> hooked_leaves{0};
+}  // namespace
+
+AutogradMeta::~AutogradMeta() {
+  if (!post_accumulate_hooks.empty()) hooked_leaves.fetch_sub(1, std::memory_order_relaxed);
+}
+
+int64_t hooked_leaf_count() { return hooked_leaves.load(std::memory_order_relaxed); }
+
 void register_post_accumulate_hook(const Tensor& leaf, GradHook hook) {
   GAU_CHECK(leaf.is_leaf() && leaf.requires_grad(), "register_post_accumulate_hook: ", describe(leaf),
             " is not a leaf that requires grad");
-  meta_of(leaf).post_accumulate_hooks.push_back(std::move(hook));
+  AutogradMeta& meta = meta_of(leaf);
+  if (meta.post_accumulate_hooks.empty()) hooked_leaves.fetch_add(1, std::memory_order_relaxed);
+  meta.post_accumulate_hooks.push_back(std::move(hook));
 }
 
 Tensor alias_without_autograd(const Tensor& t) {
@@ -79,7 +93,7 @@ void Tensor::retain_grad() const {
             " does not require grad, so it will never receive a gradient");
   if (!m->grad_fn) return;  // leaves keep their gradient anyway
   m->retains_grad = true;
-  m->grad_fn->retained[m->output_nr] = impl().autograd;
+  m->grad_fn->out[m->output_nr].retained = impl().autograd;
 }
 
 void Tensor::backward(const Tensor& grad_output, bool retain_graph) const {

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "core/small_vector.h"
+
 namespace gau {
 
 class Error : public std::runtime_error {
@@ -21,10 +23,16 @@ class OutOfMemoryError : public Error {
 };
 
 namespace detail {
-inline void stream_one(std::ostringstream& os, const std::vector<int64_t>& v) {
+template <typename Dims>
+void stream_dims(std::ostringstream& os, const Dims& v) {
   os << '[';
   for (size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i];
   os << ']';
+}
+inline void stream_one(std::ostringstream& os, const std::vector<int64_t>& v) { stream_dims(os, v); }
+template <size_t N>
+void stream_one(std::ostringstream& os, const SmallVector<int64_t, N>& v) {
+  stream_dims(os, v);
 }
 template <typename T>
 void stream_one(std::ostringstream& os, const T& v) {

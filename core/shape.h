@@ -1,13 +1,16 @@
 #pragma once
-// Shapes and strides are small int64 vectors; strides are in elements, not bytes.
+// Shapes and strides are small int64 vectors (inline up to rank 6: no heap allocation for the
+// shapes of almost every tensor); strides are in elements, not bytes.
 #include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "core/small_vector.h"
+
 namespace gau {
 
-using Shape = std::vector<int64_t>;
+using Shape = SmallVector<int64_t, 6>;
 
 int64_t shape_numel(const Shape& shape);
 Shape contiguous_strides(const Shape& shape);

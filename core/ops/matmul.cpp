@@ -50,12 +50,18 @@ void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const Matm
   Shape shape = result_shape(a, b, opt, "matmul_into");
   GAU_CHECK(out.shape() == shape, "matmul_into: out must have the result's shape ", shape, ", got ", describe(out),
             " (a ", describe(a), ", b ", describe(b), ")");
-  GAU_CHECK(out.dtype() == a.dtype() && out.device() == a.device(), "matmul_into: out ", describe(out),
-            " must match the operands' dtype and device (a ", describe(a), ")");
+  GAU_CHECK(out.device() == a.device(), "matmul_into: out ", describe(out), " must be on the operands' device (a ",
+            describe(a), ")");
+  GAU_CHECK(out.dtype() == a.dtype() || matmul_accumulates_in(out.dtype(), a.dtype()), "matmul_into: out ",
+            describe(out), " must have the operands' dtype, or be f32 for bf16/f16 operands (a ", describe(a), ")");
   GAU_CHECK(out.is_contiguous(), "matmul_into: out must be contiguous, got ", describe(out), " with strides ",
             out.strides());
   run(out, a, b, opt, beta);
   out.bump_version();
+}
+
+bool matmul_accumulates_in(DType out, DType operands) {
+  return out == operands || (out == DType::f32 && (operands == DType::bf16 || operands == DType::f16));
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b, const MatmulOptions& opt) {

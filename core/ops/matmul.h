@@ -16,8 +16,12 @@ struct MatmulOptions {
 // operands whose inner dim is not unit-stride are made contiguous first.
 Tensor matmul(const Tensor& a, const Tensor& b, const MatmulOptions& opt = {});
 // out = alpha * op(a) @ op(b) + beta * out, in place (out contiguous, of the result's shape).
+// out has the operands' dtype, or is f32 for bf16/f16 operands: the f32 accumulation is then
+// written as it is, never rounded to the operands' dtype (a bf16 weight's f32 gradient buffer).
 void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const MatmulOptions& opt = {},
                  double beta = 0.0);
+// Whether matmul_into accepts an `out` of dtype `out` for operands of dtype `operands`.
+bool matmul_accumulates_in(DType out, DType operands);
 // bmm: both 3-D with the same batch.
 Tensor bmm(const Tensor& a, const Tensor& b, const MatmulOptions& opt = {});
 

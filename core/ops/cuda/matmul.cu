@@ -195,15 +195,19 @@ void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const Matm
     return;
   }
 
-  cudaDataType_t type;
-  cublasComputeType_t compute;
-  cudaDataType_t scale_type;
-  switch (out.dtype()) {
-    case DType::f32: type = CUDA_R_32F, compute = CUBLAS_COMPUTE_32F, scale_type = CUDA_R_32F; break;
-    case DType::bf16: type = CUDA_R_16BF, compute = CUBLAS_COMPUTE_32F, scale_type = CUDA_R_32F; break;
-    case DType::f16: type = CUDA_R_16F, compute = CUBLAS_COMPUTE_32F, scale_type = CUDA_R_32F; break;
-    default: GAU_FAIL("matmul: expected f32, bf16 or f16 for cuBLASLt, got ", describe(out));
-  }
+  // Operands and output may differ: bf16/f16 operands into an f32 output (a gradient buffer) is
+  // one of cuBLASLt's supported (A/B, C/D) type pairs, with f32 compute and scale throughout.
+  auto lt_type = [](const Tensor& t) {
+    switch (t.dtype()) {
+      case DType::f32: return CUDA_R_32F;
+      case DType::bf16: return CUDA_R_16BF;
+      case DType::f16: return CUDA_R_16F;
+      default: GAU_FAIL("matmul: expected f32, bf16 or f16 for cuBLASLt, got ", describe(t));
+    }
+  };
+  const cudaDataType_t type = lt_type(a), out_type = lt_type(out);
+  const cublasComputeType_t compute = CUBLAS_COMPUTE_32F;
+  const cudaDataType_t scale_type = CUDA_R_32F;
 
   cublasLtMatmulDesc_t raw_desc = nullptr;
   GAU_CUBLAS_CHECK(cublasLtMatmulDescCreate(&raw_desc, compute, scale_type));
@@ -214,7 +218,7 @@ void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const Matm
   const int32_t batch32 = static_cast<int32_t>(batch);
   Layout a_layout = make_layout(type, lb.rows, lb.cols, lb.ld, batch32, lb.batch_stride);
   Layout b_layout = make_layout(type, la.rows, la.cols, la.ld, batch32, la.batch_stride);
-  Layout c_layout = make_layout(type, static_cast<uint64_t>(n), static_cast<uint64_t>(m), n, batch32, m * n);
+  Layout c_layout = make_layout(out_type, static_cast<uint64_t>(n), static_cast<uint64_t>(m), n, batch32, m * n);
 
   cublasLtMatmulPreference_t raw_pref = nullptr;
   GAU_CUBLAS_CHECK(cublasLtMatmulPreferenceCreate(&raw_pref));

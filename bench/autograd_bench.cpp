@@ -1,0 +1,88 @@
+#include "bench/autograd_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "autograd/functions.h"
+#include "core/ops/factory.h"
+
+namespace gau::bench {
+
+namespace {
+
+constexpr int kChain = 1000;
+
+// A 1,000-op chain y = ((x * w) + x) * w + x ..., alternating mul and add so that both kinds of
+// node (one saving tensors, one not) are on the tape.
+Tensor chain(const Tensor& x, const Tensor& w) {
+  Tensor y = x;
+  for (int i = 0; i < kChain; ++i) y = i % 2 ? gau::add(y, x) : gau::mul(y, w);
+  return y;
+}
+
+nlohmann::json per_op(const char* name, const Timing& t, int ops_per_call) {
+  const double to_ns = 1e6 / ops_per_call;
+  return {{"name", name},
+          {"ns_per_op", t.median_ms * to_ns},
+          {"min_ns_per_op", t.min_ms * to_ns},
+          {"ops_per_call", ops_per_call},
+          {"timing", to_json(t)}};
+}
+
+}  // namespace
+
+nlohmann::json run_autograd_bench(const BenchConfig& cfg) {
+  GAU_CHECK(cfg.device.is_cpu(), "gau bench autograd measures the tape's CPU-side cost; it runs on --device cpu, got ",
+            cfg.device.str());
+  Tensor x = ops::randn({1});
+  Tensor w = ops::randn({1});
+  x.requires_grad_();
+  w.requires_grad_();
+  nlohmann::json results = nlohmann::json::array();
+
+  // The op alone: same tensors, grad mode off.
+  Tensor sink;
+  Timing kernel = time_ms(
+      [&] {
+        NoGradGuard no_grad;
+        for (int i = 0; i < kChain; ++i) sink = gau::mul(x, w);
+      },
+      cfg);
+  results.push_back(per_op("kernel", kernel, kChain));
+
+  // The op plus its node; each result is dropped at once, so the tape never grows.
+  Timing record = time_ms(
+      [&] {
+        for (int i = 0; i < kChain; ++i) sink = gau::mul(x, w);
+      },
+      cfg);
+  results.push_back(per_op("record", record, kChain));
+  sink = Tensor();
+
+  // The backward walk alone: each timed backward gets a chain built untimed just before it (the
+  // cases above have warmed the process up).
+  std::vector<double> walk_ms;
+  for (int r = 0; r < cfg.repeats; ++r) {
+    Tensor root = chain(x, w);
+    auto start = std::chrono::steady_clock::now();
+    root.backward();
+    walk_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(walk_ms.begin(), walk_ms.end());
+  Timing backward;
+  backward.median_ms = walk_ms[walk_ms.size() / 2];
+  backward.min_ms = walk_ms.front();
+  backward.max_ms = walk_ms.back();
+  backward.repeats = cfg.repeats;
+  results.push_back(per_op("backward", backward, kChain));
+
+  // Recording plus backward of the whole graph.
+  Timing graph = time_ms([&] { chain(x, w).backward(); }, cfg);
+  nlohmann::json g = per_op("graph_1000", graph, kChain);
+  g["ms"] = graph.median_ms;
+  results.push_back(g);
+  return results;
+}
+
+}  // namespace gau::bench
