@@ -2,7 +2,7 @@
 //
 //   S = Q @ K^T (f32)  ->  S * scale (by-value scalar)  ->  [causal: select(row >= col, S, mask)]
 //   m = rowmax(S); E = exp(S - m); l = rowsum(E); Stats = m + log(l)  (the LSE gau saves)
-//   O = (E / l) @ V
+//   P = E / l (computed in f32, held in q's dtype);  O = P @ V
 //
 // The scale is a by-value operand, so one plan serves every scale. K enters as K^T: the same
 // memory under swapped dims/strides.
@@ -62,7 +62,9 @@ Plan build_forward_plan(cudnnHandle_t handle, const SdpaKey& key) {
   auto log_sum = g.virt("log_row_sum", f32, rd);
   g.pointwise("log", CUDNN_POINTWISE_LOG, row_sum, nullptr, nullptr, log_sum);
   g.pointwise("add_stats", CUDNN_POINTWISE_ADD, row_max, log_sum, nullptr, stats);
-  auto probs = g.virt("P", f32, sd);
+  // P is computed in f32 but stored in the I/O type: the engines take P.V's A operand only in
+  // bf16/f16 (cudnn-frontend sets the softmax output to q's dtype before bmm2 for this reason).
+  auto probs = g.virt("P", io, sd);
   g.pointwise("div_sum", CUDNN_POINTWISE_DIV, expd, row_sum, nullptr, probs);
   g.matmul("matmul_P_V", probs, v, o);
   return g.build_plan(handle, "SDPA forward graph for " + describe(key));
