@@ -1,6 +1,7 @@
 // The backend-API layer of the cuDNN attention graphs: see backend_descriptors.h.
 #include "layers/attention/cudnn/backend_descriptors.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -134,18 +135,26 @@ Plan GraphBuilder::build_plan(cudnnHandle_t handle, const std::string& what) {
       .set(GAU_CUDNN_ATTR(CUDNN_ATTR_ENGINEHEUR_MODE), CUDNN_TYPE_HEUR_MODE, &mode);
   heur->finalize();
 
-  // The heuristics fill engine-config descriptors the caller has created.
-  constexpr int64_t kMaxConfigs = 8;
+  // The heuristics fill engine-config descriptors the caller has created: ask how many configs
+  // there are first (a null array with count 0), then create exactly that many. `returned` is
+  // still clamped to what was created, so a count that changed between the calls can never index
+  // past the array.
+  int64_t available = 0;
+  check(cudnnBackendGetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0,
+                                 &available, nullptr),
+        "cudnnBackendGetAttribute", heur->label(), "CUDNN_ATTR_ENGINEHEUR_RESULTS (count)");
   std::vector<DescPtr> configs;
   std::vector<cudnnBackendDescriptor_t> raw;
-  for (int64_t i = 0; i < kMaxConfigs; ++i) {
+  for (int64_t i = 0; i < available; ++i) {
     configs.push_back(keep(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, "engine config " + std::to_string(i) + " of " + what));
     raw.push_back(configs.back()->get());
   }
   int64_t returned = 0;
-  check(cudnnBackendGetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
-                                 kMaxConfigs, &returned, raw.data()),
-        "cudnnBackendGetAttribute", heur->label(), "CUDNN_ATTR_ENGINEHEUR_RESULTS");
+  if (available > 0)
+    check(cudnnBackendGetAttribute(heur->get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR,
+                                   available, &returned, raw.data()),
+          "cudnnBackendGetAttribute", heur->label(), "CUDNN_ATTR_ENGINEHEUR_RESULTS");
+  returned = std::clamp<int64_t>(returned, 0, available);
 
   std::string last_error = "the heuristics returned no engine config";
   for (int64_t i = 0; i < returned; ++i) {
