@@ -3,12 +3,9 @@
 // (device, dtype, shape, causal), and run here on gau's current stream.
 //
 // The forward saves O and the natural-log LSE in gau's format, so the two backends can stand in
-// for each other on a call the graphs do not take, and do so here:
-//   - causal with n_q != n_k: gau aligns the mask to the end, the graphs' row >= col to the start;
-//     forward and backward both run the gau kernels;
-//   - the backward with n_q = n_k = 1, which cuDNN's fused bprop refuses (cudnn-frontend rejects it
-//     too), and on cuDNN 9.10.0/9.10.1, whose bf16/f16 bprop has known bugs;
-//   - tensors whose data is not 16-byte aligned (the graphs declare 16-byte alignment).
+// for each other. Which calls the graphs take is decided by route_cudnn (cudnn_route.h, unit-tested
+// on CPU); the others run gau's CUDA kernels. A cuDNN version with known SDPA bugs is refused by
+// cudnn_supports, so that a user who asked for backend cudnn learns it before any work is done.
 #include <cudnn.h>
 
 #include <algorithm>
@@ -20,6 +17,7 @@
 #include "core/ops/factory.h"
 #include "layers/attention/attention_backend.h"
 #include "layers/attention/cudnn/sdpa_graphs.h"
+#include "layers/attention/cudnn_route.h"
 
 namespace gau::attention::detail {
 
@@ -35,6 +33,18 @@ bool aligned(const std::vector<const Tensor*>& tensors) {
 cb::SdpaKey key_for(const Tensor& q, const Tensor& k, const Tensor& v, const ResolvedOptions& opt) {
   return cb::SdpaKey{q.device().index, q.dtype(), q.size(0), q.size(1), q.size(2), k.size(2), q.size(3), v.size(3),
                      opt.causal};
+}
+
+CudnnCall call_for(SdpaPass pass, const cb::SdpaKey& key, bool all_aligned) {
+  CudnnCall call;
+  call.version = cudnnGetVersion();
+  call.pass = pass;
+  call.dtype = key.dtype;
+  call.n_q = key.n_q;
+  call.n_k = key.n_k;
+  call.causal = key.causal;
+  call.aligned = all_aligned;
+  return call;
 }
 
 // The handle for q's device, bound to gau's current stream there.
@@ -61,6 +71,8 @@ bool cudnn_supports(DType dtype, int64_t s, int64_t e, const ResolvedOptions& op
     why = "the cuDNN graph has no relative bias";
   else if (opt.dropout_p > 0)
     why = "the cuDNN graph has no dropout";
+  else
+    why = cudnn_version_defect(cudnnGetVersion(), dtype);
   if (!why.empty() && why_not != nullptr) *why_not = why;
   return why.empty();
 }
@@ -72,7 +84,7 @@ ForwardResult forward_cudnn(const Tensor& q, const Tensor& k, const Tensor& v, c
             "attention forward (cuDNN): expected contiguous q, k, v, got q ", describe(q), ", k ", describe(k),
             ", v ", describe(v));
   const cb::SdpaKey key = key_for(q, k, v, opt);
-  if ((key.causal && key.n_q != key.n_k) || !aligned({&q, &k, &v})) return forward_cuda(q, k, v, opt);
+  if (!route_cudnn(call_for(SdpaPass::forward, key, aligned({&q, &k, &v}))).cudnn) return forward_cuda(q, k, v, opt);
 
   cuda::DeviceGuard guard(q.device());
   cudnnHandle_t handle = bound_handle(q);
@@ -110,10 +122,9 @@ BackwardResult backward_cudnn(const Tensor& q, const Tensor& k, const Tensor& v,
   GAU_CHECK(lse.dtype() == DType::f32 && lse.numel() == key.b * key.h * key.n_q,
             "attention backward (cuDNN): expected lse [", key.b, ", ", key.h, ", ", key.n_q, "] f32, got ",
             describe(lse));
+  if (!route_cudnn(call_for(SdpaPass::backward, key, aligned({&q, &k, &v, &o, &lse, &d_o}))).cudnn)
+    return backward_cuda(q, k, v, o, lse, d_o, opt);
   const size_t version = cudnnGetVersion();
-  if ((key.causal && key.n_q != key.n_k) || (key.n_q == 1 && key.n_k == 1) || version == 91000 ||
-      version == 91001 || !aligned({&q, &k, &v, &o, &lse, &d_o}))
-    return backward_cuda(q, k, v, o, lse, d_o, opt);  // see the top of this file
 
   cuda::DeviceGuard guard(q.device());
   cudnnHandle_t handle = bound_handle(q);
