@@ -26,6 +26,12 @@ CudnnRoute route_cudnn(const CudnnCall& call) {
   if (!call.aligned) return {false, "a tensor's data is not 16-byte aligned (the graphs declare 16)"};
   // The fused bprop refuses a single query against a single key (cudnn-frontend rejects it too).
   if (backward && call.n_q == 1 && call.n_k == 1) return {false, "the cuDNN backward does not take n_q = n_k = 1"};
+  // Up to 9.15.0 the bprop reads the padded part of the last 128-key tile unless a padding mask
+  // is in the graph (cudnn-frontend adds one, "workaround padding mask", for version <= 9.15.0).
+  // This graph has none: such calls run on gau's kernels.
+  if (backward && call.n_k % 128 != 0 && call.version <= 91500)
+    return {false, "cuDNN " + cudnn_version_name(call.version) + " backward with n_k = " + std::to_string(call.n_k) +
+                       " (not a multiple of 128) needs a padding mask this graph does not have (fixed in 9.15.1)"};
   return {true, ""};
 }
 

@@ -52,6 +52,24 @@ TEST(CudnnRoute, Cudnn910RoutesBothPassesAway) {
   }
 }
 
+TEST(CudnnRoute, BackwardWithKeysNotAMultipleOf128NeedsCudnn9151) {
+  // Up to and including 9.15.0 the backward of n_k % 128 != 0 runs on gau's kernels.
+  for (size_t version : {90800u, 91200u, 91500u}) {
+    for (int64_t n_k : {1, 64, 100, 129, 320}) {
+      const CudnnRoute r = route_cudnn(call(version, SdpaPass::backward, 128, n_k));
+      EXPECT_FALSE(r.cudnn) << version << " n_k=" << n_k;
+      EXPECT_TRUE(contains(r.reason, "n_k = " + std::to_string(n_k))) << r.reason;
+      EXPECT_TRUE(contains(r.reason, cudnn_version_name(version))) << r.reason;
+      // The forward is not affected.
+      EXPECT_TRUE(route_cudnn(call(version, SdpaPass::forward, 128, n_k)).cudnn) << version << " n_k=" << n_k;
+    }
+    for (int64_t n_k : {128, 256, 1024})
+      EXPECT_TRUE(route_cudnn(call(version, SdpaPass::backward, 128, n_k)).cudnn) << version << " n_k=" << n_k;
+  }
+  for (size_t version : {91501u, 91600u, 91900u})
+    EXPECT_TRUE(route_cudnn(call(version, SdpaPass::backward, 128, 100)).cudnn) << version;
+}
+
 TEST(CudnnRoute, ShapeRulesOnAFixedVersion) {
   CudnnCall c = call(91900, SdpaPass::forward, 64, 128);
   EXPECT_TRUE(route_cudnn(c).cudnn);
