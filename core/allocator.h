@@ -3,7 +3,8 @@
 //
 // Freed blocks go back to a cache keyed by rounded size (and, on CUDA, by the stream that used
 // them last, so reuse is stream-ordered without a device sync). `current` counts bytes held by
-// live tensors, `peak` its maximum since the last reset_peak(), `cached` the bytes kept for reuse.
+// live tensors, `peak` its maximum since the last reset_peak(), `cached` the bytes kept for reuse,
+// `pending` the bytes freed while work on another stream may still use them (record_stream).
 // A failed allocation empties the cache and retries once, then throws OutOfMemoryError naming the
 // bytes asked for, in use and cached.
 #include <cstddef>
@@ -19,6 +20,7 @@ struct AllocatorStats {
   size_t current = 0;  // bytes held by live allocations
   size_t peak = 0;     // max of `current` since the last reset_peak()
   size_t cached = 0;   // bytes in the free cache
+  size_t pending = 0;  // bytes freed, waiting for work on other streams (record_stream) to finish
   size_t allocations = 0;  // number of allocate() calls (cache hits included)
   size_t device_allocations = 0;  // number of calls that went to malloc / cudaMalloc
 };
@@ -29,6 +31,10 @@ class Allocator {
   // Never returns null: throws OutOfMemoryError instead. bytes == 0 gives a valid unique pointer.
   virtual void* allocate(size_t bytes, Stream stream) = 0;
   virtual void deallocate(void* ptr, size_t bytes, Stream stream) = 0;
+  // `ptr` (a live allocation of this allocator) is used by work queued on `stream` too: once
+  // freed, it is handed out again only after the work queued on `stream` up to the free has
+  // completed. See gau::record_stream (core/stream.h).
+  virtual void record_stream(void* ptr, Stream stream) = 0;
   virtual AllocatorStats stats() const = 0;
   virtual void reset_peak() = 0;
   virtual void empty_cache() = 0;

@@ -16,4 +16,8 @@ Storage::~Storage() {
   if (owned_ && data_) allocator_for(device_).deallocate(data_, bytes_, stream_);
 }
 
+void Storage::record_stream(Stream stream) {
+  if (owned_ && data_) allocator_for(device_).record_stream(data_, stream);
+}
+
 }  // namespace gau

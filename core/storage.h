@@ -25,6 +25,10 @@ class Storage {
   size_t bytes() const { return bytes_; }
   Device device() const { return device_; }
 
+  // Marks the buffer as used by work queued on `stream` (see gau::record_stream in core/stream.h).
+  // Memory owned elsewhere is not tracked.
+  void record_stream(Stream stream);
+
   uint64_t version() const { return version_.load(std::memory_order_relaxed); }
   void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
 

@@ -1,6 +1,8 @@
 #include "core/stream.h"
 
 #include "core/error.h"
+#include "core/storage.h"
+#include "core/tensor.h"
 
 namespace gau {
 
@@ -39,6 +41,13 @@ void synchronize(Stream stream) {
 void synchronize(Device device) {
   if (device.is_cpu()) return;
   require_cuda("synchronize").synchronize_device(device.index);
+}
+
+void record_stream(const Tensor& tensor, Stream stream) {
+  GAU_CHECK(tensor.defined(), "record_stream: expected a defined tensor, got an undefined one");
+  GAU_CHECK(tensor.device() == stream.device, "record_stream: the tensor is on ", tensor.device(),
+            " but the stream on ", stream.device, " (", describe(tensor), ")");
+  tensor.storage()->record_stream(stream);
 }
 
 }  // namespace gau

@@ -19,6 +19,21 @@ Stream set_current_stream(Stream stream);
 void synchronize(Stream stream);
 void synchronize(Device device);
 
+class Tensor;
+
+// Tells the allocator that `tensor`'s memory is used by work queued on `stream`, a stream other
+// than the one it was allocated on (a side stream for communication, say). When the tensor's
+// storage is freed, its block goes back to the cache only after the work queued on `stream` until
+// that free has completed: an event is recorded on `stream` at the free and checked with
+// cudaEventQuery at later allocations, so the host never waits for it. Without this, the block
+// could be handed to new work on the allocating stream while `stream` still reads or writes it.
+//
+// For the calling thread's default stream (null handle), which other threads cannot name, a free
+// on another thread covers the work queued there up to the last record_stream call: call it after
+// that work. No-op on CPU, where work is synchronous. Throws when the tensor is undefined or the
+// stream is on another device.
+void record_stream(const Tensor& tensor, Stream stream);
+
 // RAII: run a scope on another stream.
 class StreamGuard {
  public:
