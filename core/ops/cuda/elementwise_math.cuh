@@ -1,6 +1,7 @@
 #pragma once
 // Device scalar math of the elementwise ops: the same formulas as core/ops/cpu/elementwise_math.h
-// (so CUDA matches the CPU to rounding), selected by a runtime op code. The switch is uniform
+// (so CUDA matches the CPU to rounding; sigmoid, SiLU, GELU and Laplace are the shared ones of
+// core/ops/scalar_math.h), selected by a runtime op code. The switch is uniform
 // across a launch, so it costs no divergence, and it keeps the number of kernel instantiations
 // (and nvcc time) small.
 #include <cuda_runtime.h>
@@ -8,13 +9,9 @@
 #include <type_traits>
 
 #include "core/ops/elementwise.h"
+#include "core/ops/scalar_math.h"
 
 namespace gau::ops::cuda {
-
-template <typename A>
-__device__ __forceinline__ A sigmoid_of(A x) {
-  return A(1) / (A(1) + ::exp(-x));
-}
 
 template <typename A>
 __device__ __forceinline__ bool is_nan_value(A a) {
@@ -28,7 +25,6 @@ __device__ A unary_fn(Unary op, A x) {
   if constexpr (std::is_integral_v<A>) {
     return op == Unary::neg ? A(-x) : (x < A(0) ? A(-x) : x);
   } else {
-    constexpr A inv_sqrt2 = A(0.70710678118654752440);
     switch (op) {
       case Unary::neg: return -x;
       case Unary::exp: return ::exp(x);
@@ -37,13 +33,13 @@ __device__ A unary_fn(Unary op, A x) {
       case Unary::rsqrt: return A(1) / ::sqrt(x);
       case Unary::abs: return x < A(0) ? -x : x;
       case Unary::tanh: return ::tanh(x);
-      case Unary::sigmoid: return sigmoid_of(x);
+      case Unary::sigmoid: return math::sigmoid(x);
       case Unary::relu: return x > A(0) ? x : A(0);
       case Unary::relu2: return x > A(0) ? x * x : A(0);
-      case Unary::silu: return x * sigmoid_of(x);
-      case Unary::gelu: return A(0.5) * x * (A(1) + ::erf(x * inv_sqrt2));
+      case Unary::silu: return math::silu(x);
+      case Unary::gelu: return math::gelu(x);
       case Unary::erf: return ::erf(x);
-      case Unary::laplace: return A(0.5) * (A(1) + ::erf((x - inv_sqrt2) * A(2.50662827463100050242)));
+      case Unary::laplace: return math::laplace(x);
     }
     return x;
   }
@@ -55,8 +51,6 @@ __device__ A unary_grad(Unary op, A x) {
   if constexpr (std::is_integral_v<A>) {
     return op == Unary::neg ? A(-1) : (x > A(0) ? A(1) : (x < A(0) ? A(-1) : A(0)));
   } else {
-    constexpr A inv_sqrt2 = A(0.70710678118654752440);
-    constexpr A inv_sqrt_2pi = A(0.39894228040143267794);
     switch (op) {
       case Unary::neg: return A(-1);
       case Unary::exp: return ::exp(x);
@@ -69,22 +63,15 @@ __device__ A unary_grad(Unary op, A x) {
         return A(1) - t * t;
       }
       case Unary::sigmoid: {
-        A s = sigmoid_of(x);
+        A s = math::sigmoid(x);
         return s * (A(1) - s);
       }
       case Unary::relu: return x > A(0) ? A(1) : A(0);
       case Unary::relu2: return x > A(0) ? A(2) * x : A(0);
-      case Unary::silu: {
-        A s = sigmoid_of(x);
-        return s * (A(1) + x * (A(1) - s));
-      }
-      case Unary::gelu:
-        return A(0.5) * (A(1) + ::erf(x * inv_sqrt2)) + x * inv_sqrt_2pi * ::exp(A(-0.5) * x * x);
+      case Unary::silu: return math::silu_grad(x);
+      case Unary::gelu: return math::gelu_grad(x);
       case Unary::erf: return A(1.12837916709551257390) * ::exp(-x * x);
-      case Unary::laplace: {
-        A u = x - inv_sqrt2;
-        return A(1.41421356237309504880) * ::exp(A(-6.28318530717958647692) * u * u);
-      }
+      case Unary::laplace: return math::laplace_grad(x);
     }
     return A(0);
   }

@@ -44,8 +44,8 @@ void weights_and_grad(Kernel kernel, T* S, T* dP, const T* F, int64_t rows, int6
     } else {
       for (int64_t c = 0; c < cols; ++c) {
         const T keep = f_row ? f_row[c] : T(1);
-        dp_row[c] = laplace_derivative(s_row[c]) * dp_row[c] * keep;  // dS = f'(S) dA
-        s_row[c] = laplace_value(s_row[c]) * keep;
+        dp_row[c] = laplace_grad(s_row[c]) * dp_row[c] * keep;  // dS = f'(S) dA
+        s_row[c] = laplace(s_row[c]) * keep;
       }
     }
   }

@@ -52,7 +52,7 @@ void pointwise_weights(Kernel kernel, T* S, int64_t count) {
   if (kernel == Kernel::relu2) {
     cpu::relu2_row(S, count);
   } else {
-    for (int64_t x = 0; x < count; ++x) S[x] = laplace_value(S[x]);
+    for (int64_t x = 0; x < count; ++x) S[x] = laplace(S[x]);
   }
 }
 

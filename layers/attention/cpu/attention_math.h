@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "core/macros.h"
+#include "core/ops/scalar_math.h"
 #include "core/rng.h"
 
 namespace gau::attention::detail {
@@ -38,29 +39,10 @@ GAU_HD int64_t offset_bias_index(int64_t rel, int64_t max_offset) {
   return rel + max_offset;
 }
 
-// Dropout keep test of weight (bh, i, j), element index = (bh * n_q + i) * n_k + j. The threshold is
-// compared in float, as the uniform itself is a float with 24 random bits.
-GAU_HD bool dropout_keep(uint64_t seed, uint64_t offset, uint64_t element, float p) {
-  return philox_uniform(seed, offset, element) >= p;
-}
-
-// Laplace attention kernel (docs/model.md, "GAU"): 0.5 (1 + erf((x - mu) / (sigma sqrt 2))),
-// mu = sqrt(1/2), sigma = sqrt(1/(4 pi)); its derivative is the Normal(mu, sigma) density.
-constexpr double kLaplaceMu = 0.70710678118654752440;
-constexpr double kLaplaceSigma = 0.28209479177387814347;
-constexpr double kLaplaceInvSigmaSqrt2 = 1.0 / (kLaplaceSigma * 1.41421356237309504880);
-constexpr double kLaplaceDensityNorm = 1.0 / (kLaplaceSigma * 2.50662827463100050242);
-
-template <typename T>
-GAU_HD T laplace_value(T x) {
-  using std::erf;
-  return T(0.5) * (T(1) + erf((x - T(kLaplaceMu)) * T(kLaplaceInvSigmaSqrt2)));
-}
-template <typename T>
-GAU_HD T laplace_derivative(T x) {
-  using std::exp;
-  T z = (x - T(kLaplaceMu)) * T(kLaplaceInvSigmaSqrt2);
-  return T(kLaplaceDensityNorm) * exp(-z * z);
-}
+// The dropout keep test of weight (bh, i, j), element index = (bh * n_q + i) * n_k + j, and the
+// Laplace kernel with its derivative: the shared formulas of core/ops/scalar_math.h.
+using ops::math::dropout_keep;
+using ops::math::laplace;
+using ops::math::laplace_grad;
 
 }  // namespace gau::attention::detail

@@ -104,7 +104,7 @@ void dropout_tile(const TileProblem<T>& p, int64_t bh, int64_t i0, int64_t rows,
       const uint64_t element = base + static_cast<uint64_t>(c);
       const Philox4 block = philox4x32_10(p.seed, p.offset + element / 4);
       for (uint64_t word = element % 4; word < 4 && c < cols; ++word, ++c)
-        row[c] = uint_to_unit_float(block.v[word]) >= p.dropout_p ? p.dropout_scale : T(0);
+        row[c] = ops::math::dropout_keep_word(block.v[word], p.dropout_p) ? p.dropout_scale : T(0);
     }
   }
 }

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 
+#include "core/ops/scalar_math.h"
 #include "core/rng.h"
 #include "layers/attention/cuda/attention_kernels.h"
 
@@ -108,18 +109,7 @@ __device__ __forceinline__ int bias_index(const TileParams& p, int64_t rel) {
 // Dropout keep test (attention_backend.h): philox_uniform(seed, offset, (bh n_q + i) n_k + j) >= p.
 __device__ __forceinline__ bool dropout_keep(const TileParams& p, int64_t bh, int64_t i, int64_t j) {
   const uint64_t idx = (static_cast<uint64_t>(bh) * p.n_q + i) * p.n_k + j;
-  return philox_uniform(p.seed, p.offset, idx) >= p.dropout_p;
-}
-
-// Laplace kernel: 0.5 (1 + erf((x - mu) / (sigma sqrt 2))), mu = sqrt(1/2), sigma = sqrt(1/(4 pi)).
-constexpr float kLaplaceMu = 0.70710678118654752f;
-constexpr float kLaplaceSigma = 0.28209479177387814f;
-__device__ __forceinline__ float laplace(float x) {
-  return 0.5f * (1.f + erff((x - kLaplaceMu) * (1.f / (kLaplaceSigma * 1.41421356237309505f))));
-}
-__device__ __forceinline__ float laplace_grad(float x) {
-  const float z = (x - kLaplaceMu) / kLaplaceSigma;
-  return expf(-0.5f * z * z) * (1.f / (kLaplaceSigma * 2.50662827463100050f));  // sigma sqrt(2 pi)
+  return ops::math::dropout_keep(p.seed, p.offset, idx, p.dropout_p);
 }
 
 // Unnormalised kernels: relu2 and laplace (softmax is handled by the callers).
@@ -128,11 +118,11 @@ __device__ __forceinline__ float pointwise_kernel(int kernel, float x) {
     const float r = x > 0.f ? x : 0.f;
     return r * r;
   }
-  return laplace(x);
+  return ops::math::laplace(x);
 }
 __device__ __forceinline__ float pointwise_kernel_grad(int kernel, float x) {
   if (kernel == kKernelRelu2) return x > 0.f ? 2.f * x : 0.f;
-  return laplace_grad(x);
+  return ops::math::laplace_grad(x);
 }
 
 // Score tile: dst[r][c] = scale * sum_k q_s[r][k] k_s[c][k] for warp `warp`'s 16 rows and all 64
