@@ -1,11 +1,10 @@
 #include "core/ops/cpu/matmul.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <vector>
 
 #include "core/ops/copy.h"
+#include "core/ops/cpu/blas.h"
 #include "core/ops/cpu/parallel.h"
 
 namespace gau::ops::cpu {
@@ -65,19 +64,6 @@ Operand make_operand(const Tensor& x, bool trans, const Shape& batch) {
     }
   }
   return op;
-}
-
-template <typename T>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, double alpha, const T* a, int64_t lda, const T* b,
-          int64_t ldb, double beta, T* c, int64_t ldc) {
-  const CBLAS_TRANSPOSE ta_ = ta ? CblasTrans : CblasNoTrans;
-  const CBLAS_TRANSPOSE tb_ = tb ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<T, float>) {
-    cblas_sgemm(CblasRowMajor, ta_, tb_, m, n, k, static_cast<float>(alpha), a, lda, b, ldb, static_cast<float>(beta),
-                c, ldc);
-  } else {
-    cblas_dgemm(CblasRowMajor, ta_, tb_, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-  }
 }
 
 // The f32/f64 path: no copies for row- or column-major operands.

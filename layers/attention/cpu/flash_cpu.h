@@ -5,7 +5,6 @@
 //
 // A kernel works on one accumulation type A (float, or double for f64 inputs); bf16/f16 inputs
 // are converted to f32 copies first (O(n (s + e)) memory, like the inputs themselves).
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
@@ -13,49 +12,16 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/ops/cpu/blas.h"
 #include "core/tensor.h"
 #include "layers/attention/flash_backend.h"
 
 namespace gau::attention::cpu_flash {
 
-// Row-major C (m x n) = alpha op(A) op(B) + beta C. Zero-sized products only apply beta.
-template <typename A>
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, A alpha, const A* a, int64_t lda, const A* b,
-          int64_t ldb, A beta, A* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == A(0) ? A(0) : beta * c[i * ldc + j];
-    return;
-  }
-  auto tra = ta ? CblasTrans : CblasNoTrans, trb = tb ? CblasTrans : CblasNoTrans;
-  if constexpr (std::is_same_v<A, double>) {
-    cblas_dgemm(CblasRowMajor, tra, trb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-  } else {
-    cblas_sgemm(CblasRowMajor, tra, trb, int(m), int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-  }
-}
-
-// OpenMP parallelises over (row, chunk); each chunk product is too small to split again, so BLAS
-// runs single-threaded for the duration of a kernel (restored afterwards).
-class BlasSingleThread {
- public:
-  explicit BlasSingleThread(bool active) : active_(active && omp_get_max_threads() > 1) {
-    if (active_) {
-      saved_ = openblas_get_num_threads();
-      openblas_set_num_threads(1);
-    }
-  }
-  ~BlasSingleThread() {
-    if (active_) openblas_set_num_threads(saved_);
-  }
-  BlasSingleThread(const BlasSingleThread&) = delete;
-  BlasSingleThread& operator=(const BlasSingleThread&) = delete;
-
- private:
-  bool active_;
-  int saved_ = 1;
-};
+// The GEMM wrapper, and the guard that runs BLAS single-threaded while OpenMP parallelises over
+// (row, chunk): each chunk product is too small to split again.
+using ::gau::ops::cpu::BlasSingleThread;
+using ::gau::ops::cpu::gemm;
 
 // Problem geometry; a chunk g of row b spans tokens [g c, g c + rows(g)) and its first keys(b, g)
 // keys are valid (key_lengths and the internal padding past n cut the rest).

@@ -35,7 +35,7 @@ detail::FlashBackwardResult backward(const Tensor& qq_t, const Tensor& kq_t, con
   r.d_v = Tensor::empty(v_t.shape(), dt);
   A *d_qq = r.d_qq.data<A>(), *d_kq = r.d_kq.data<A>(), *d_ql = r.d_ql.data<A>(), *d_kl = r.d_kl.data<A>();
   A* d_v = r.d_v.data<A>();
-  BlasSingleThread blas_guard(geo.parallel);
+  BlasSingleThread blas_guard(geo.parallel && omp_get_max_threads() > 1);
 
   // Local part; it overwrites d_qq, d_kq and d_v (the global part adds into d_v afterwards).
   {

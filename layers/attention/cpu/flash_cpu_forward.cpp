@@ -41,7 +41,7 @@ detail::FlashForwardResult forward(const Tensor& qq_t, const Tensor& kq_t, const
   const A* bias = opt.bias.defined() ? opt.bias.data<A>() : nullptr;
   Tensor o_t = Tensor::empty({geo.batch, n, e}, dtype_of<A>::value);
   A* o = o_t.data<A>();
-  BlasSingleThread blas_guard(geo.parallel);
+  BlasSingleThread blas_guard(geo.parallel && omp_get_max_threads() > 1);
 
   {
     Scratch<A> scratch(geo.c * geo.c);
