@@ -48,7 +48,10 @@ struct AttentionOptions {
   double dropout_p = 0;  // on the attention weights; the mask is regenerated from (seed, offset)
   uint64_t seed = 0;
   uint64_t offset = 0;
-  Backend backend = Backend::automatic;  // automatic = gau kernels; cudnn: softmax only, GPU only, opt-in
+  // automatic = gau's kernels. cudnn (opt-in; GPU, softmax only): the cuDNN SDPA graphs, where a
+  // call they do not take runs on gau's kernels and a cuDNN with known SDPA bugs is refused with an
+  // error naming its version (layers/attention/cudnn_route.h).
+  Backend backend = Backend::automatic;
 };
 
 // Differentiable in q, k, v and the bias table (through autograd's Function API).
