@@ -53,8 +53,6 @@ detail::FlashResolved resolve(const Tensor& qq, const Tensor& kq, const Tensor& 
             describe(qq), ", v ", describe(v));
   const int64_t n = qq.size(1), c = opt.chunk;
   GAU_CHECK(c > 0, "flash_attention: chunk size c must be positive, got ", c);
-  GAU_CHECK(c <= n, "flash_attention: chunk size c = ", c, " is greater than the sequence length n = ", n,
-            " (qq ", describe(qq), "); use a chunk of at most n tokens, e.g. chunk = ", n);
   GAU_CHECK(opt.max_length >= 0, "flash_attention: max_length must be >= 0 (0 = the input's n), got ",
             opt.max_length);
 

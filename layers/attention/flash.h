@@ -37,7 +37,10 @@ const char* linear_norm_name(LinearNorm norm);
 LinearNorm linear_norm_from_name(const std::string& name);  // "chunk" | "n" | "prefix"
 
 struct FlashOptions {
-  int64_t chunk = 256;  // c, in (0, n]; n need not be a multiple of c (the last chunk is padded)
+  // c > 0. n need not be a multiple of c: the last chunk is padded to c tokens, and c > n is one
+  // padded chunk, the same function as the definition (scores / c, bias over [2c - 1], the linear
+  // normalisers), as FlashDecodeState computes for its first c tokens.
+  int64_t chunk = 256;
   bool causal = false;
   // Optional per-offset bias inside a chunk: [2c - 1], r[i - j] = bias[i - j + c - 1].
   Tensor bias;

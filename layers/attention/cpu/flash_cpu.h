@@ -37,6 +37,8 @@ struct Geometry {
 
   int64_t start(int64_t g) const { return g * c; }
   int64_t rows(int64_t g) const { return std::min(c, n - g * c); }
+  // The most rows (and keys) of any chunk: c, or n when one chunk holds the whole sequence.
+  int64_t max_rows() const { return std::min(c, n); }
   int64_t keys(int64_t b, int64_t g) const { return std::clamp<int64_t>(valid[b] - g * c, 0, rows(g)); }
   double inv_norm(int64_t b, int64_t g) const {
     return detail::flash_inv_norm(causal, norm, norm_n, c, g, valid[b]);

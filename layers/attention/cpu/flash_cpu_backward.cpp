@@ -40,7 +40,7 @@ detail::FlashBackwardResult backward(const Tensor& qq_t, const Tensor& kq_t, con
   // Local part; it overwrites d_qq, d_kq and d_v (the global part adds into d_v afterwards).
   {
     const int64_t nb = bias ? 2 * geo.c - 1 : 0;
-    Scratch<A> scratch(2 * geo.c * geo.c + nb);
+    Scratch<A> scratch(2 * geo.max_rows() * geo.max_rows() + nb);
     if (bias) {
       for (int t = 0; t < omp_get_max_threads(); ++t) std::fill(scratch.at(t), scratch.at(t) + nb, A(0));
     }

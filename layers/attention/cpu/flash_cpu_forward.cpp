@@ -44,7 +44,7 @@ detail::FlashForwardResult forward(const Tensor& qq_t, const Tensor& kq_t, const
   BlasSingleThread blas_guard(geo.parallel && omp_get_max_threads() > 1);
 
   {
-    Scratch<A> scratch(geo.c * geo.c);
+    Scratch<A> scratch(geo.max_rows() * geo.max_rows());
     for_each_chunk(geo, [&](int64_t b, int64_t g, int thread) {
       local_forward_chunk(geo, qq, kq, v, bias, b, g, o, scratch.at(thread));
     });

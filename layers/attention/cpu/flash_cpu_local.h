@@ -12,7 +12,7 @@ inline A add_bias(const Geometry& geo, const A* bias, int64_t i, int64_t j, A x)
   return bias ? x + bias[i - j + geo.c - 1] : x;
 }
 
-// o_g [rows, e] = relu(qq_g kq_g^T / c + r)^2 v_g, overwriting o_g. scratch: c * c.
+// o_g [rows, e] = relu(qq_g kq_g^T / c + r)^2 v_g, overwriting o_g. scratch: max_rows^2.
 template <typename A>
 void local_forward_chunk(const Geometry& geo, const A* qq, const A* kq, const A* v, const A* bias, int64_t b,
                          int64_t g, A* o, A* scratch) {
@@ -32,7 +32,7 @@ void local_forward_chunk(const Geometry& geo, const A* qq, const A* kq, const A*
 }
 
 // Local backward of one chunk, overwriting d_qq_g, d_kq_g, d_v_g (rows past the valid keys get 0)
-// and adding into d_bias [2c - 1] (may be null). scratch: 2 c * c.
+// and adding into d_bias [2c - 1] (may be null). scratch: 2 max_rows^2.
 //   d_v = A^T d_o;  dA = d_o v^T;  dS = 2 relu(x) dA;  d_qq = dS kq / c;  d_kq = dS^T qq / c
 template <typename A>
 void local_backward_chunk(const Geometry& geo, const A* qq, const A* kq, const A* v, const A* bias, const A* d_o,

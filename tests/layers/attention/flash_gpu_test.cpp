@@ -65,29 +65,40 @@ void expect_close(const std::vector<double>& got, const std::vector<double>& wan
   EXPECT_LE(worst, tol) << what << ": worst element " << at << " got " << got[at] << " want " << want[at];
 }
 
-TEST(FlashAttentionGpu, MatchesCpu) {
-  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+// The GPU against the CPU on one problem: n tokens in chunks of c, key_lengths {n, length_1}.
+void check_against_cpu(int64_t n, int64_t c, int64_t length_1) {
   const char* names[] = {"qq", "kq", "ql", "kl", "v", "bias"};
   for (DType dt : {DType::bf16, DType::f16}) {
     for (bool causal : {false, true}) {
       for (LinearNorm norm : {LinearNorm::chunk, LinearNorm::prefix}) {
         if (!causal && norm != LinearNorm::chunk) continue;
         FlashProblem p;
-        p.b = 2, p.n = 3 * 64 + 21, p.s = 64, p.e = 128, p.c = 64, p.causal = causal, p.norm = norm;
-        p.lengths = {p.n, 100};
+        p.b = 2, p.n = n, p.s = 64, p.e = 128, p.c = c, p.causal = causal, p.norm = norm;
+        p.lengths = {p.n, length_1};
         p.bias.assign(2 * p.c - 1, 0.0);
         for (size_t i = 0; i < p.bias.size(); ++i) p.bias[i] = 0.05 * std::sin(double(i));
         const FlashData d = random_data(p, 31, 0.5);
         const std::vector<double> w = random_data(p, 32).v;
         const Result gpu = run(p, d, w, dt, Device::cuda(0)), cpu = run(p, d, w, dt, Device::cpu());
         const std::string what = std::string(dtype_name(dt)) + (causal ? " causal " : " bidirectional ") +
-                                 linear_norm_name(norm);
+                                 linear_norm_name(norm) + " n=" + std::to_string(n) + " c=" + std::to_string(c);
         const double tol = dt == DType::bf16 ? 2e-2 : 5e-3;
         expect_close(gpu.o, cpu.o, tol, what + " o");
         for (size_t k = 0; k < cpu.grads.size(); ++k) expect_close(gpu.grads[k], cpu.grads[k], 2 * tol, what + " d" + names[k]);
       }
     }
   }
+}
+
+TEST(FlashAttentionGpu, MatchesCpu) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  check_against_cpu(3 * 64 + 21, 64, 100);
+}
+
+// c > n: one chunk padded to c rows on the GPU, the CPU's single partial chunk.
+TEST(FlashAttentionGpu, ChunkLongerThanTheSequenceMatchesCpu) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  check_against_cpu(50, 64, 29);
 }
 
 TEST(FlashAttentionGpu, RejectsF32WithAHint) {
