@@ -9,21 +9,20 @@ namespace gau::ops::cpu {
 
 namespace {
 
-// div and pow need a floating dtype; the others also run on integers.
-template <typename T, Binary op>
+// div and pow need a floating dtype; the others also run on integers. A is the compute type.
+template <typename A, Binary op>
 constexpr bool binary_defined() {
-  return std::is_floating_point_v<acc_t<T>> || (op != Binary::div && op != Binary::pow);
+  return std::is_floating_point_v<A> || (op != Binary::div && op != Binary::pow);
 }
 
 // out = a op b over `it`, whose operands are (out, a, b).
 void binary_kernel(Binary op, const StridedIter& it, const Tensor& a) {
   dispatch_arith(a.dtype(), binary_name(op), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
+    using A = typename decltype(tag)::type;
     with_op(op, [&](auto c) {
       constexpr Binary o = decltype(c)::value;
-      if constexpr (binary_defined<T, o>()) {
-        map_kernel<T, T, T>(it, [](T x, T y) { return T(binary_fn<o>(A(x), A(y))); });
+      if constexpr (binary_defined<A, o>()) {
+        map_kernel<A, A, A>(it, [](A x, A y) { return A(binary_fn<o>(x, y)); });
       } else {
         GAU_FAIL(binary_name(op), ": expected a floating dtype (f32, f64, bf16, f16), got ", describe(a));
       }
@@ -31,16 +30,15 @@ void binary_kernel(Binary op, const StridedIter& it, const Tensor& a) {
   });
 }
 
-// out = a op s over `it`, whose operands are (out, a). The scalar is used in acc_t<T>.
+// out = a op s over `it`, whose operands are (out, a). The scalar is used in the compute type.
 void binary_scalar_kernel(Binary op, const StridedIter& it, const Tensor& a, double s) {
   dispatch_arith(a.dtype(), binary_name(op), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
+    using A = typename decltype(tag)::type;
     with_op(op, [&](auto c) {
       constexpr Binary o = decltype(c)::value;
-      if constexpr (binary_defined<T, o>()) {
+      if constexpr (binary_defined<A, o>()) {
         const A sa = static_cast<A>(s);
-        map_kernel<T, T>(it, [sa](T x) { return T(binary_fn<o>(A(x), sa)); });
+        map_kernel<A, A>(it, [sa](A x) { return A(binary_fn<o>(x, sa)); });
       } else {
         GAU_FAIL(binary_name(op), ": expected a floating dtype (f32, f64, bf16, f16), got ", describe(a));
       }
@@ -71,11 +69,10 @@ void binary_scalar_(Binary op, const Tensor& a, double s) {
 
 void axpy_(const Tensor& a, const Tensor& b, double alpha) {
   StridedIter it(a.shape(), {a, a, b});
-  dispatch_floating(a.dtype(), "axpy_", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
+  dispatch_floating_compute(a.dtype(), "axpy_", [&](auto tag) {
+    using A = typename decltype(tag)::type;
     const A al = static_cast<A>(alpha);
-    map_kernel<T, T, T>(it, [al](T x, T y) { return T(A(x) + al * A(y)); });
+    map_kernel<A, A, A>(it, [al](A x, A y) { return x + al * y; });
   });
 }
 

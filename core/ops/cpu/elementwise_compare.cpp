@@ -12,12 +12,11 @@ Tensor compare(Compare op, const Tensor& a, const Tensor& b) {
   Shape shape = broadcast_shapes(a.shape(), b.shape(), "compare");
   Tensor out = Tensor::empty(shape, DType::b8, a.device());  // broadcast(a, b)
   StridedIter it(shape, {out, a, b});
-  dispatch_all(a.dtype(), "compare", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
+  dispatch_compute(a.dtype(), "compare", [&](auto tag) {
+    using A = typename decltype(tag)::type;
     with_op(op, [&](auto c) {
       constexpr Compare o = decltype(c)::value;
-      map_kernel<bool, T, T>(it, [](T x, T y) { return compare_fn<o>(A(x), A(y)); });
+      map_kernel<bool, A, A>(it, [](A x, A y) { return compare_fn<o>(x, y); });
     });
   });
   return out;
@@ -26,10 +25,10 @@ Tensor compare(Compare op, const Tensor& a, const Tensor& b) {
 Tensor compare_scalar(Compare op, const Tensor& a, double s) {
   Tensor out = Tensor::empty(a.shape(), DType::b8, a.device());  // a's shape
   StridedIter it(a.shape(), {out, a});
-  dispatch_all(a.dtype(), "compare_scalar", [&](auto tag) {
+  dispatch_compute(a.dtype(), "compare_scalar", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    // Integers compare against the scalar exactly, in double; floats in their acc_t.
-    using A = std::conditional_t<std::is_integral_v<T>, double, acc_t<T>>;
+    // Integers compare against the scalar exactly, in double; floats in their compute type.
+    using A = std::conditional_t<std::is_integral_v<T>, double, T>;
     const A sa = static_cast<A>(s);
     with_op(op, [&](auto c) {
       constexpr Compare o = decltype(c)::value;

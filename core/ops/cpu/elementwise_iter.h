@@ -3,22 +3,22 @@
 //
 // Operands are broadcast to one output shape (stride 0 on broadcast dims), size-1 dims are dropped,
 // and a dim is merged into its inner neighbour when every operand steps through both as one, so a
-// contiguous same-shape op becomes a single flat loop. A kernel sees one run of the innermost dim
-// at a time, as (pointers, byte strides, length), and picks a tight loop for it (map_kernel below):
-// no per-element dispatch or index arithmetic. Large iterations are split into one contiguous
-// range of the collapsed index space per OpenMP thread.
-#include <omp.h>
-
-#include <algorithm>
+// contiguous same-shape op becomes a single flat loop.
+//
+// The driver (StridedIter::run, compiled once in elementwise_iter.cpp, not once per op and dtype)
+// walks runs of the innermost dim, splits them among OpenMP threads and tiles transposed operands.
+// An op supplies only a block loop out[i] = f(in[i]...) over unit-stride arrays of its compute
+// types (map_kernel below), which the compiler vectorises. A run whose operands are all unit-stride
+// in their compute type goes to that loop whole; otherwise the driver stages it in blocks of kBlock
+// elements: a broadcast (stride-0) input is filled once, a strided one gathered, the output
+// scattered, and bf16/f16 operands are converted to f32 and back. So bf16/f16 ops run the f32 loop
+// and round once to the storage type, exactly what computing each element in f32 gives.
 #include <array>
 #include <cstdint>
-#include <cstdlib>
 #include <initializer_list>
-#include <tuple>
-#include <utility>
+#include <type_traits>
 #include <vector>
 
-#include "core/ops/cpu/parallel.h"
 #include "core/tensor.h"
 
 namespace gau::ops::cpu {
@@ -26,6 +26,22 @@ namespace gau::ops::cpu {
 constexpr int kMaxOperands = 4;
 // Side of the square tiles used when an operand is transposed relative to the output.
 constexpr int64_t kTile = 32;
+// Elements per staged block: small enough that every operand's block stays in L1.
+constexpr int64_t kBlock = 256;
+
+// out[i] = f(in_k[i]...) for i < n: ptrs[0] is the output, ptrs[1..] the inputs, all unit-stride
+// arrays of the kernel's compute types; fn is the op's functor.
+using BlockLoop = void (*)(char* const* ptrs, int64_t n, const void* fn);
+
+// How the driver presents an operand to a block loop: as stored, or bf16/f16 storage as f32.
+enum class Staging : uint8_t { raw, bf16, f16 };
+
+struct BlockKernel {
+  BlockLoop loop = nullptr;
+  const void* fn = nullptr;
+  std::array<int64_t, kMaxOperands> size{};  // bytes of each operand's compute type
+  std::array<Staging, kMaxOperands> staging{};
+};
 
 class StridedIter {
  public:
@@ -35,148 +51,53 @@ class StridedIter {
   int64_t numel() const { return numel_; }
   int64_t ndim() const { return static_cast<int64_t>(sizes_.size()); }
 
-  // loop(char* const* ptrs, const int64_t* byte_strides, int64_t n) for every run of the inner dim.
-  template <typename Loop>
-  void run(const Loop& loop) const {
-    if (numel_ == 0) return;
-    // One thread per kParallelMin elements, at most the team's size; none inside another region.
-    const int64_t threads =
-        omp_in_parallel() ? 1 : std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), numel_ / kParallelMin));
-    if (transposed()) {
-      run_tiled(loop, threads);
-      return;
-    }
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (int64_t t = 0; t < threads; ++t) run_range(loop, numel_ * t / threads, numel_ * (t + 1) / threads);
-  }
+  // A kernel whose operand k has a compute type of sizes[k] bytes, f32 when is_f32[k]. An operand
+  // stored as bf16/f16 must compute in f32; any other must compute in a type of its own size.
+  BlockKernel bind(BlockLoop loop, const void* fn, std::initializer_list<int64_t> sizes,
+                   std::initializer_list<bool> is_f32) const;
+  // Runs the kernel over every element, in parallel when the iteration is large.
+  void run(const BlockKernel& k) const;
 
  private:
-  template <typename Loop>
-  void run_range(const Loop& loop, int64_t begin, int64_t end) const;
-  template <typename Loop>
-  void run_tiled(const Loop& loop, int64_t threads) const;
-
+  void run_range(const BlockKernel& k, int64_t begin, int64_t end) const;
+  void run_tiled(const BlockKernel& k, int64_t threads) const;
   // True when some operand steps through memory faster along dim 1 than along the inner dim 0
   // (a transposed view): runs of dim 0 would then touch one cache line and page per element.
-  bool transposed() const {
-    if (ndim() < 2 || sizes_[0] < kTile || sizes_[1] < kTile) return false;
-    for (int k = 0; k < nops_; ++k) {
-      int64_t s1 = std::abs(strides_[1][k]);
-      if (s1 != 0 && s1 < std::abs(strides_[0][k])) return true;
-    }
-    return false;
-  }
+  bool transposed() const;
 
   int nops_ = 0;
   int64_t numel_ = 0;
   std::array<char*, kMaxOperands> base_{};
+  std::array<DType, kMaxOperands> dtypes_{};
   std::vector<int64_t> sizes_;                              // innermost dim first
   std::vector<std::array<int64_t, kMaxOperands>> strides_;  // [dim][operand], in bytes
 };
 
-template <typename Loop>
-void StridedIter::run_range(const Loop& loop, int64_t begin, int64_t end) const {
-  const int64_t nd = ndim();
-  std::vector<int64_t> idx(nd);
-  std::array<char*, kMaxOperands> ptr = base_;
-  int64_t rem = begin;
-  for (int64_t d = 0; d < nd; ++d) {
-    idx[d] = rem % sizes_[d];
-    rem /= sizes_[d];
-    for (int k = 0; k < nops_; ++k) ptr[k] += idx[d] * strides_[d][k];
-  }
-  const int64_t* inner = strides_[0].data();
-  for (int64_t left = end - begin; left > 0;) {
-    int64_t n = std::min(sizes_[0] - idx[0], left);
-    loop(ptr.data(), inner, n);
-    left -= n;
-    if (left == 0) break;
-    // Odometer step to the start of the next run.
-    for (int k = 0; k < nops_; ++k) ptr[k] -= idx[0] * inner[k];
-    idx[0] = 0;
-    for (int64_t d = 1; d < nd; ++d) {
-      for (int k = 0; k < nops_; ++k) ptr[k] += strides_[d][k];
-      if (++idx[d] < sizes_[d]) break;
-      for (int k = 0; k < nops_; ++k) ptr[k] -= sizes_[d] * strides_[d][k];
-      idx[d] = 0;
-    }
-  }
-}
-
-// Walks dims 0 and 1 in kTile x kTile tiles (runs of kTile along dim 0), so that a transposed
-// operand reuses each cache line it loads; tiles are shared among threads.
-template <typename Loop>
-void StridedIter::run_tiled(const Loop& loop, int64_t threads) const {
-  const int64_t s0 = sizes_[0], s1 = sizes_[1];
-  const int64_t tiles0 = (s0 + kTile - 1) / kTile, tiles1 = (s1 + kTile - 1) / kTile;
-  const int64_t tiles = numel_ / (s0 * s1) * tiles0 * tiles1;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (int64_t t = 0; t < tiles; ++t) {
-    const int64_t i0 = t % tiles0 * kTile, i1 = t / tiles0 % tiles1 * kTile;
-    int64_t outer = t / tiles0 / tiles1;
-    std::array<char*, kMaxOperands> ptr = base_;
-    for (int64_t d = 2; d < ndim(); ++d) {
-      int64_t i = outer % sizes_[d];
-      outer /= sizes_[d];
-      for (int k = 0; k < nops_; ++k) ptr[k] += i * strides_[d][k];
-    }
-    for (int k = 0; k < nops_; ++k) ptr[k] += i0 * strides_[0][k] + i1 * strides_[1][k];
-    const int64_t n0 = std::min(kTile, s0 - i0), n1 = std::min(kTile, s1 - i1);
-    for (int64_t j = 0; j < n1; ++j) {
-      loop(ptr.data(), strides_[0].data(), n0);
-      for (int k = 0; k < nops_; ++k) ptr[k] += strides_[1][k];
-    }
-  }
-}
-
 namespace detail {
-
-constexpr int64_t kBroadcastBlock = 256;
 
 template <typename Out, typename F, typename... In>
 inline void contiguous_run(Out* out, int64_t n, const F& f, const In*... in) {
   for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]...);
 }
 
-// Inputs whose stride is 0 along the run hold one value: copy it into a small buffer so that the
-// contiguous loop (which the compiler vectorises) still applies, block by block.
-template <typename Out, typename F, typename... In, size_t... I>
-inline void broadcast_run(Out* out, int64_t n, const F& f, const int64_t* s, std::index_sequence<I...>,
-                          const In*... in) {
-  std::tuple<std::array<In, kBroadcastBlock>...> bufs;
-  const int64_t fill = std::min(n, kBroadcastBlock);
-  ((s[I] == 0 ? std::fill_n(std::get<I>(bufs).data(), fill, *in) : nullptr), ...);
-  for (int64_t i0 = 0; i0 < n; i0 += kBroadcastBlock) {
-    int64_t m = std::min(kBroadcastBlock, n - i0);
-    contiguous_run(out + i0, m, f, (s[I] == 0 ? std::get<I>(bufs).data() : in + i0)...);
-  }
+template <typename F, typename Out, typename... In, size_t... I>
+inline void block_loop_impl(char* const* p, int64_t n, const F& f, std::index_sequence<I...>) {
+  contiguous_run(reinterpret_cast<Out*>(p[0]), n, f, reinterpret_cast<const In*>(p[I + 1])...);
 }
 
-template <typename Out, typename... In, typename F, size_t... I>
-inline void map_run(char* const* p, const int64_t* s, int64_t n, const F& f, std::index_sequence<I...> seq) {
-  Out* out = reinterpret_cast<Out*>(p[0]);
-  if (s[0] == static_cast<int64_t>(sizeof(Out))) {
-    if (((s[I + 1] == static_cast<int64_t>(sizeof(In))) && ...)) {
-      contiguous_run(out, n, f, reinterpret_cast<const In*>(p[I + 1])...);
-      return;
-    }
-    if (((s[I + 1] == static_cast<int64_t>(sizeof(In)) || s[I + 1] == 0) && ...)) {
-      broadcast_run(out, n, f, s + 1, seq, reinterpret_cast<const In*>(p[I + 1])...);
-      return;
-    }
-  }
-  for (int64_t i = 0; i < n; ++i)
-    *reinterpret_cast<Out*>(p[0] + i * s[0]) = f(*reinterpret_cast<const In*>(p[I + 1] + i * s[I + 1])...);
+template <typename F, typename Out, typename... In>
+void block_loop(char* const* p, int64_t n, const void* fn) {
+  block_loop_impl<F, Out, In...>(p, n, *static_cast<const F*>(fn), std::index_sequence_for<In...>{});
 }
 
 }  // namespace detail
 
-// out = f(in...) elementwise over `it`, whose operands are (out, in...) with these element types.
+// out = f(in...) elementwise over `it`, whose operands are (out, in...); Out and In are the compute
+// types (float for f32, bf16 and f16 storage; double; the integer types; bool), not the storage types.
 template <typename Out, typename... In, typename F>
 void map_kernel(const StridedIter& it, const F& f) {
-  it.run([&f](char* const* p, const int64_t* s, int64_t n) {
-    detail::map_run<Out, In...>(p, s, n, f, std::index_sequence_for<In...>{});
-  });
+  it.run(it.bind(&detail::block_loop<F, Out, In...>, &f, {int64_t{sizeof(Out)}, int64_t{sizeof(In)}...},
+                 {std::is_same_v<Out, float>, std::is_same_v<In, float>...}));
 }
 
 }  // namespace gau::ops::cpu

@@ -7,6 +7,7 @@
 
 #include "core/dispatch.h"
 #include "core/ops/elementwise.h"
+#include "core/ops/scalar_math.h"
 
 namespace gau::ops::cpu {
 
@@ -105,15 +106,9 @@ decltype(auto) with_op(Activation act, F&& f) {
   GAU_FAIL("bias_act: unknown activation ", static_cast<int>(act));
 }
 
-template <typename A>
-inline A sigmoid_of(A x) {
-  return A(1) / (A(1) + std::exp(-x));
-}
-
-// f(x).
+// f(x). silu, gelu, laplace and sigmoid are the shared formulas of core/ops/scalar_math.h.
 template <Unary op, typename A>
 inline A unary_fn(A x) {
-  [[maybe_unused]] constexpr A inv_sqrt2 = A(0.70710678118654752440);
   if constexpr (op == Unary::neg) return -x;
   if constexpr (op == Unary::exp) return std::exp(x);
   if constexpr (op == Unary::log) return std::log(x);
@@ -121,21 +116,18 @@ inline A unary_fn(A x) {
   if constexpr (op == Unary::rsqrt) return A(1) / std::sqrt(x);
   if constexpr (op == Unary::abs) return x < A(0) ? -x : x;
   if constexpr (op == Unary::tanh) return std::tanh(x);
-  if constexpr (op == Unary::sigmoid) return sigmoid_of(x);
+  if constexpr (op == Unary::sigmoid) return math::sigmoid(x);
   if constexpr (op == Unary::relu) return x > A(0) ? x : A(0);
   if constexpr (op == Unary::relu2) return x > A(0) ? x * x : A(0);
-  if constexpr (op == Unary::silu) return x * sigmoid_of(x);
-  if constexpr (op == Unary::gelu) return A(0.5) * x * (A(1) + std::erf(x * inv_sqrt2));
+  if constexpr (op == Unary::silu) return math::silu(x);
+  if constexpr (op == Unary::gelu) return math::gelu(x);
   if constexpr (op == Unary::erf) return std::erf(x);
-  // laplace: mu = sqrt(1/2), sigma * sqrt(2) = sqrt(1/(2 pi)), so the erf argument is (x - mu) sqrt(2 pi).
-  if constexpr (op == Unary::laplace) return A(0.5) * (A(1) + std::erf((x - inv_sqrt2) * A(2.50662827463100050242)));
+  if constexpr (op == Unary::laplace) return math::laplace(x);
 }
 
 // f'(x).
 template <Unary op, typename A>
 inline A unary_grad(A x) {
-  [[maybe_unused]] constexpr A inv_sqrt2 = A(0.70710678118654752440);
-  [[maybe_unused]] constexpr A inv_sqrt_2pi = A(0.39894228040143267794);
   if constexpr (op == Unary::neg) return A(-1);
   if constexpr (op == Unary::exp) return std::exp(x);
   if constexpr (op == Unary::log) return A(1) / x;
@@ -147,24 +139,15 @@ inline A unary_grad(A x) {
     return A(1) - t * t;
   }
   if constexpr (op == Unary::sigmoid) {
-    A s = sigmoid_of(x);
+    A s = math::sigmoid(x);
     return s * (A(1) - s);
   }
   if constexpr (op == Unary::relu) return x > A(0) ? A(1) : A(0);
   if constexpr (op == Unary::relu2) return x > A(0) ? A(2) * x : A(0);
-  if constexpr (op == Unary::silu) {
-    A s = sigmoid_of(x);
-    return s * (A(1) + x * (A(1) - s));
-  }
-  // Phi(x) + x phi(x)
-  if constexpr (op == Unary::gelu)
-    return A(0.5) * (A(1) + std::erf(x * inv_sqrt2)) + x * inv_sqrt_2pi * std::exp(A(-0.5) * x * x);
+  if constexpr (op == Unary::silu) return math::silu_grad(x);
+  if constexpr (op == Unary::gelu) return math::gelu_grad(x);
   if constexpr (op == Unary::erf) return A(1.12837916709551257390) * std::exp(-x * x);  // 2/sqrt(pi)
-  // The normal density with mu = sqrt(1/2), sigma^2 = 1/(4 pi): sqrt(2) exp(-2 pi (x - mu)^2).
-  if constexpr (op == Unary::laplace) {
-    A u = x - inv_sqrt2;
-    return A(1.41421356237309504880) * std::exp(A(-6.28318530717958647692) * u * u);
-  }
+  if constexpr (op == Unary::laplace) return math::laplace_grad(x);
 }
 
 template <Activation act>
@@ -231,14 +214,49 @@ constexpr bool unary_defined() {
   return std::is_floating_point_v<acc_t<T>> || op == Unary::neg || op == Unary::abs;
 }
 
-// Dispatch over the dtypes with arithmetic (every dtype but bool).
+// Dispatch over compute types: f(type_tag<C>{}) with C = float for f32, bf16 and f16 (which the
+// iteration converts to f32 blocks, elementwise_iter.h), double, int32_t, int64_t or bool.
 template <typename F>
-decltype(auto) dispatch_arith(DType t, const char* op, F&& f) {
+decltype(auto) dispatch_compute(DType t, const char* op, F&& f) {
+  switch (t) {
+    case DType::f32:
+    case DType::bf16:
+    case DType::f16: return f(type_tag<float>{});
+    case DType::f64: return f(type_tag<double>{});
+    case DType::i32: return f(type_tag<int32_t>{});
+    case DType::i64: return f(type_tag<int64_t>{});
+    case DType::b8: return f(type_tag<bool>{});
+  }
+  GAU_FAIL(op, ": unknown dtype");
+}
+
+// The compute types of the dtypes with arithmetic (every dtype but bool).
+template <typename F>
+void dispatch_arith(DType t, const char* op, F&& f) {
   GAU_CHECK(t != DType::b8, op, ": not defined for bool tensors");
-  return dispatch_all(t, op, [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    if constexpr (!std::is_same_v<T, bool>) f(tag);
+  dispatch_compute(t, op, [&](auto tag) {
+    if constexpr (!std::is_same_v<typename decltype(tag)::type, bool>) f(tag);
   });
+}
+
+// The compute types of the floating dtypes.
+template <typename F>
+void dispatch_floating_compute(DType t, const char* op, F&& f) {
+  GAU_CHECK(is_floating(t), op, ": expected a floating dtype (f32, f64, bf16, f16), got ", dtype_name(t));
+  dispatch_compute(t, op, [&](auto tag) {
+    if constexpr (std::is_floating_point_v<typename decltype(tag)::type>) f(tag);
+  });
+}
+
+// Dispatch over unsigned integers of each element size, for ops that only move bits (where, masked_fill).
+template <typename F>
+void dispatch_bits(DType t, F&& f) {
+  switch (dtype_size(t)) {
+    case 1: return f(type_tag<uint8_t>{});
+    case 2: return f(type_tag<uint16_t>{});
+    case 4: return f(type_tag<uint32_t>{});
+    default: return f(type_tag<uint64_t>{});
+  }
 }
 
 }  // namespace gau::ops::cpu

@@ -1,4 +1,6 @@
 // CPU ops with a selector or per-column parameters: where, masked_fill, scale_offset.
+#include <cstring>
+
 #include "core/ops/cpu/elementwise.h"
 #include "core/ops/cpu/elementwise_iter.h"
 #include "core/ops/cpu/elementwise_math.h"
@@ -9,9 +11,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());  // broadcast(cond, a, b)
   StridedIter it(shape, {out, cond, a, b});
-  dispatch_all(a.dtype(), "where", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    map_kernel<T, bool, T, T>(it, [](bool c, T x, T y) { return c ? x : y; });
+  dispatch_bits(a.dtype(), [&](auto tag) {
+    using U = typename decltype(tag)::type;
+    map_kernel<U, bool, U, U>(it, [](bool c, U x, U y) { return c ? x : y; });
   });
   return out;
 }
@@ -19,10 +21,18 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape
   StridedIter it(x.shape(), {out, x, mask});
+  // The fill value as stored in x's dtype; the kernel only moves its bits.
+  uint64_t bits = 0;
   dispatch_all(x.dtype(), "masked_fill", [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T v = static_cast<T>(static_cast<acc_t<T>>(value));
-    map_kernel<T, T, bool>(it, [v](T e, bool m) { return m ? v : e; });
+    std::memcpy(&bits, &v, sizeof(T));
+  });
+  dispatch_bits(x.dtype(), [&](auto tag) {
+    using U = typename decltype(tag)::type;
+    U v;
+    std::memcpy(&v, &bits, sizeof(U));
+    map_kernel<U, U, bool>(it, [v](U e, bool m) { return m ? v : e; });
   });
   return out;
 }
@@ -30,10 +40,9 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
 Tensor scale_offset(const Tensor& x, const Tensor& gamma, const Tensor& beta) {
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape [*, d]
   StridedIter it(x.shape(), {out, x, gamma, beta});
-  dispatch_floating(x.dtype(), "scale_offset", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
-    map_kernel<T, T, T, T>(it, [](T v, T g, T b) { return T(A(v) * A(g) + A(b)); });
+  dispatch_floating_compute(x.dtype(), "scale_offset", [&](auto tag) {
+    using A = typename decltype(tag)::type;
+    map_kernel<A, A, A, A>(it, [](A v, A g, A b) { return v * g + b; });
   });
   return out;
 }

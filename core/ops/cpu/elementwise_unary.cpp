@@ -10,16 +10,10 @@ namespace gau::ops::cpu {
 
 namespace {
 
-// y = exp(x) for f32 with the vectorised polynomial (core/ops/cpu/vec_math.h) on unit-stride runs.
-void exp_f32(const StridedIter& it) {
-  it.run([](char* const* p, const int64_t* s, int64_t n) {
-    if (s[0] == int64_t{sizeof(float)} && s[1] == int64_t{sizeof(float)}) {
-      exp_row(reinterpret_cast<const float*>(p[1]), reinterpret_cast<float*>(p[0]), n);
-      return;
-    }
-    for (int64_t i = 0; i < n; ++i)
-      *reinterpret_cast<float*>(p[0] + i * s[0]) = exp_approx(*reinterpret_cast<const float*>(p[1] + i * s[1]));
-  });
+// y = exp(x) for f32 storage with the vectorised polynomial (core/ops/cpu/vec_math.h); bf16 and
+// f16 keep std::exp, as the polynomial would change their rounding.
+void exp_f32_block(char* const* p, int64_t n, const void*) {
+  exp_row(reinterpret_cast<const float*>(p[1]), reinterpret_cast<float*>(p[0]), n);
 }
 
 }  // namespace
@@ -28,16 +22,15 @@ Tensor unary(Unary op, const Tensor& x) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape
   StridedIter it(x.shape(), {y, x});
   if (op == Unary::exp && x.dtype() == DType::f32) {
-    exp_f32(it);
+    it.run(it.bind(&exp_f32_block, nullptr, {4, 4}, {true, true}));
     return y;
   }
   dispatch_arith(x.dtype(), unary_name(op), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
+    using A = typename decltype(tag)::type;
     with_op(op, [&](auto c) {
       constexpr Unary o = decltype(c)::value;
-      if constexpr (unary_defined<T, o>()) {
-        map_kernel<T, T>(it, [](T v) { return T(unary_fn<o>(A(v))); });
+      if constexpr (unary_defined<A, o>()) {
+        map_kernel<A, A>(it, [](A v) { return A(unary_fn<o>(v)); });
       } else {
         GAU_FAIL(unary_name(op), ": expected a floating dtype (f32, f64, bf16, f16), got ", describe(x));
       }
@@ -49,12 +42,11 @@ Tensor unary(Unary op, const Tensor& x) {
 Tensor bias_act(const Tensor& x, const Tensor& bias, Activation act) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape [*, d]
   StridedIter it(x.shape(), {y, x, bias});
-  dispatch_floating(x.dtype(), "bias_act", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
+  dispatch_floating_compute(x.dtype(), "bias_act", [&](auto tag) {
+    using A = typename decltype(tag)::type;
     with_op(act, [&](auto c) {
       constexpr Activation a = decltype(c)::value;
-      map_kernel<T, T, T>(it, [](T v, T b) { return T(activation_fn<a>(A(v) + A(b))); });
+      map_kernel<A, A, A>(it, [](A v, A b) { return activation_fn<a>(v + b); });
     });
   });
   return y;

@@ -10,12 +10,11 @@ Tensor unary_backward(Unary op, const Tensor& x, const Tensor& d_y) {
   Tensor d_x = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape
   StridedIter it(x.shape(), {d_x, x, d_y});
   dispatch_arith(x.dtype(), unary_name(op), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
+    using A = typename decltype(tag)::type;
     with_op(op, [&](auto c) {
       constexpr Unary o = decltype(c)::value;
-      if constexpr (unary_defined<T, o>()) {
-        map_kernel<T, T, T>(it, [](T v, T g) { return T(A(g) * unary_grad<o>(A(v))); });
+      if constexpr (unary_defined<A, o>()) {
+        map_kernel<A, A, A>(it, [](A v, A g) { return A(g * unary_grad<o>(v)); });
       } else {
         GAU_FAIL(unary_name(op), "_backward: expected a floating dtype (f32, f64, bf16, f16), got ", describe(x));
       }
@@ -27,12 +26,11 @@ Tensor unary_backward(Unary op, const Tensor& x, const Tensor& d_y) {
 Tensor bias_act_backward(const Tensor& x, const Tensor& bias, Activation act, const Tensor& d_y) {
   Tensor d_x = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape [*, d]
   StridedIter it(x.shape(), {d_x, x, bias, d_y});
-  dispatch_floating(x.dtype(), "bias_act_backward", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
+  dispatch_floating_compute(x.dtype(), "bias_act_backward", [&](auto tag) {
+    using A = typename decltype(tag)::type;
     with_op(act, [&](auto c) {
       constexpr Activation a = decltype(c)::value;
-      map_kernel<T, T, T, T>(it, [](T v, T b, T g) { return T(A(g) * activation_grad<a>(A(v) + A(b))); });
+      map_kernel<A, A, A, A>(it, [](A v, A b, A g) { return g * activation_grad<a>(v + b); });
     });
   });
   return d_x;
