@@ -2,14 +2,21 @@
 // Memory-efficient attention (docs/model.md, "Memory-efficient attention"): tiled forward and
 // recompute-backward, never materialising an n x n matrix, on CPU and CUDA.
 //
-//   S = q k^T * scale + bias[i - j]          (scale folded into the GEMM, never applied to S in memory)
+//   S = q k^T * scale + bias(pos_i - j)     (scale folded into the GEMM, never applied to S in memory)
 //   softmax: O = softmax(S) v                 saves O and LSE (one float per row)
 //   relu2:   O = relu(S)^2 v                  saves nothing but its inputs
 //   laplace: O = 0.5 (1 + erf((S - mu) / (sigma sqrt 2))) v,  mu = sqrt(1/2), sigma = sqrt(1/(4 pi))
 //
 // Shapes: q [b, h, n_q, s], k [b, h, n_k, s], v [b, h, n_k, e] -> o [b, h, n_q, e].
 // GAU is h = 1, s = 128, e = 2d; e may differ from s.
-// Causal masking is aligned to the end: query i sees keys j <= i + (n_k - n_q).
+//
+// Positions: key j sits at position j and query i at pos_i = i + (n_k - n_q), the queries being
+// the last n_q positions (a KV-cache step: new queries after the cached keys). The causal mask
+// (query i sees keys j <= pos_i) and the relative bias (b(pos_i - j)) both use these positions,
+// so the last m queries against n keys get exactly the mask and the biases of the same rows of
+// the full n x n pass. Causal or not, the bias uses the same positions (one geometry, the mask
+// only added on top). With n_q > n_k the first n_q - n_k queries sit before position 0: causal,
+// they see no key and get O = 0.
 #include <cstdint>
 
 #include "core/tensor.h"
@@ -22,12 +29,12 @@ enum class Backend { automatic, gau, cudnn };
 const char* kernel_name(Kernel k);
 Kernel kernel_from_name(const std::string& name);  // "softmax" | "relu2" | "laplace"
 
-// Additive relative-position bias b(i - j), expanded inside the tiles.
+// Additive relative-position bias b(rel), rel = pos_i - j (above), expanded inside the tiles.
 struct RelativeBias {
   enum class Kind { none, per_offset, t5_buckets };
   Kind kind = Kind::none;
-  // per_offset: [2 * max_offset + 1] indexed by clamp(i - j, -max_offset, max_offset) + max_offset.
-  // t5_buckets: [num_buckets], indexed by the T5 bucket of (i - j).
+  // per_offset: [2 * max_offset + 1] indexed by clamp(rel, -max_offset, max_offset) + max_offset.
+  // t5_buckets: [num_buckets], indexed by the T5 bucket of rel.
   Tensor table;
   int64_t max_offset = 0;
   int64_t num_buckets = 32;

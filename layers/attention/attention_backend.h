@@ -52,7 +52,8 @@ BackwardResult backward_cudnn(const Tensor& q, const Tensor& k, const Tensor& v,
                               const Tensor& d_o, const ResolvedOptions& opt);
 
 // Shared math, identical on every backend (host+device versions live with the kernels):
-//   T5 bucket of the relative position rel = i - j (Raffel et al. 2020), per RelativeBias fields.
+//   T5 bucket of the relative position rel = i + (n_k - n_q) - j (Raffel et al. 2020), per
+//   RelativeBias fields; per_offset clamps the same rel (attention.h, "Positions").
 //   Dropout keep test for element (bh, i, j): philox_uniform(seed, offset, (bh * n_q + i) * n_k + j) >= p,
 //   kept weights scaled by 1 / (1 - p).
 

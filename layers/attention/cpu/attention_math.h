@@ -11,7 +11,8 @@
 
 namespace gau::attention::detail {
 
-// T5 bucket of rel = i - j (query minus key), as in Raffel et al. 2020 / HF T5Attention:
+// T5 bucket of rel = query position - key position (attention.h, "Positions"), as in Raffel et al.
+// 2020 / HF T5Attention:
 // bidirectional tables give keys after the query (rel < 0) the upper half of the buckets; half of
 // each half is exact offsets, the rest logarithmic up to max_distance. The log is taken in float.
 GAU_HD int64_t t5_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance, bool bidirectional) {
@@ -32,7 +33,7 @@ GAU_HD int64_t t5_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance,
   return bucket + (large < num_buckets - 1 ? large : num_buckets - 1);
 }
 
-// per_offset: clamp(i - j, -max_offset, max_offset) + max_offset.
+// per_offset: clamp(rel, -max_offset, max_offset) + max_offset, rel as for t5_bucket.
 GAU_HD int64_t offset_bias_index(int64_t rel, int64_t max_offset) {
   rel = rel < -max_offset ? -max_offset : rel;
   rel = rel > max_offset ? max_offset : rel;

@@ -12,7 +12,8 @@ namespace gau::attention::detail::cpu {
 
 namespace {
 
-// Table index of relative position rel = i - j.
+// Table index of relative position rel = (query position) - j (attention.h: query i sits at
+// position i + n_k - n_q).
 int64_t bias_index(const RelativeBias& bias, int64_t rel) {
   if (bias.kind == RelativeBias::Kind::per_offset) return offset_bias_index(rel, bias.max_offset);
   return t5_bucket(rel, bias.num_buckets, bias.max_distance, bias.bidirectional);
@@ -54,7 +55,8 @@ TileProblem<T> make_tile_problem(const Tensor& q, const Tensor& k, const Tensor&
     bias_rel_storage = Tensor::empty({n_rel}, dtype_of<T>::value, q.device());
     T* rel_bias = bias_rel_storage.data<T>();
     const T* table = opt.bias.table.data<T>();
-    for (int64_t r = 0; r < n_rel; ++r) rel_bias[r] = table[bias_index(opt.bias, r - (p.n_k - 1))];
+    // Entry r holds the pair with i - j = r - (n_k - 1), whose relative position is i - j + causal_shift.
+    for (int64_t r = 0; r < n_rel; ++r) rel_bias[r] = table[bias_index(opt.bias, r - (p.n_k - 1) + p.causal_shift)];
     p.bias_rel = rel_bias;
   }
   p.dropout_p = static_cast<float>(opt.dropout_p);
@@ -115,7 +117,7 @@ void reduce_bias_grad(const RelativeBias& bias, const double* d_rel, int64_t n_q
     T* out = d_table.data<T>();
     const int64_t size = d_table.numel();
     std::vector<double> acc(static_cast<size_t>(size), 0.0);
-    for (int64_t r = 0; r < n_q + n_k - 1; ++r) acc[bias_index(bias, r - (n_k - 1))] += d_rel[r];
+    for (int64_t r = 0; r < n_q + n_k - 1; ++r) acc[bias_index(bias, r - (n_k - 1) + (n_k - n_q))] += d_rel[r];
     for (int64_t t = 0; t < size; ++t) out[t] = static_cast<T>(acc[t]);
   });
 }

@@ -19,7 +19,7 @@ constexpr int64_t kTileK = 256;
 template <typename T>
 struct TileProblem {
   int64_t b = 0, h = 0, n_q = 0, n_k = 0, s = 0, e = 0;
-  int64_t causal_shift = 0;  // n_k - n_q: query i sees keys j <= i + causal_shift
+  int64_t causal_shift = 0;  // n_k - n_q: query i sits at position i + causal_shift (mask and bias)
   Kernel kernel = Kernel::softmax;
   bool causal = false;
   const T* q = nullptr;  // [b, h, n_q, s]
@@ -28,7 +28,9 @@ struct TileProblem {
   std::vector<int64_t> key_end;  // [b] keys j >= key_end[b] are padding (key_lengths, or n_k)
   std::vector<T> scale;          // [b] multiplies q k^T (1 / valid keys when scale_by_valid_length)
   const bool* key_mask = nullptr;  // [b, n_k] or null
-  const T* bias_rel = nullptr;     // [n_q + n_k - 1]: bias of (i, j) at i - j + n_k - 1, or null
+  // [n_q + n_k - 1]: bias of (i, j) at i - j + n_k - 1, or null; it holds the table entry of the
+  // relative position i + causal_shift - j, so the tile loops index by raw i - j.
+  const T* bias_rel = nullptr;
   float dropout_p = 0;
   T dropout_scale = 1;  // 1 / (1 - p)
   uint64_t seed = 0, offset = 0;
@@ -58,7 +60,8 @@ void score_tile(const TileProblem<T>& p, int64_t bh, int64_t i0, int64_t rows, i
 template <typename T>
 void dropout_tile(const TileProblem<T>& p, int64_t bh, int64_t i0, int64_t rows, int64_t j0, int64_t cols, T* F);
 
-// d_bias of the table from per-offset sums d_rel [n_q + n_k - 1] (index i - j + n_k - 1).
+// d_bias of the table from per-offset sums d_rel [n_q + n_k - 1] (index i - j + n_k - 1, relative
+// position i + n_k - n_q - j, as bias_rel).
 void reduce_bias_grad(const RelativeBias& bias, const double* d_rel, int64_t n_q, int64_t n_k, const Tensor& d_table);
 
 // Number of OpenMP threads the tile loops will use (the size of the per-thread workspaces).

@@ -100,8 +100,10 @@ __device__ __forceinline__ bool visible(const TileParams& p, const RowContext& r
   return true;
 }
 
-// Index into the bias table for rel = i - j.
-__device__ __forceinline__ int bias_index(const TileParams& p, int64_t rel) {
+// Index into the bias table for query i and key j, given i - j: the relative position is that of
+// the query, i + (n_k - n_q), minus j (attention.h), aligned with the causal mask.
+__device__ __forceinline__ int bias_index(const TileParams& p, int64_t i_minus_j) {
+  const int64_t rel = i_minus_j + (p.n_k - p.n_q);
   const int64_t r = rel < -p.bias_radius ? -p.bias_radius : (rel > p.bias_radius ? p.bias_radius : rel);
   return p.bias_map != nullptr ? p.bias_map[r + p.bias_radius] : static_cast<int>(r + p.bias_radius);
 }

@@ -22,7 +22,7 @@ struct TileParams {
   const uint8_t* key_mask = nullptr; // [b, n_k] bool or null
   const float* bias_table = nullptr; // relative bias values, or null
   const int* bias_map = nullptr;     // [2 R + 1] rel + R -> table index (T5); null: identity
-  int64_t bias_radius = 0;           // R: rel is clamped to [-R, R]
+  int64_t bias_radius = 0;           // R: rel = i + (n_k - n_q) - j is clamped to [-R, R]
   float dropout_p = 0;
   uint64_t seed = 0, offset = 0;
   bool vec_ok = false;               // 16-byte loads allowed (aligned bases, e % 8 == 0)

@@ -204,6 +204,27 @@ TEST_F(AttentionGpu, RelativeBias) {
   }
 }
 
+// n_q < n_k with a bias: query i sits at position i + (n_k - n_q) for the bias as for the causal
+// mask (a KV-cache step); the CPU op is checked against the full causal pass in attention_test.
+TEST_F(AttentionGpu, RelativeBiasWithFewerQueriesThanKeys) {
+  for (auto kind : {RelativeBias::Kind::per_offset, RelativeBias::Kind::t5_buckets}) {
+    for (Kernel kernel : {Kernel::softmax, Kernel::relu2, Kernel::laplace}) {
+      Case c;
+      c.kernel = kernel;
+      c.bias = kind;
+      c.b = 1, c.n_q = 37, c.n_k = 300;
+      c.causal = true;
+      check_case(c);
+      c.n_q = 1;
+      check_case(c);
+    }
+    Case bidirectional;
+    bidirectional.bias = kind;
+    bidirectional.b = 1, bidirectional.n_q = 37, bidirectional.n_k = 300;
+    check_case(bidirectional);
+  }
+}
+
 TEST_F(AttentionGpu, Dropout) {
   for (Kernel kernel : {Kernel::softmax, Kernel::relu2, Kernel::laplace}) {
     Case c;

@@ -65,7 +65,8 @@ inline RefResult reference_attention(const RefProblem& p, const std::vector<doub
       for (int64_t j = 0; j < nk; ++j) {
         double dot = 0;
         for (int64_t x = 0; x < s; ++x) dot += Q[i * s + x] * K[j * s + x];
-        S[i * nk + j] = dot * scale + (p.table.empty() ? 0.0 : p.table[ref_bias_index(p, i - j)]);
+        // Query i sits at position i + (nk - nq): the bias and the causal mask both use it.
+        S[i * nk + j] = dot * scale + (p.table.empty() ? 0.0 : p.table[ref_bias_index(p, i + (nk - nq) - j)]);
         bool m = p.causal && j > i + (nk - nq);
         if (!p.lengths.empty() && j >= p.lengths[bb]) m = true;
         if (!p.mask.empty() && !p.mask[bb * nk + j]) m = true;
@@ -125,7 +126,7 @@ inline RefResult reference_attention(const RefProblem& p, const std::vector<doub
           }
         }
         dS[i * nk + j] = g;
-        if (!p.table.empty()) r.d_bias[ref_bias_index(p, i - j)] += g;
+        if (!p.table.empty()) r.d_bias[ref_bias_index(p, i + (nk - nq) - j)] += g;
         for (int64_t x2 = 0; x2 < s; ++x2) {
           r.d_q[(bh * nq + i) * s + x2] += g * K[j * s + x2] * scale;
           r.d_k[(bh * nk + j) * s + x2] += g * Q[i * s + x2] * scale;

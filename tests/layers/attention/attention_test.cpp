@@ -225,6 +225,73 @@ TEST(Attention, CrossLengthsAlignCausalMaskToTheEnd) {
     }
 }
 
+// A KV-cache step: the last m queries against all n keys. Query i of the step sits at position
+// i + n - m, so its causal mask and its relative bias are those of row i + n - m of the full causal
+// pass: the outputs are those rows, and the gradients (with the full pass's other rows given zero
+// upstream gradient) are the same for q's rows, k, v and the bias table.
+void check_kv_cache_step(Kernel kernel, RelativeBias::Kind kind, bool bidirectional, int64_t n, int64_t m) {
+  SCOPED_TRACE(std::string(kernel_name(kernel)) + (kind == RelativeBias::Kind::per_offset ? " per_offset" : " t5") +
+               (bidirectional ? " bidirectional" : "") + " n" + std::to_string(n) + " m" + std::to_string(m));
+  const int64_t b = 2, h = 2, s = 8, e = 6, bh = b * h;
+  std::mt19937 rng(static_cast<uint32_t>(n * 31 + m));
+  const double qk_std = kernel == Kernel::relu2 ? std::sqrt(static_cast<double>(n)) / 2 : 1.0;
+  const std::vector<double> q = random_values(bh * n * s, rng, qk_std), k = random_values(bh * n * s, rng, qk_std);
+  const std::vector<double> v = random_values(bh * n * e, rng), d_o_last = random_values(bh * m * e, rng);
+  // Rows [n - m, n) of each head of x [bh, n, w]; and y [bh, m, w] placed there, zeros elsewhere.
+  auto last_rows = [&](const std::vector<double>& x, int64_t w) {
+    std::vector<double> y(bh * m * w);
+    for (int64_t t = 0; t < bh; ++t)
+      std::copy(x.begin() + (t * n + n - m) * w, x.begin() + (t * n + n) * w, y.begin() + t * m * w);
+    return y;
+  };
+  auto placed_last = [&](const std::vector<double>& y, int64_t w) {
+    std::vector<double> x(bh * n * w, 0.0);
+    for (int64_t t = 0; t < bh; ++t)
+      std::copy(y.begin() + t * m * w, y.begin() + (t + 1) * m * w, x.begin() + (t * n + n - m) * w);
+    return x;
+  };
+  AttentionOptions opt;
+  opt.kernel = kernel;
+  opt.causal = true;
+  opt.bias.kind = kind;
+  opt.bias.max_offset = 9;
+  opt.bias.num_buckets = 16;
+  opt.bias.max_distance = 64;
+  opt.bias.bidirectional = bidirectional;
+  const int64_t table_size = kind == RelativeBias::Kind::per_offset ? 19 : 16;
+  const std::vector<double> table = random_values(table_size, rng, 0.5);
+  struct Run {
+    std::vector<double> o, d_q, d_k, d_v, d_bias;
+  };
+  auto run = [&](const std::vector<double>& q_rows, int64_t n_q, const std::vector<double>& d_o) {
+    AttentionOptions o = opt;
+    o.bias.table = make_tensor(table, {table_size}, DType::f64).requires_grad_();
+    Tensor tq = make_tensor(q_rows, {b, h, n_q, s}, DType::f64).requires_grad_();
+    Tensor tk = make_tensor(k, {b, h, n, s}, DType::f64).requires_grad_();
+    Tensor tv = make_tensor(v, {b, h, n, e}, DType::f64).requires_grad_();
+    Tensor out = attention(tq, tk, tv, o);
+    out.backward(make_tensor(d_o, out.shape(), DType::f64));
+    return Run{host_values(out), host_values(tq.grad()), host_values(tk.grad()), host_values(tv.grad()),
+               host_values(o.bias.table.grad())};
+  };
+  const Run full = run(q, n, placed_last(d_o_last, e));
+  const Run step = run(last_rows(q, s), m, d_o_last);
+  expect_close(step.o, last_rows(full.o, e), 1e-12, 1e-10, "o");
+  expect_close(step.d_q, last_rows(full.d_q, s), 1e-12, 1e-10, "d_q");
+  expect_close(step.d_k, full.d_k, 1e-12, 1e-10, "d_k");
+  expect_close(step.d_v, full.d_v, 1e-12, 1e-10, "d_v");
+  expect_close(step.d_bias, full.d_bias, 1e-12, 1e-10, "d_bias");
+}
+
+TEST(Attention, KvCacheStepSeesTheBiasOfTheFullCausalPass) {
+  for (Kernel kernel : {Kernel::softmax, Kernel::relu2, Kernel::laplace})
+    for (int64_t m : {1, 37}) {
+      check_kv_cache_step(kernel, RelativeBias::Kind::per_offset, false, 300, m);
+      check_kv_cache_step(kernel, RelativeBias::Kind::t5_buckets, false, 300, m);
+      check_kv_cache_step(kernel, RelativeBias::Kind::t5_buckets, true, 300, m);
+    }
+}
+
 TEST(Attention, Relu2ScaleByValidLength) {
   for (Padding pad : {Padding::lengths, Padding::mask}) {
     Case c{3, 2, 130, 130, 16, 12, Kernel::relu2, false, pad};
