@@ -45,7 +45,7 @@ GAU_HD A gelu_grad(A x) {
          x * A(0.39894228040143267794) * exp(A(-0.5) * x * x);  // 1 / sqrt(2 pi)
 }
 
-// Laplace attention kernel (docs/model.md): the Normal(mu, sigma) CDF
+// Laplace attention kernel (docs/model.md, "GAU"): the Normal(mu, sigma) CDF
 //   0.5 (1 + erf((x - mu) / (sigma sqrt 2))),  mu = sqrt(1/2), sigma = sqrt(1/(4 pi)),
 // where 1 / (sigma sqrt 2) = sqrt(2 pi). Its derivative is the density
 //   exp(-(x - mu)^2 / (2 sigma^2)) / (sigma sqrt(2 pi)) = sqrt(2) exp(-2 pi (x - mu)^2).
