@@ -47,7 +47,13 @@ struct AttentionOptions {
   bool causal = false;
   // Multiplies q k^T. 0 picks the default: 1/sqrt(s) for softmax and laplace, 1/n_k for relu2.
   double scale = 0;
-  // relu2 "inv_n" with padding: scale = 1 / (valid keys of that batch row) instead of 1/n_k.
+  // The "inv_n" rule of relu2 and laplace (docs/model.md, GAU: relu^2(q k^T / n) with n the valid
+  // length): scale = 1 / L_b for every query of batch row b, L_b = its valid keys (key_lengths[b],
+  // the true entries of key_mask[b], or n_k without padding; causal masking does not change L_b;
+  // a row with L_b = 0 has no weights). Without padding this is relu2's default 1/n_k.
+  // An error together with an explicit scale, and with softmax (which normalises its weights).
+  // A decode step against n_k cached keys divides by its own n_k: to reproduce a full pass of
+  // length n row by row, give scale = 1/n instead.
   bool scale_by_valid_length = false;
   Tensor key_lengths;  // optional [b] i32/i64: keys j >= key_lengths[b] are padding
   Tensor key_mask;     // optional [b, n_k] bool, true = attend (the alternative to key_lengths)

@@ -102,6 +102,15 @@ void validate_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const At
   if (opt.bias.kind != RelativeBias::Kind::none) validate_bias(q, opt.bias);
   GAU_CHECK(opt.dropout_p >= 0 && opt.dropout_p < 1, "attention: dropout_p must be in [0, 1), got ", opt.dropout_p);
   GAU_CHECK(std::isfinite(opt.scale), "attention: scale must be finite (0 picks the default), got ", opt.scale);
+  if (opt.scale_by_valid_length) {
+    GAU_CHECK(opt.scale == 0, "attention: scale_by_valid_length sets scale = 1 / (valid keys of each batch row), "
+              "so it cannot be given with an explicit scale; got scale = ", opt.scale,
+              " and scale_by_valid_length = true (use one of them)");
+    GAU_CHECK(opt.kernel != Kernel::softmax,
+              "attention: scale_by_valid_length is the inv_n rule of the relu2 and laplace kernels (scale = 1 / "
+              "valid keys); softmax normalises its weights itself, got kernel softmax with scale_by_valid_length "
+              "= true (use scale, default 1/sqrt(s), or kernel relu2 or laplace)");
+  }
 }
 
 ResolvedOptions resolve_options(const Tensor& q, const Tensor& k, const AttentionOptions& opt) {
@@ -109,6 +118,7 @@ ResolvedOptions resolve_options(const Tensor& q, const Tensor& k, const Attentio
   r.kernel = opt.kernel;
   r.causal = opt.causal;
   const int64_t b = q.size(0), s = q.size(3), n_k = k.size(2);
+  // With scale_by_valid_length the backends replace this per batch row by 1 / valid keys.
   if (opt.scale != 0)
     r.scale = opt.scale;
   else

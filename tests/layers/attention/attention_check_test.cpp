@@ -158,5 +158,23 @@ TEST(AttentionErrors, BadBiasDropoutAndDevice) {
   EXPECT_EQ(kernel_from_name("laplace"), Kernel::laplace);
 }
 
+TEST(AttentionErrors, ScaleByValidLengthIsTheInvNRuleOnly) {
+  Tensor q = ops::zeros({1, 1, 5, 4}), k = ops::zeros({1, 1, 5, 4}), v = ops::zeros({1, 1, 5, 4});
+  AttentionOptions opt;
+  opt.kernel = Kernel::relu2;
+  opt.scale_by_valid_length = true;
+  opt.scale = 0.5;
+  expect_error([&] { attention(q, k, v, opt); },
+               {"attention", "scale_by_valid_length = true", "scale = 0.5", "explicit scale"});
+  opt.scale = 0;
+  opt.kernel = Kernel::softmax;
+  expect_error([&] { attention(q, k, v, opt); },
+               {"attention", "scale_by_valid_length = true", "kernel softmax", "relu2", "laplace"});
+  for (Kernel kernel : {Kernel::relu2, Kernel::laplace}) {
+    opt.kernel = kernel;
+    EXPECT_EQ(attention(q, k, v, opt).shape(), (Shape{1, 1, 5, 4})) << kernel_name(kernel);
+  }
+}
+
 }  // namespace
 }  // namespace gau::attention

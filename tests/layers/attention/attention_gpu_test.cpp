@@ -176,12 +176,12 @@ TEST_F(AttentionGpu, UnequalLengthsAndOddSizes) {
 }
 
 TEST_F(AttentionGpu, Padding) {
-  for (Kernel kernel : {Kernel::softmax, Kernel::relu2}) {
+  for (Kernel kernel : {Kernel::softmax, Kernel::relu2, Kernel::laplace}) {
     Case c;
     c.kernel = kernel;
     c.lengths = {130, 61};
     check_case(c);
-    c.by_valid_length = kernel == Kernel::relu2;
+    c.by_valid_length = kernel != Kernel::softmax;  // the inv_n rule of relu2 and laplace
     c.causal = true;
     check_case(c);
     c.lengths.clear();

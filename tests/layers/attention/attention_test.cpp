@@ -89,8 +89,10 @@ void run_case(const Case& c) {
   p.kernel = c.kernel, p.causal = c.causal;
   p.scale = c.kernel == Kernel::relu2 ? 1.0 / c.n_k : 1.0 / std::sqrt(static_cast<double>(c.s));
   p.scale_by_valid_length = c.scale_by_valid_length;
-  // relu2 with 1/n makes tiny scores; larger q/k keep them in a range where relu2 matters.
-  const double qk_std = c.kernel == Kernel::relu2 ? std::sqrt(static_cast<double>(c.n_k)) / 2 : 1.0;
+  // relu2 (and the inv_n rule) with 1/n makes tiny scores; larger q/k keep them in a range where
+  // the kernel's shape matters.
+  const double qk_std =
+      c.kernel == Kernel::relu2 || c.scale_by_valid_length ? std::sqrt(static_cast<double>(c.n_k)) / 2 : 1.0;
   const std::vector<double> q = random_values(c.b * c.h * c.n_q * c.s, rng, qk_std);
   const std::vector<double> k = random_values(c.b * c.h * c.n_k * c.s, rng, qk_std);
   const std::vector<double> v = random_values(c.b * c.h * c.n_k * c.e, rng);
@@ -292,12 +294,15 @@ TEST(Attention, KvCacheStepSeesTheBiasOfTheFullCausalPass) {
     }
 }
 
-TEST(Attention, Relu2ScaleByValidLength) {
-  for (Padding pad : {Padding::lengths, Padding::mask}) {
-    Case c{3, 2, 130, 130, 16, 12, Kernel::relu2, false, pad};
-    c.scale_by_valid_length = true;
-    run_case(c);
-  }
+// The inv_n rule: scale = 1 / valid keys of the batch row, the same for every query, causal or not.
+TEST(Attention, ScaleByValidLengthRelu2AndLaplace) {
+  for (Kernel kernel : {Kernel::relu2, Kernel::laplace})
+    for (bool causal : {false, true})
+      for (Padding pad : {Padding::lengths, Padding::mask}) {
+        Case c{3, 2, 130, 130, 16, 12, kernel, causal, pad};
+        c.scale_by_valid_length = true;
+        run_case(c);
+      }
 }
 
 TEST(Attention, WideValuesAndF64) {
