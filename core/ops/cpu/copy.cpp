@@ -51,11 +51,51 @@ Collapsed collapse(const Shape& shape, const Shape& ds, const Shape& ss) {
   return c;
 }
 
+// One row of a copy: n elements, `ds` / `ss` bytes apart in dst / src. Instantiated per dtype pair,
+// while the walk over rows (copy_rows) is compiled once.
+using RowFn = void (*)(char* dst, int64_t ds, const char* src, int64_t ss, int64_t n);
+
 template <typename To, typename From>
-void copy_strided(To* dst, const From* src, const Collapsed& c) {
+void copy_row(char* dst, int64_t ds, const char* src, int64_t ss, int64_t n) {
+  if (ds == int64_t{sizeof(To)} && ss == int64_t{sizeof(From)}) {
+    if constexpr (std::is_same_v<To, From>) {
+      std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(To));
+    } else {
+      To* d = reinterpret_cast<To*>(dst);
+      const From* s = reinterpret_cast<const From*>(src);
+      for (int64_t j = 0; j < n; ++j) d[j] = convert<To>(s[j]);
+    }
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j)
+    *reinterpret_cast<To*>(dst + j * ds) = convert<To>(*reinterpret_cast<const From*>(src + j * ss));
+}
+
+// The row copier for a dtype pair; a copy without conversion moves bits of the element size.
+RowFn row_fn(DType to, DType from) {
+  if (to == from) {
+    switch (dtype_size(to)) {
+      case 1: return &copy_row<uint8_t, uint8_t>;
+      case 2: return &copy_row<uint16_t, uint16_t>;
+      case 4: return &copy_row<uint32_t, uint32_t>;
+      default: return &copy_row<uint64_t, uint64_t>;
+    }
+  }
+  return dispatch_all(to, "copy_", [&](auto to_tag) {
+    using To = typename decltype(to_tag)::type;
+    return dispatch_all(from, "copy_", [&](auto from_tag) -> RowFn {
+      using From = typename decltype(from_tag)::type;
+      return &copy_row<To, From>;
+    });
+  });
+}
+
+// Every innermost row of the collapsed shape, in parallel over rows when large.
+void copy_rows(char* dst, size_t dst_size, const char* src, size_t src_size, const Collapsed& c, RowFn row) {
   const size_t rank = c.shape.size();
   const int64_t inner = c.shape[rank - 1];
-  const int64_t dsi = c.dst_strides[rank - 1], ssi = c.src_strides[rank - 1];
+  const int64_t dsi = c.dst_strides[rank - 1] * static_cast<int64_t>(dst_size);
+  const int64_t ssi = c.src_strides[rank - 1] * static_cast<int64_t>(src_size);
   int64_t outer = 1;
   for (size_t i = 0; i + 1 < rank; ++i) outer *= c.shape[i];
 #pragma omp parallel for schedule(static) if (outer * inner >= kParallelMin)
@@ -67,17 +107,7 @@ void copy_strided(To* dst, const From* src, const Collapsed& c) {
       doff += idx * c.dst_strides[i];
       soff += idx * c.src_strides[i];
     }
-    To* d = dst + doff;
-    const From* s = src + soff;
-    if (dsi == 1 && ssi == 1) {
-      if constexpr (std::is_same_v<To, From>) {
-        std::memcpy(d, s, static_cast<size_t>(inner) * sizeof(To));
-      } else {
-        for (int64_t j = 0; j < inner; ++j) d[j] = convert<To>(s[j]);
-      }
-    } else {
-      for (int64_t j = 0; j < inner; ++j) d[j * dsi] = convert<To>(s[j * ssi]);
-    }
+    row(dst + doff * static_cast<int64_t>(dst_size), dsi, src + soff * static_cast<int64_t>(src_size), ssi, inner);
   }
 }
 
@@ -85,22 +115,21 @@ void copy_strided(To* dst, const From* src, const Collapsed& c) {
 
 void copy_(const Tensor& dst, const Tensor& src) {
   Collapsed c = collapse(dst.shape(), dst.strides(), src.strides());
-  dispatch_all(dst.dtype(), "copy_", [&](auto to_tag) {
-    using To = typename decltype(to_tag)::type;
-    dispatch_all(src.dtype(), "copy_", [&](auto from_tag) {
-      using From = typename decltype(from_tag)::type;
-      copy_strided(static_cast<To*>(dst.data_ptr()), static_cast<const From*>(src.data_ptr()), c);
-    });
-  });
+  copy_rows(static_cast<char*>(dst.data_ptr()), dst.element_size(), static_cast<const char*>(src.data_ptr()),
+            src.element_size(), c, row_fn(dst.dtype(), src.dtype()));
 }
 
 void fill_(const Tensor& dst, double value) {
   Collapsed c = collapse(dst.shape(), dst.strides(), dst.strides());
+  // One element holding the value, read with stride 0.
+  alignas(8) char v[8];
   dispatch_all(dst.dtype(), "fill_", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const T v = convert<T>(value);
-    copy_strided(static_cast<T*>(dst.data_ptr()), &v, Collapsed{c.shape, c.dst_strides, Shape(c.shape.size(), 0)});
+    const T t = convert<T>(value);
+    std::memcpy(v, &t, sizeof(T));
   });
+  copy_rows(static_cast<char*>(dst.data_ptr()), dst.element_size(), v, dst.element_size(),
+            Collapsed{c.shape, c.dst_strides, Shape(c.shape.size(), 0)}, row_fn(dst.dtype(), dst.dtype()));
 }
 
 void fill_uniform_(const Tensor& dst, double low, double high, uint64_t seed, uint64_t offset) {
