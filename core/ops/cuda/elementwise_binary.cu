@@ -65,21 +65,22 @@ struct CompareScalarFn {
   }
 };
 
-template <typename T>
+// where and masked_fill move bits: U is an unsigned integer of the dtype's size (dispatch_bits).
+template <typename U>
 struct WhereFn {
-  T* out;
+  U* out;
   const bool* cond;
-  const T* a;
-  const T* b;
+  const U* a;
+  const U* b;
   __device__ void operator()(const int64_t (&o)[4]) const { out[o[0]] = cond[o[1]] ? a[o[2]] : b[o[3]]; }
 };
 
-template <typename T>
+template <typename U>
 struct MaskedFillFn {
-  T* out;
-  const T* x;
+  U* out;
+  const U* x;
   const bool* mask;
-  T value;
+  U value;
   __device__ void operator()(const int64_t (&o)[3]) const { out[o[0]] = mask[o[2]] ? value : x[o[1]]; }
 };
 
@@ -182,11 +183,11 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());  // broadcast(cond, a, b)
   std::array<std::vector<int64_t>, 4> st{out.strides(), broadcast_strides(cond, shape), broadcast_strides(a, shape),
                                          broadcast_strides(b, shape)};
-  dispatch_all(a.dtype(), "where", [&](auto tag) {
-    using T = typename decltype(tag)::type;
+  dispatch_bits(a.dtype(), [&](auto tag) {
+    using U = typename decltype(tag)::type;
     launch_elementwise<4>(shape, st, current_cuda_stream(a.device()),
-                          WhereFn<T>{static_cast<T*>(out.data_ptr()), static_cast<const bool*>(cond.data_ptr()),
-                                     static_cast<const T*>(a.data_ptr()), static_cast<const T*>(b.data_ptr())});
+                          WhereFn<U>{static_cast<U*>(out.data_ptr()), static_cast<const bool*>(cond.data_ptr()),
+                                     static_cast<const U*>(a.data_ptr()), static_cast<const U*>(b.data_ptr())});
   });
   return out;
 }
@@ -195,12 +196,11 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   DeviceGuard guard(x.device());
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape
   std::array<std::vector<int64_t>, 3> st{out.strides(), x.strides(), broadcast_strides(mask, x.shape())};
-  dispatch_all(x.dtype(), "masked_fill", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T v = static_cast<T>(static_cast<acc_t<T>>(value));
+  dispatch_bits(x.dtype(), [&](auto tag) {
+    using U = typename decltype(tag)::type;
     launch_elementwise<3>(x.shape(), st, current_cuda_stream(x.device()),
-                          MaskedFillFn<T>{static_cast<T*>(out.data_ptr()), static_cast<const T*>(x.data_ptr()),
-                                          static_cast<const bool*>(mask.data_ptr()), v});
+                          MaskedFillFn<U>{static_cast<U*>(out.data_ptr()), static_cast<const U*>(x.data_ptr()),
+                                          static_cast<const bool*>(mask.data_ptr()), value_bits<U>(x.dtype(), value)});
   });
   return out;
 }

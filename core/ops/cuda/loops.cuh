@@ -6,11 +6,13 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
 #include "core/cuda/context.h"
 #include "core/cuda/cuda_check.h"
+#include "core/dispatch.h"
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/tensor.h"
@@ -140,6 +142,32 @@ void launch_elementwise(const Shape& shape, const std::array<std::vector<int64_t
 }
 
 // ---- host-side helpers shared by the ops ----
+
+// Dispatch over unsigned integers of the dtype's element size, for kernels that only move bits
+// (copies without conversion, fills, where, masked_fill): one instantiation per size, not per dtype.
+template <typename F>
+void dispatch_bits(DType t, F&& f) {
+  switch (dtype_size(t)) {
+    case 1: return f(type_tag<uint8_t>{});
+    case 2: return f(type_tag<uint16_t>{});
+    case 4: return f(type_tag<uint32_t>{});
+    default: return f(type_tag<uint64_t>{});
+  }
+}
+
+// The bits of `value` stored as dtype t (cast_value, which rounds as the CPU does), for a kernel
+// dispatched by dispatch_bits; U has t's size.
+template <typename U>
+U value_bits(DType t, double value) {
+  U bits{};
+  dispatch_all(t, "value_bits", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    static_assert(sizeof(T) <= sizeof(uint64_t));
+    const T v = cast_value<T>(value);
+    if constexpr (sizeof(T) == sizeof(U)) std::memcpy(&bits, &v, sizeof(U));
+  });
+  return bits;
+}
 
 // A view of `t` broadcast to `shape` (stride 0 on broadcast dims), sharing storage.
 Tensor expand_view(const Tensor& t, const Shape& shape);
