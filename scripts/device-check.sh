@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# The prepared GPU run (shared/DEVICE.md). On the GPU machine, in under 8 minutes, it
-#   1. builds gau with CUDA for sm_90 (cuDNN and NCCL from the pip nvidia-* packages there),
-#   2. runs every test labelled `gpu` (each compares the GPU with the CPU backend),
-#   3. runs `gau bench ops|attention|flash --device cuda` and the PyTorch comparison scripts
-#      bench/*_torch_gpu.py beside them on the same GPU, then runs a few gpu tests again under
-#      compute-sanitizer memcheck and racecheck with the time left,
-#   4. writes under $OUT: summary.txt (also printed last), results.json (every benchmark report,
-#      keyed by name) and logs.tar.gz (every log and JSON file).
+# The prepared GPU run (shared/DEVICE.md). On the GPU machine, in under 5 minutes (so that a second
+# run fits in a 15-minute device window), it
+#   1. checks the tools (cmake first), finds cuDNN and NCCL in Python's nvidia-* packages (the
+#      environment's site-packages and the user's), puts every nvidia/*/lib folder on
+#      LD_LIBRARY_PATH, and fails loudly when no cuDNN is found (the run goes on without it and
+#      exits 1),
+#   2. builds only what the run needs, the gpu test targets and the gau command, for sm_90, and
+#      prints the cuDNN and cuBLAS versions the built library loads,
+#   3. runs every test labelled `gpu` (each compares the GPU with the CPU backend), then one small
+#      case per kernel under compute-sanitizer memcheck (and racecheck for the kernels with shared
+#      memory), a few at once,
+#   4. runs `gau bench <family> --device cuda $GAU_DEVICE_BENCH_ARGS` (default --quick) and the
+#      PyTorch comparison scripts bench/*_torch_gpu.py on the time left,
+#   5. writes under $OUT: summary.txt (also printed last), results.json (every benchmark report,
+#      keyed by name) and logs.tar.gz (every log and JSON file). It exits 1 when a step failed.
 #
 # The GPU machine has no yaml-cpp, OpenBLAS, GoogleTest, CLI11 or nlohmann-json and cannot download
 # them, so they travel as unpacked Debian packages. From this machine:
 #   bash scripts/fetch-device-deps.sh        # once: fills .device-deps/ (ignored by git)
-#   device run: command "bash scripts/device-check.sh", carry [".device-deps"], timeout_s 540
+#   device run: command "bash scripts/device-check.sh", carry [".device-deps"], timeout_s 330
 #
-# Here, without a GPU: `bash scripts/device-check.sh --build-only` configures and compiles the same
-# CUDA build (system packages stand in for .device-deps/ when it is absent) and stops there.
-# Extra configure flags can be passed in $GAU_CMAKE_ARGS; the build folder is $GAU_DEVICE_BUILD_DIR
-# (default build-device/), and without $OUT the results go to its out/ folder.
+# Here, without a GPU: `bash scripts/device-check.sh --build-only` runs steps 1 and 2 (system
+# packages stand in for .device-deps/ when it is absent) and stops there. Settings:
+#   GAU_CMAKE_ARGS         extra configure flags, as in scripts/test.sh
+#   GAU_DEVICE_BUILD_DIR   the build folder (default build-device/); without $OUT the results go to
+#                          its out/ folder
+#   GAU_DEVICE_JOBS        parallel compile jobs (default: every core)
+#   GAU_DEVICE_BUDGET_S    the whole run's time budget in seconds (default 285)
+#   GAU_DEVICE_BENCH_ARGS  flags for gau bench (default --quick; set it empty for the full sizes,
+#                          with a larger budget)
 set -uo pipefail  # not -e: a failed step is recorded and the later steps still run
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,15 +40,22 @@ logs=$out/logs
 mkdir -p "$logs"
 deps=$root/.device-deps
 arch_dir=x86_64-linux-gnu
+jobs=${GAU_DEVICE_JOBS:-$(nproc)}
+bench_args=${GAU_DEVICE_BENCH_ARGS---quick}
 export PATH=/usr/local/cuda/bin:$PATH
 export PYTHONUNBUFFERED=1
 
 # Every step's time limit is cut to what is left of the whole run's budget, so the results are
-# always written before the device tool's own limit (timeout_s 540) stops the command.
-deadline=$((SECONDS + ${GAU_DEVICE_BUDGET_S:-480}))
+# always written before the device tool's own limit stops the command.
+deadline=$((SECONDS + ${GAU_DEVICE_BUDGET_S:-285}))
 summary=$out/summary.txt
 : >"$summary"
+failures=0
 note() { echo "$*" | tee -a "$summary"; }
+fail() {
+  failures=$((failures + 1))
+  echo "ERROR: $*" | tee -a "$summary" >&2
+}
 # step NAME TIMEOUT_S CMD...: runs CMD with its output in logs/NAME.log, records status and time.
 step() {
   local name=$1 limit=$2
@@ -46,42 +65,109 @@ step() {
     printf '%-34s %s\n' "$name" "SKIPPED (run budget spent)" | tee -a "$summary"
     return 125
   fi
-  [ $limit -gt $left ] && limit=$left
+  [ "$limit" -gt $left ] && limit=$left
   local start=$SECONDS
   timeout --kill-after=10 "$limit" "$@" >"$logs/$name.log" 2>&1
   local rc=$?
   local verdict=ok
-  [ $rc -ne 0 ] && verdict="FAILED (rc $rc)"
+  [ $rc -ne 0 ] && verdict="FAILED (rc $rc)" && failures=$((failures + 1))
   [ $rc -eq 124 ] && verdict="TIMED OUT after ${limit}s"
   printf '%-34s %-22s %4ds\n' "$name" "$verdict" $((SECONDS - start)) | tee -a "$summary"
   return $rc
 }
 
+finish() {
+  if command -v python3 >/dev/null; then
+    python3 - "$logs" "$out/results.json" <<'EOF'
+import json, pathlib, sys
+logs, dest = pathlib.Path(sys.argv[1]), sys.argv[2]
+results = {}
+for f in sorted(logs.glob("*.json")):
+    try:
+        results[f.stem] = json.loads(f.read_text())
+    except ValueError as e:
+        results[f.stem] = {"error": f"not JSON: {e}"}
+json.dump(results, open(dest, "w"), indent=1)
+EOF
+  fi
+  note "total ${SECONDS}s, $failures failed"
+  tar -czf "$out/logs.tar.gz" -C "$out" logs && rm -rf "$logs"
+  echo "---- summary ----"
+  cat "$summary"
+  [ $failures -eq 0 ]
+  exit $?
+}
+
 note "gau device-check $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+# ---- 1. tools, libraries and their paths ----
+# CMake first: without it nothing can be built, and that should read as such, not as a cascade
+# of later failures.
+if ! command -v cmake >/dev/null; then
+  fail "cmake is not on PATH ($PATH): gau needs CMake >= 3.25 and ninja to build; nothing was run"
+  finish
+fi
+cmake_version=$(cmake --version | head -1 | awk '{print $3}')
+if ! printf '3.25\n%s\n' "$cmake_version" | sort -V -C; then
+  fail "cmake $cmake_version ($(command -v cmake)) is older than the 3.25 that CMakeLists.txt requires; nothing was run"
+  finish
+fi
+if ! command -v ninja >/dev/null; then
+  fail "ninja is not on PATH ($PATH): the build uses CMake's Ninja generator; nothing was run"
+  finish
+fi
+note "cmake $cmake_version, ninja $(ninja --version), $(nproc) cores, $jobs compile jobs"
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv 2>&1
   nvcc --version 2>&1 | tail -2
-  cmake --version | head -1
   g++ --version | head -1
   python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)' 2>&1
-  nproc
 } >"$logs/environment.log" 2>&1
 note "gpu: $(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || echo none visible)"
 
-# ---- cuDNN and NCCL from Python's nvidia-* packages, when present ----
-cmake_args=(-DGAU_CUDA=ON -DGAU_CUDA_ARCHS=90 -DGAU_MPI=OFF -DCMAKE_BUILD_TYPE=Release)
+# Python's nvidia-* packages: under the environment's site-packages (a venv's own on the GPU
+# machine), the user's (pip install --user), or wherever the nvidia namespace package spans.
+mapfile -t nvidia_dirs < <(
+  python3 - 2>/dev/null <<'EOF'
+import os, site
+dirs = list(site.getsitepackages()) + [site.getusersitepackages()]
+try:
+    import nvidia
+    dirs += [os.path.dirname(p) for p in nvidia.__path__]
+except ImportError:
+    pass
+for d in dict.fromkeys(dirs):
+    if os.path.isdir(os.path.join(d, "nvidia")):
+        print(os.path.join(d, "nvidia"))
+EOF
+)
 lib_path=""
-site_dirs=$(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null)
+for d in "${nvidia_dirs[@]}"; do
+  for lib in "$d"/*/lib; do
+    [ -d "$lib" ] && lib_path=$lib_path:$lib
+  done
+done
+note "pip nvidia folders: ${nvidia_dirs[*]:-none}"
+
+cmake_args=(-DGAU_CUDA=ON -DGAU_CUDA_ARCHS=90 -DGAU_MPI=OFF -DCMAKE_BUILD_TYPE=Release)
+# find_first NAME: the first file called NAME (a glob) under the pip nvidia folders.
+find_first() { [ ${#nvidia_dirs[@]} -gt 0 ] && find "${nvidia_dirs[@]}" -name "$1" 2>/dev/null | sort | head -1; }
 for pkg in cudnn nccl; do
-  upper=$(echo "$pkg" | tr a-z A-Z)
-  # shellcheck disable=SC2086  # site_dirs is a list
-  header=$(find $site_dirs -path '*nvidia*' -name "$pkg.h" 2>/dev/null | head -1)
-  # shellcheck disable=SC2086
-  library=$(find $site_dirs -path '*nvidia*' -name "lib$pkg.so*" 2>/dev/null | sort | head -1)
+  upper=$(echo "$pkg" | tr '[:lower:]' '[:upper:]')
+  header=$(find_first "$pkg.h")
+  library=$(find_first "lib$pkg.so*")
   if [ -n "$header" ] && [ -n "$library" ]; then
-    cmake_args+=("-DGAU_${upper}_INCLUDE=$(dirname "$header")" "-DGAU_${upper}_LIB=$library")
-    lib_path=$lib_path:$(dirname "$library")
+    cmake_args+=("-DGAU_${upper}=ON" "-DGAU_${upper}_INCLUDE=$(dirname "$header")" "-DGAU_${upper}_LIB=$library")
     note "$pkg: $library"
+  elif [ -f "/usr/local/cuda/include/$pkg.h" ]; then
+    cmake_args+=("-DGAU_${upper}=ON")  # in the CUDA toolkit's own folders (as on the build machine)
+    note "$pkg: the CUDA toolkit's (/usr/local/cuda)"
+  elif [ "$pkg" = cudnn ]; then
+    fail "no cuDNN: no nvidia/*/cudnn.h with libcudnn.so* under ${nvidia_dirs[*]:-any site-packages (python3 listed none)}, and no /usr/local/cuda/include/cudnn.h. The cuDNN attention backend is NOT built or tested in this run."
+    cmake_args+=(-DGAU_CUDNN=OFF)
+  else
+    cmake_args+=("-DGAU_${upper}=OFF")
+    note "$pkg: not found (built without it)"
   fi
 done
 
@@ -101,68 +187,142 @@ if [ -d "$deps/usr" ]; then
   lib_path=$lib_path:$d/lib/$arch_dir:$d/lib/$arch_dir/openblas-pthread
 fi
 export LD_LIBRARY_PATH=${lib_path#:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH" >>"$logs/environment.log"
 
-# ---- 1. build (no run budget here: building is all --build-only does) ----
-build_limit=330
+# ---- 2. build: the gpu tests and the gau command only ----
+build_limit=170
 [ $build_only -eq 1 ] && deadline=$((SECONDS + 7200)) && build_limit=7000
 # shellcheck disable=SC2086  # GAU_CMAKE_ARGS: extra configure flags, as in scripts/test.sh
-step configure 120 cmake -S "$root" -B "$build" -G Ninja "${cmake_args[@]}" ${GAU_CMAKE_ARGS:-}
+step configure 60 cmake -S "$root" -B "$build" -G Ninja "${cmake_args[@]}" ${GAU_CMAKE_ARGS:-}
 configured=$?
 grep -E '^-- +(CUDA|cuDNN|NCCL|BLAS) ' "$logs/configure.log" | sed 's/^-- */  /' | tee -a "$summary"
 built=1
 if [ $configured -eq 0 ]; then
-  step build $build_limit ninja -C "$build" -j"$(nproc)"
+  # gau_cli is the gau command; a test's target is its path under tests/ with / as _ and no
+  # .cpp (CMakeLists.txt), so tests/core/ops/copy_gpu_test.cpp is core_ops_copy_gpu_test.
+  mapfile -t targets < <(cd "$root/tests" && find . -name '*_gpu_test.cpp' | sed 's|^\./||; s|\.cpp$||; s|/|_|g' | sort)
+  note "targets: gau_cli and ${#targets[@]} gpu tests"
+  [ ${#targets[@]} -eq 0 ] && fail "no *_gpu_test target after configure (is CUDA on? see configure.log)"
+  step build $build_limit ninja -C "$build" -j"$jobs" gau_cli "${targets[@]}"
   built=$?
 fi
 
-finish() {
-  if command -v python3 >/dev/null; then
-    python3 - "$logs" "$out/results.json" <<'EOF'
-import json, pathlib, sys
-logs, dest = pathlib.Path(sys.argv[1]), sys.argv[2]
-results = {}
-for f in sorted(logs.glob("*.json")):
-    try:
-        results[f.stem] = json.loads(f.read_text())
-    except ValueError as e:
-        results[f.stem] = {"error": f"not JSON: {e}"}
-json.dump(results, open(dest, "w"), indent=1)
+# The cuDNN and cuBLAS that the built library resolves (through LD_LIBRARY_PATH), with versions.
+if [ $built -eq 0 ]; then
+  python3 - "$build/libgau.so" >"$logs/versions.log" 2>&1 <<'EOF'
+import ctypes, re, subprocess, sys
+ldd = subprocess.run(["ldd", sys.argv[1]], capture_output=True, text=True).stdout
+found = dict(re.findall(r"^\s*(lib(?:cudnn|cublas)\.so\S*) => (\S+)", ldd, re.M))
+if not any(name.startswith("libcudnn.") for name in found):
+    print("cuDNN: NOT linked into libgau.so")
+for name, path in sorted(found.items()):
+    if path == "not":
+        print(f"{name}: NOT FOUND at run time")
+        continue
+    lib = ctypes.CDLL(path)
+    if name.startswith("libcudnn."):
+        lib.cudnnGetVersion.restype = ctypes.c_size_t
+        v = lib.cudnnGetVersion()
+        print(f"cuDNN {v // 10000}.{v // 100 % 100}.{v % 100} ({path})")
+    else:
+        parts = []
+        for prop in range(3):  # MAJOR_VERSION, MINOR_VERSION, PATCH_LEVEL
+            value = ctypes.c_int(-1)
+            lib.cublasGetProperty(prop, ctypes.byref(value))
+            parts.append(str(value.value))
+        print(f"cuBLAS {'.'.join(parts)} ({path})")
 EOF
-  fi
-  tar -czf "$out/logs.tar.gz" -C "$out" logs && rm -rf "$logs"
-  echo "---- summary ----"
-  cat "$summary"
-  exit 0
-}
+  sed 's/^/  /' "$logs/versions.log" | tee -a "$summary"
+  grep -q 'NOT' "$logs/versions.log" && fail "a CUDA library is missing at run time (versions.log)"
+fi
 
 if [ $build_only -eq 1 ] || [ $built -ne 0 ]; then
   [ $built -ne 0 ] && tail -n 40 "$logs/configure.log" "$logs/build.log" 2>/dev/null
   finish
 fi
 
-# ---- 2. gpu tests (compute-sanitizer runs after the benchmarks) ----
-step ctest-gpu 180 ctest --test-dir "$build" -L gpu --output-on-failure -j4
+# ---- 3. gpu tests, then compute-sanitizer on one small case per kernel ----
+step ctest-gpu 75 ctest --test-dir "$build" -L gpu --output-on-failure -j4
 grep -E 'tests passed|tests failed' "$logs/ctest-gpu.log" | sed 's/^/  /' | tee -a "$summary"
 
-# ---- 3. benchmarks: gau, then PyTorch on the same GPU ----
+# test binary | gtest filter | tools. racecheck only where a kernel uses shared memory; cuBLAS and
+# cuDNN run under memcheck for the bounds of what gau hands them.
+sanitize_cases=(
+  "layers_attention_attention_gpu_test|AttentionGpu.UnequalLengthsAndOddSizes|memcheck racecheck"
+  "layers_attention_attention_gpu_test|AttentionGpu.CudnnMatchesCpu|memcheck"
+  "layers_attention_flash_gpu_test|FlashAttentionGpu.ChunkLongerThanTheSequenceMatchesCpu|memcheck racecheck"
+  "core_ops_softmax_gpu_test|CudaSoftmaxTest.ForwardAndBackwardAllLayouts|memcheck racecheck"
+  "core_ops_reduce_gpu_test|CudaReduceTest.LongRowsAndStridedInput:CudaReduceTest.MaxArgmaxLogsumexp|memcheck racecheck"
+  "core_ops_loss_gpu_test|CudaLossTest.ForwardBackwardWithIgnoreAndSmoothing|memcheck racecheck"
+  "core_ops_elementwise_gpu_test|CudaElementwiseTest.BinaryWithBroadcasting|memcheck"
+  "core_ops_index_gpu_test|CudaIndexTest.EmbeddingForwardAndBackward|memcheck"
+  "core_ops_copy_gpu_test|CudaCopyTest.StridedAndBroadcastCopies|memcheck"
+  "core_ops_matmul_gpu_test|CudaMatmulTest.TwoDimWithTransposes|memcheck"
+  "core_allocator_gpu_test|CudaAllocatorTest.RecordStream*|memcheck"
+)
+# sanitize N TOOL BINARY FILTER: case N under TOOL until sanitize_deadline, its verdict as a summary
+# line in logs/NAME.status (runs in the background).
+sanitize() {
+  local tool=$2 binary=$3 filter=$4
+  local name="sanitize-$1-$tool-${binary%_gpu_test}"
+  local limit=$((sanitize_deadline - SECONDS)) start=$SECONDS verdict=ok
+  if [ $limit -lt 10 ]; then
+    verdict="SKIPPED (sanitizer time spent)"
+  else
+    timeout --kill-after=5 "$limit" compute-sanitizer --tool "$tool" --error-exitcode 99 \
+      "$build/tests/$binary" --gtest_filter="$filter" >"$logs/$name.log" 2>&1
+    local rc=$?
+    if [ $rc -eq 124 ]; then
+      verdict="TIMED OUT after ${limit}s"
+    elif [ $rc -eq 99 ]; then
+      verdict="ERRORS FOUND"
+    elif [ $rc -ne 0 ]; then
+      verdict="FAILED (rc $rc)"
+    elif ! grep -q '\[  PASSED  \] [1-9]' "$logs/$name.log"; then
+      verdict="NO TEST RAN"  # a renamed test: fix sanitize_cases
+    fi
+  fi
+  printf '%-50s %-30s %4ds\n' "$name" "$verdict" $((SECONDS - start)) >"$logs/$name.status"
+}
+# At most 100 s for all of them, and a minute kept for the benchmarks.
+sanitize_window=$((deadline - SECONDS - 60))
+[ $sanitize_window -gt 100 ] && sanitize_window=100
+sanitize_deadline=$((SECONDS + sanitize_window))
+if [ $sanitize_window -ge 20 ] && command -v compute-sanitizer >/dev/null; then
+  i=0
+  for case in "${sanitize_cases[@]}"; do
+    IFS='|' read -r binary filter tools <<<"$case"
+    if [ ! -x "$build/tests/$binary" ]; then
+      fail "sanitize: no test binary $binary (renamed? fix sanitize_cases)"
+      continue
+    fi
+    for tool in $tools; do
+      i=$((i + 1))
+      while [ "$(jobs -rp | wc -l)" -ge 4 ]; do wait -n; done  # a few at once: the GPU has room
+      sanitize "$(printf %02d $i)" "$tool" "$binary" "$filter" &
+    done
+  done
+  wait
+  for f in "$logs"/sanitize-*.status; do
+    [ -e "$f" ] || continue
+    tee -a "$summary" <"$f"
+    grep -qE ' ok +[0-9]+s$' "$f" || failures=$((failures + 1))
+    rm -f "$f"
+  done
+else
+  fail "compute-sanitizer skipped: $(command -v compute-sanitizer >/dev/null && echo "only ${sanitize_window}s left" || echo "not on PATH")"
+fi
+
+# ---- 4. benchmarks: gau, then PyTorch on the same GPU, on the time left ----
 families=$("$build/gau" bench --help 2>/dev/null | awk '/^Subcommands:/ {on=1; next} on && NF {print $1}')
 for family in $families; do
-  step "bench-$family" 150 "$build/gau" bench "$family" --device cuda --out "$logs/bench_$family.json"
+  # shellcheck disable=SC2086  # bench_args is a list of flags
+  step "bench-$family" 45 "$build/gau" bench "$family" --device cuda $bench_args --out "$logs/bench_$family.json"
 done
 for script in "$root"/bench/*_torch_gpu.py; do
   [ -e "$script" ] || continue
   name=$(basename "$script" .py)
-  step "$name" 150 sh -c "python3 '$script' --json >'$logs/$name.json'"
-done
-
-# ---- 4. compute-sanitizer, on what is left of the run budget (the figures above come first) ----
-# The kernels with shared memory and hand-written indexing come first.
-mapfile -t gpu_tests < <(ls "$build"/tests/*_gpu_test 2>/dev/null |
-  awk '/flash/ {print 0, $0; next} /attention/ {print 1, $0; next} {print 2, $0}' | sort | cut -d' ' -f2 | head -4)
-for t in "${gpu_tests[@]}"; do
-  for tool in memcheck racecheck; do
-    step "sanitize-$tool-$(basename "$t")" 60 compute-sanitizer --tool "$tool" --error-exitcode 99 "$t"
-  done
+  step "$name" 45 sh -c "python3 '$script' --json >'$logs/$name.json'"
 done
 
 # ---- 5. results ----

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run HERE (not on the GPU machine): fetches the Debian packages the GPU machine lacks and
 # unpacks them into .device-deps/ (ignored by git), which the device tool carries along:
-#   run(command="bash scripts/device-check.sh", carry=[".device-deps"], timeout_s=540)
+#   run(command="bash scripts/device-check.sh", carry=[".device-deps"], timeout_s=330)
 # Only headers and shared libraries are kept (static archives are dropped, except GoogleTest's,
 # which is only shipped static): about 40 MiB, under the 64 MiB the tool carries in all.
 set -euo pipefail
