@@ -96,10 +96,14 @@ struct Gate {
   }
 };
 
-// Opens the gate when the test leaves its scope, whatever assertion failed.
+// Opens the gate when the test leaves its scope, whatever assertion failed, and waits for the
+// device, so that no host function still reads the gate once it is destroyed.
 struct GateOpener {
   Gate& gate;
-  ~GateOpener() { gate.open = true; }
+  ~GateOpener() {
+    gate.open = true;
+    cudaDeviceSynchronize();
+  }
 };
 
 std::vector<uint8_t> host_bytes(const Tensor& t) {
@@ -116,15 +120,16 @@ TEST_F(CudaAllocatorTest, RecordStreamKeepsABlockFromReuseUntilTheSideStreamIsDo
   constexpr int64_t n = 4096;  // 16 KiB of f32, exactly one rounded block
   cudaStream_t side = nullptr;
   ASSERT_EQ(cudaStreamCreateWithFlags(&side, cudaStreamNonBlocking), cudaSuccess);
-  // A cached block one granule larger: the allocation made while the side stream is held then
-  // finds a block in the cache and never calls cudaMalloc, which may wait for running work.
-  void* spare = nullptr;
-  {
-    Tensor t = Tensor::empty({n + 128}, DType::f32, dev);
-    spare = t.data_ptr();
-  }
   Tensor t = Tensor::empty({n}, DType::f32, dev);
   void* block = t.data_ptr();
+  // A cached block one granule larger (made after t, so t is not it): the allocation made while
+  // the side stream is held finds it and never calls cudaMalloc, which may wait for running work.
+  // t's block, if wrongly back in the cache, would be the better fit.
+  void* spare = nullptr;
+  {
+    Tensor larger = Tensor::empty({n + 128}, DType::f32, dev);
+    spare = larger.data_ptr();
+  }
   const size_t pending = memory_stats(dev).pending;
   {
     Gate gate;
@@ -159,13 +164,13 @@ TEST_F(CudaAllocatorTest, RecordStreamOnAnotherThreadsDefaultStream) {
   cudaStream_t home = nullptr;
   ASSERT_EQ(cudaStreamCreateWithFlags(&home, cudaStreamNonBlocking), cudaSuccess);
   StreamGuard on_home(Stream{dev, home});  // t and the later allocations live on `home`
-  void* spare = nullptr;
-  {
-    Tensor t = Tensor::empty({n + 128}, DType::f32, dev);
-    spare = t.data_ptr();
-  }
   Tensor t = Tensor::empty({n}, DType::f32, dev);
   void* block = t.data_ptr();
+  void* spare = nullptr;  // as in the test above
+  {
+    Tensor larger = Tensor::empty({n + 128}, DType::f32, dev);
+    spare = larger.data_ptr();
+  }
   Gate gate;
   GateOpener opener{gate};
   std::promise<void> used_promise, exit_promise;
