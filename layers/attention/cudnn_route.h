@@ -40,7 +40,9 @@ struct CudnnRoute {
   std::string reason;  // why not, when !cudnn
 };
 
-// The backend for one call that cudnn_supports() accepted.
+// The backend for one call whose options cudnn_supports() accepted. It applies
+// cudnn_version_defect too, so that it is the whole rule on its own; with backend cudnn a defective
+// version has already been refused, by cudnn_supports, before this is asked.
 CudnnRoute route_cudnn(const CudnnCall& call);
 
 }  // namespace gau::attention::detail
