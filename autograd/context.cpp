@@ -6,8 +6,16 @@ namespace gau::autograd {
 
 SavedTensor::SavedTensor(const Tensor& t) {
   if (!t.defined()) return;
-  data_ = alias_without_autograd(t);
+  data_ = t;
   version_ = t.version();
+}
+
+void SavedTensor::detach() { data_ = alias_without_autograd(data_); }
+
+void Context::detach_saved_outputs(const Tensor* outputs, size_t count) {
+  for (SavedTensor& s : saved_)
+    for (size_t k = 0; k < count; ++k)
+      if (s.is(outputs[k])) s.detach();
 }
 
 Tensor SavedTensor::unpack(const std::string& op) const {
@@ -19,9 +27,8 @@ Tensor SavedTensor::unpack(const std::string& op) const {
 }
 
 void Context::save_for_backward(const Tensor* tensors, size_t count) {
-  saved_.clear();
-  saved_.reserve(count);
-  for (size_t i = 0; i < count; ++i) saved_.emplace_back(tensors[i]);
+  saved_.resize(count);
+  for (size_t i = 0; i < count; ++i) saved_[i] = SavedTensor(tensors[i]);
 }
 
 std::vector<Tensor> Context::saved() const {
@@ -51,7 +58,6 @@ void Context::used_grad_sink(size_t i) {
 
 void Context::release() {
   saved_.clear();
-  saved_.shrink_to_fit();
   attrs_.clear();
 }
 

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "autograd/inline_list.h"
 #include "core/small_vector.h"
 #include "core/tensor.h"
 
@@ -24,7 +25,9 @@ struct SinkTable {
 };
 
 // A tensor kept for backward together with the version of its storage at the time it was saved.
-// It is stored detached (no autograd state), so saving an op's own output makes no cycle.
+// It keeps the tensor's own handle (no allocation), except an op's own output, which the engine
+// replaces by a detached alias (Context::detach_saved_outputs) so that node and output do not own
+// each other.
 // Unpacking after an in-place change of the data is an error naming the op, the shape and both
 // versions: the gradient would silently be computed from the wrong values.
 class SavedTensor {
@@ -34,6 +37,8 @@ class SavedTensor {
   // `op` names the node in the error message.
   Tensor unpack(const std::string& op) const;
   bool defined() const { return data_.defined(); }
+  bool is(const Tensor& t) const { return data_.defined() && data_.same(t); }
+  void detach();
 
  private:
   Tensor data_;
@@ -98,6 +103,8 @@ class Context {
   void used_grad_sink(size_t i);
 
   // ---- used by the engine ----
+  // Saved tensors that are one of `outputs` become detached aliases (see SavedTensor).
+  void detach_saved_outputs(const Tensor* outputs, size_t count);
   void set_grad_sinks(SinkTable sinks) { sinks_ = std::move(sinks); }
   bool grad_sink_taken(size_t i) const { return i < sinks_.taken.size() && sinks_.taken[i]; }
   AutogradMeta* sink_meta(size_t i) const { return i < sinks_.slots.size() ? sinks_.slots[i] : nullptr; }
@@ -107,7 +114,7 @@ class Context {
 
  private:
   std::string name_;
-  std::vector<SavedTensor> saved_;
+  InlineList<SavedTensor, 2> saved_;
   SmallVector<bool, 8> needs_input_grad_;
   std::unordered_map<std::string, std::any> attrs_;
   bool materialize_grads_ = true;

@@ -193,7 +193,7 @@ void deliver(Task& task, const Edge& edge, const TensorInfo& info, Tensor g, con
 
 // The leaves among `node`'s inputs whose .grad buffer backward may add into directly (see
 // Context::grad_sink): allocated, of the input's shape and device.
-SinkTable sinks_for(Node& node, std::vector<std::shared_ptr<AutogradMeta>>& hold) {
+SinkTable sinks_for(Node& node, InlineList<std::shared_ptr<AutogradMeta>, 2>& hold) {
   SinkTable sinks;
   if (!grad_sinks_enabled()) return sinks;
   for (size_t i = 0; i < node.in.size(); ++i) {
@@ -204,7 +204,8 @@ SinkTable sinks_for(Node& node, std::vector<std::shared_ptr<AutogradMeta>>& hold
     if (meta->grad.shape() != node.in[i].info.shape || meta->grad.device() != node.in[i].info.device) continue;
     if (sinks.slots.size() < node.in.size()) sinks.slots.resize(node.in.size(), nullptr);
     sinks.slots[i] = meta.get();
-    hold.push_back(std::move(meta));
+    if (hold.empty()) hold.resize(node.in.size());
+    hold[i] = std::move(meta);
   }
   return sinks;
 }
@@ -226,7 +227,7 @@ void run_node(Task& task, Node& node) {
       if (!d_out[k].defined())
         d_out[k] = ops::zeros(node.out[k].info.shape, node.out[k].info.dtype, node.out[k].info.device);
   }
-  std::vector<std::shared_ptr<AutogradMeta>> sink_metas;  // alive while backward writes into them
+  InlineList<std::shared_ptr<AutogradMeta>, 2> sink_metas;  // alive while backward writes into them
   node.ctx.set_grad_sinks(sinks_for(node, sink_metas));
   std::vector<Tensor> d_in;
   {
@@ -250,9 +251,7 @@ void run_node(Task& task, Node& node) {
       GAU_CHECK(!d_in[i].defined(), "autograd: backward of '", node.name, "' wrote input ", i,
                 "'s gradient into its buffer (ctx.grad_sink) and also returned one; return an undefined Tensor "
                 "for an input whose sink it used");
-      AutogradMeta* meta = node.ctx.sink_meta(i);
-      for (const auto& held : sink_metas)
-        if (held.get() == meta && !held->post_accumulate_hooks.empty()) mark_received(task, held);
+      if (!sink_metas[i]->post_accumulate_hooks.empty()) mark_received(task, sink_metas[i]);
     }
   }
   for (size_t i = 0; i < d_in.size(); ++i)

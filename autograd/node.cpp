@@ -116,6 +116,7 @@ void record_node(TensorRefs inputs, Tensor* outputs, size_t n_outputs, Context&&
     m->output_nr = static_cast<uint32_t>(k);
     y.impl().autograd = std::move(m);
   }
+  node->ctx.detach_saved_outputs(outputs, n_outputs);
   node->tape->append(node);
 }
 

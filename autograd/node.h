@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "autograd/context.h"
+#include "autograd/inline_list.h"
 #include "autograd/meta.h"
 
 namespace gau::autograd {
@@ -66,8 +67,8 @@ struct Node {
   std::string name;
   uint64_t seq = 0;  // global creation order: every input node has a smaller seq
   std::shared_ptr<Tape> tape;
-  std::vector<NodeInput> in;    // one per tensor input, in the order backward returns gradients
-  std::vector<NodeOutput> out;  // one per output
+  InlineList<NodeInput, 2> in;    // one per tensor input, in the order backward returns gradients
+  InlineList<NodeOutput, 1> out;  // one per output
   Context ctx;
   BackwardFn fn;
   bool released = false;  // ran without retain_graph: saved state is gone

@@ -30,6 +30,38 @@ nlohmann::json per_op(const char* name, const Timing& t, int ops_per_call) {
           {"timing", to_json(t)}};
 }
 
+// The weight gradient of y = x w (x [m, k], w [k, n] with a preallocated f32 gradient buffer, as
+// in a model's flat buffer): with the gradient sink, one GEMM adds x^T d_y straight into the
+// buffer (beta = 1: it reads and writes the k x n buffer once); without it, a fresh GEMM writes a
+// temporary that the engine then adds into the buffer (temporary written, read, buffer read and
+// written). Interleaved, same buffers, same run.
+nlohmann::json weight_grad_sink(const BenchConfig& cfg) {
+  const int64_t m = cfg.quick ? 16 : 64, k = cfg.quick ? 256 : 2048, n = k;
+  Tensor x = ops::randn({m, k});
+  Tensor w = ops::randn({k, n});
+  w.requires_grad_();
+  w.set_grad(ops::zeros({k, n}));
+  Tensor d_y = ops::randn({m, n});
+  Tensor y = gau::matmul(x, w);
+  auto backward_with = [&](bool sinks) {
+    return [&, sinks] {
+      autograd::set_grad_sinks_enabled(sinks);
+      autograd::backward({y}, {d_y}, /*retain_graph=*/true);
+      autograd::set_grad_sinks_enabled(true);
+    };
+  };
+  std::vector<Timing> t = time_interleaved({backward_with(true), backward_with(false)}, cfg);
+  const double buffer_bytes = static_cast<double>(k * n) * sizeof(float);
+  return {{"name", "weight_grad_sink"},
+          {"shape", {m, k, n}},
+          {"sink", to_json(t[0])},
+          {"fresh_gemm_then_add", to_json(t[1])},
+          {"speedup", t[0].median_ms > 0 ? t[1].median_ms / t[0].median_ms : 0.0},
+          {"buffer_passes_sink", 2},
+          {"buffer_passes_fresh", 4},
+          {"buffer_mib", buffer_bytes / (1 << 20)}};
+}
+
 }  // namespace
 
 nlohmann::json run_autograd_bench(const BenchConfig& cfg) {
@@ -82,6 +114,7 @@ nlohmann::json run_autograd_bench(const BenchConfig& cfg) {
   nlohmann::json g = per_op("graph_1000", graph, kChain);
   g["ms"] = graph.median_ms;
   results.push_back(g);
+  results.push_back(weight_grad_sink(cfg));
   return results;
 }
 

@@ -17,7 +17,7 @@ StridedIter::StridedIter(const Shape& shape, std::initializer_list<Tensor> opera
   const int64_t rank = static_cast<int64_t>(shape.size());
 
   // Byte strides of every operand aligned to `shape`, innermost dim first; 0 where broadcast.
-  std::vector<std::array<int64_t, kMaxOperands>> full(rank);
+  SmallVector<std::array<int64_t, kMaxOperands>, 8> full(static_cast<size_t>(rank));
   int k = 0;
   for (const Tensor& t : operands) {
     GAU_CHECK(t.dim() <= rank, "StridedIter: operand ", describe(t), " has more dims than the shape ", shape);
@@ -192,13 +192,19 @@ void StridedIter::run(const BlockKernel& k) const {
     run_tiled(k, threads);
     return;
   }
+  if (threads == 1) {
+    // Not even an if(false) parallel region: libgomp still builds a team for one, a heap
+    // allocation that costs more than a small op itself.
+    run_range(k, 0, numel_);
+    return;
+  }
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t t = 0; t < threads; ++t) run_range(k, numel_ * t / threads, numel_ * (t + 1) / threads);
 }
 
 void StridedIter::run_range(const BlockKernel& k, int64_t begin, int64_t end) const {
   const int64_t nd = ndim();
-  std::vector<int64_t> idx(nd);
+  SmallVector<int64_t, 8> idx(static_cast<size_t>(nd));
   std::array<char*, kMaxOperands> ptr = base_;
   int64_t rem = begin;
   for (int64_t d = 0; d < nd; ++d) {

@@ -19,6 +19,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/small_vector.h"
 #include "core/tensor.h"
 
 namespace gau::ops::cpu {
@@ -69,8 +70,9 @@ class StridedIter {
   int64_t numel_ = 0;
   std::array<char*, kMaxOperands> base_{};
   std::array<DType, kMaxOperands> dtypes_{};
-  std::vector<int64_t> sizes_;                              // innermost dim first
-  std::vector<std::array<int64_t, kMaxOperands>> strides_;  // [dim][operand], in bytes
+  // Inline for rank <= 8: building an iterator allocates nothing (1-element ops are all overhead).
+  SmallVector<int64_t, 8> sizes_;                              // innermost dim first
+  SmallVector<std::array<int64_t, kMaxOperands>, 8> strides_;  // [dim][operand], in bytes
 };
 
 namespace detail {

@@ -106,6 +106,10 @@ void matmul_blas(const Tensor& out, const Tensor& a, const Tensor& b, const Matm
 }  // namespace
 
 void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const MatmulOptions& opt, double beta) {
+  if (out.dtype() == DType::f32 && a.dtype() != DType::f32) {
+    // bf16/f16 operands into an f32 buffer: the f32 GEMM's result goes in unrounded.
+    return matmul_blas<float>(out, to_dtype(a, DType::f32), to_dtype(b, DType::f32), opt, beta);
+  }
   switch (out.dtype()) {
     case DType::f32: return matmul_blas<float>(out, a, b, opt, beta);
     case DType::f64: return matmul_blas<double>(out, a, b, opt, beta);
