@@ -41,11 +41,11 @@ nlohmann::json measure(const AttentionCase& c, const BenchConfig& cfg) {
   const Timing fwd = time_ms(
       [&] {
         NoGradGuard no_grad;
-        Tensor o = attention::attention(q, k, v, opt);
+        Tensor o = attention::dot_product_attention(q, k, v, opt);
       },
       cfg);
   // Backward alone: one recorded forward, then backward passes over the retained graph.
-  Tensor o = attention::attention(q, k, v, opt);
+  Tensor o = attention::dot_product_attention(q, k, v, opt);
   const Timing bwd = time_ms([&] { o.backward(d_o, /*retain_graph=*/true); }, cfg);
   o = Tensor();
 
@@ -53,7 +53,7 @@ nlohmann::json measure(const AttentionCase& c, const BenchConfig& cfg) {
   const size_t base = memory_stats(dev).current;
   reset_peak_memory(dev);
   {
-    Tensor o2 = attention::attention(q, k, v, opt);
+    Tensor o2 = attention::dot_product_attention(q, k, v, opt);
     o2.backward(d_o);
   }
   synchronize(dev);

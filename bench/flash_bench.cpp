@@ -77,8 +77,8 @@ nlohmann::json one_size(int64_t n, const Shape4& sh, const BenchConfig& cfg) {
       aopt.causal = true;
       Tensor d_o4 = ops::view(d_o, {1, 1, n, sh.e});
       rec["quadratic_relu2"] = measure(
-          leaves, d_o4, [&](const std::vector<Tensor>& x) { return attention::attention(x[0], x[1], x[2], aopt); },
-          cfg);
+          leaves, d_o4,
+          [&](const std::vector<Tensor>& x) { return attention::dot_product_attention(x[0], x[1], x[2], aopt); }, cfg);
       const double f = rec["flash"]["forward_backward"]["median_ms"].get<double>();
       const double q = rec["quadratic_relu2"]["forward_backward"]["median_ms"].get<double>();
       rec["speedup_forward_backward"] = f > 0 ? q / f : 0.0;

@@ -1,4 +1,4 @@
-// attention(): validation, backend choice and the autograd node around the backend kernels.
+// dot_product_attention(): validation, backend choice and the autograd node around the backend kernels.
 #include "layers/attention/attention.h"
 
 #include <string>
@@ -99,7 +99,7 @@ BackwardResult run_backward(Impl impl, const Tensor& q, const Tensor& k, const T
 // Inputs of the node: q, k, v and the caller's bias table (undefined when there is no bias), so
 // the table's gradient reaches the parameter it came from.
 struct AttentionFunction : autograd::Function<AttentionFunction> {
-  static constexpr const char* name = "attention";
+  static constexpr const char* name = "dot_product_attention";
 
   // q [b, h, n_q, s], k [b, h, n_k, s], v [b, h, n_k, e], bias_table [table size] or undefined.
   static Tensor forward(autograd::Context& ctx, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -125,7 +125,7 @@ struct AttentionFunction : autograd::Function<AttentionFunction> {
 
 }  // namespace
 
-Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& opt) {
+Tensor dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& opt) {
   detail::validate_inputs(q, k, v, opt);
   const ResolvedOptions resolved = detail::resolve_options(q, k, opt);
   const Impl impl = choose_impl(q, v, opt, resolved);

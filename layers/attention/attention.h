@@ -67,7 +67,9 @@ struct AttentionOptions {
   Backend backend = Backend::automatic;
 };
 
-// Differentiable in q, k, v and the bias table (through autograd's Function API).
-Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& opt = {});
+// Differentiable in q, k, v and the bias table (through autograd's Function API). Not named
+// `attention`: with `using namespace gau; using namespace gau::attention;` that name would be both
+// the namespace and the function, and every unqualified call ambiguous.
+Tensor dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionOptions& opt = {});
 
 }  // namespace gau::attention

@@ -378,7 +378,7 @@ void launch_backward(const TileParams& p, const void* q, const void* k, const vo
                      cudaStream_t stream) {
   GAU_CHECK(p.s == 64 || p.s == 128, "attention backward (CUDA): s must be 64 or 128, got ", p.s);
   GAU_CHECK(p.bh <= 65535, "attention backward (CUDA): b*h must be <= 65535, got ", p.bh);
-  if (p.bh == 0 || p.n_k == 0 || p.n_q == 0) return;  // attention() rejects empty inputs
+  if (p.bh == 0 || p.n_k == 0 || p.n_q == 0) return;  // dot_product_attention() rejects empty inputs
   if (p.type == ElemType::bf16) {
     launch_typed<__nv_bfloat16>(p, q, k, v, buf, stream);
   } else {

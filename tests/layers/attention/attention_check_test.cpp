@@ -1,5 +1,5 @@
-// attention(): f64 gradcheck on small shapes, linear peak memory (no n x n buffer), and the error
-// messages for bad input.
+// dot_product_attention(): f64 gradcheck on small shapes, linear peak memory (no n x n buffer),
+// and the error messages for bad input.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -31,7 +31,7 @@ void check_gradients(AttentionOptions opt, int64_t n_q, int64_t n_k, double qk_s
   auto fn = [opt, has_bias](const std::vector<Tensor>& in) {
     AttentionOptions o = opt;
     if (has_bias) o.bias.table = in[3];
-    return attention(in[0], in[1], in[2], o);
+    return dot_product_attention(in[0], in[1], in[2], o);
   };
   EXPECT_TRUE(gradcheck(fn, inputs, GradcheckOptions{1e-6, 1e-6, 1e-4}));
 }
@@ -81,7 +81,7 @@ size_t peak_bytes(int64_t n) {
   Tensor d_o = randn({1, 1, n, 16}, DType::f32);
   const size_t before = memory_stats().current;
   reset_peak_memory();
-  Tensor o = attention(q, k, v, {});
+  Tensor o = dot_product_attention(q, k, v, {});
   o.backward(d_o);
   return memory_stats().peak - before;
 }
@@ -108,34 +108,39 @@ void expect_error(const std::function<void()>& f, const std::vector<std::string>
 
 TEST(AttentionErrors, MismatchedShapes) {
   Tensor q = ops::zeros({2, 3, 5, 8}), k = ops::zeros({2, 3, 6, 8}), v = ops::zeros({2, 3, 6, 4});
-  expect_error([&] { attention(q, ops::zeros({1, 3, 6, 8}), v); }, {"attention", "[2, 3, 5, 8]", "[1, 3, 6, 8]"});
-  expect_error([&] { attention(q, k, ops::zeros({2, 2, 6, 4})); }, {"attention", "heads", "[2, 2, 6, 4]"});
-  expect_error([&] { attention(q, k, ops::zeros({2, 3, 7, 4})); }, {"attention", "n_k", "[2, 3, 6, 8]", "[2, 3, 7, 4]"});
-  expect_error([&] { attention(q, ops::zeros({2, 3, 6, 9}), ops::zeros({2, 3, 6, 4})); },
+  expect_error([&] { dot_product_attention(q, ops::zeros({1, 3, 6, 8}), v); },
+               {"attention", "[2, 3, 5, 8]", "[1, 3, 6, 8]"});
+  expect_error([&] { dot_product_attention(q, k, ops::zeros({2, 2, 6, 4})); }, {"attention", "heads", "[2, 2, 6, 4]"});
+  expect_error([&] { dot_product_attention(q, k, ops::zeros({2, 3, 7, 4})); },
+               {"attention", "n_k", "[2, 3, 6, 8]", "[2, 3, 7, 4]"});
+  expect_error([&] { dot_product_attention(q, ops::zeros({2, 3, 6, 9}), ops::zeros({2, 3, 6, 4})); },
                {"attention", "width s", "[2, 3, 5, 8]", "[2, 3, 6, 9]"});
-  expect_error([&] { attention(ops::zeros({2, 5, 8}), k, v); }, {"attention", "q [b, h, n_q, s]", "[2, 5, 8]"});
+  expect_error([&] { dot_product_attention(ops::zeros({2, 5, 8}), k, v); },
+               {"attention", "q [b, h, n_q, s]", "[2, 5, 8]"});
 }
 
 TEST(AttentionErrors, BadDtypes) {
   Tensor k = ops::zeros({1, 1, 4, 2}), v = ops::zeros({1, 1, 4, 2});
-  expect_error([&] { attention(ops::zeros({1, 1, 4, 2}, DType::i32), k, v); }, {"attention", "floating", "i32"});
-  expect_error([&] { attention(ops::zeros({1, 1, 4, 2}, DType::f64), k, v); }, {"attention", "one dtype", "f64", "f32"});
+  expect_error([&] { dot_product_attention(ops::zeros({1, 1, 4, 2}, DType::i32), k, v); },
+               {"attention", "floating", "i32"});
+  expect_error([&] { dot_product_attention(ops::zeros({1, 1, 4, 2}, DType::f64), k, v); },
+               {"attention", "one dtype", "f64", "f32"});
 }
 
 TEST(AttentionErrors, BadPadding) {
   Tensor q = ops::zeros({2, 1, 5, 4}), k = ops::zeros({2, 1, 6, 4}), v = ops::zeros({2, 1, 6, 4});
   AttentionOptions opt;
   opt.key_lengths = ops::from_vector<int64_t>({6, 7}, {2});
-  expect_error([&] { attention(q, k, v, opt); }, {"attention", "key_lengths[1] = 7", "[0, 6]"});
+  expect_error([&] { dot_product_attention(q, k, v, opt); }, {"attention", "key_lengths[1] = 7", "[0, 6]"});
   opt.key_lengths = ops::from_vector<int64_t>({-1, 2}, {2});
-  expect_error([&] { attention(q, k, v, opt); }, {"attention", "key_lengths[0] = -1"});
+  expect_error([&] { dot_product_attention(q, k, v, opt); }, {"attention", "key_lengths[0] = -1"});
   opt.key_lengths = ops::from_vector<int64_t>({1, 2, 3}, {3});
-  expect_error([&] { attention(q, k, v, opt); }, {"attention", "key_lengths", "[2]", "i64[3]"});
+  expect_error([&] { dot_product_attention(q, k, v, opt); }, {"attention", "key_lengths", "[2]", "i64[3]"});
   opt.key_lengths = Tensor();
   opt.key_mask = Tensor::empty({2, 5}, DType::b8);
-  expect_error([&] { attention(q, k, v, opt); }, {"attention", "key_mask", "[b, n_k] = [2, 6]", "[2, 5]"});
+  expect_error([&] { dot_product_attention(q, k, v, opt); }, {"attention", "key_mask", "[b, n_k] = [2, 6]", "[2, 5]"});
   opt.key_mask = ops::zeros({2, 6});
-  expect_error([&] { attention(q, k, v, opt); }, {"attention", "key_mask must be bool", "f32[2, 6]"});
+  expect_error([&] { dot_product_attention(q, k, v, opt); }, {"attention", "key_mask must be bool", "f32[2, 6]"});
 }
 
 TEST(AttentionErrors, BadBiasDropoutAndDevice) {
@@ -144,16 +149,16 @@ TEST(AttentionErrors, BadBiasDropoutAndDevice) {
   opt.bias.kind = RelativeBias::Kind::per_offset;
   opt.bias.max_offset = 4;
   opt.bias.table = ops::zeros({8});
-  expect_error([&] { attention(q, k, v, opt); }, {"attention", "per_offset", "[9]", "f32[8]"});
+  expect_error([&] { dot_product_attention(q, k, v, opt); }, {"attention", "per_offset", "[9]", "f32[8]"});
   opt.bias.kind = RelativeBias::Kind::t5_buckets;
   opt.bias.num_buckets = 32;
-  expect_error([&] { attention(q, k, v, opt); }, {"attention", "t5_buckets", "[32]", "f32[8]"});
+  expect_error([&] { dot_product_attention(q, k, v, opt); }, {"attention", "t5_buckets", "[32]", "f32[8]"});
   opt.bias = {};
   opt.dropout_p = 1.0;
-  expect_error([&] { attention(q, k, v, opt); }, {"attention", "dropout_p", "[0, 1)", "1"});
+  expect_error([&] { dot_product_attention(q, k, v, opt); }, {"attention", "dropout_p", "[0, 1)", "1"});
   opt.dropout_p = 0;
   opt.backend = Backend::cudnn;
-  expect_error([&] { attention(q, k, v, opt); }, {"attention", "cudnn", "CUDA"});
+  expect_error([&] { dot_product_attention(q, k, v, opt); }, {"attention", "cudnn", "CUDA"});
   EXPECT_THROW(kernel_from_name("relu3"), Error);
   EXPECT_EQ(kernel_from_name("laplace"), Kernel::laplace);
 }
@@ -164,15 +169,15 @@ TEST(AttentionErrors, ScaleByValidLengthIsTheInvNRuleOnly) {
   opt.kernel = Kernel::relu2;
   opt.scale_by_valid_length = true;
   opt.scale = 0.5;
-  expect_error([&] { attention(q, k, v, opt); },
+  expect_error([&] { dot_product_attention(q, k, v, opt); },
                {"attention", "scale_by_valid_length = true", "scale = 0.5", "explicit scale"});
   opt.scale = 0;
   opt.kernel = Kernel::softmax;
-  expect_error([&] { attention(q, k, v, opt); },
+  expect_error([&] { dot_product_attention(q, k, v, opt); },
                {"attention", "scale_by_valid_length = true", "kernel softmax", "relu2", "laplace"});
   for (Kernel kernel : {Kernel::relu2, Kernel::laplace}) {
     opt.kernel = kernel;
-    EXPECT_EQ(attention(q, k, v, opt).shape(), (Shape{1, 1, 5, 4})) << kernel_name(kernel);
+    EXPECT_EQ(dot_product_attention(q, k, v, opt).shape(), (Shape{1, 1, 5, 4})) << kernel_name(kernel);
   }
 }
 

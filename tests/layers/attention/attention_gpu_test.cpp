@@ -96,7 +96,7 @@ Result run(const Case& c, Device device) {
   opt.seed = 1234;
   opt.offset = 77;
 
-  Tensor o = attention(q, k, v, opt);
+  Tensor o = dot_product_attention(q, k, v, opt);
   o.backward(d_o);
   Result r;
   r.tensors = {host_f32(o), host_f32(q.grad()), host_f32(k.grad()), host_f32(v.grad())};
@@ -271,7 +271,7 @@ TEST_F(AttentionGpu, CudnnUnsupportedNamesWhatIsSupported) {
   AttentionOptions opt;
   opt.backend = Backend::cudnn;
   try {
-    attention(q, k, v, opt);
+    dot_product_attention(q, k, v, opt);
     ADD_FAILURE() << "expected an error for s=96 on backend cudnn";
   } catch (const Error& err) {
     const std::string msg = err.what();
@@ -295,7 +295,7 @@ TEST_F(AttentionGpu, PeakMemoryIsLinear) {
     AttentionOptions opt;
     opt.kernel = kernel;
     opt.backend = Backend::gau;
-    Tensor o = attention(q, k, v, opt);
+    Tensor o = dot_product_attention(q, k, v, opt);
     o.backward(d_o);
     synchronize(dev);
     return memory_stats(dev).peak;
@@ -315,7 +315,7 @@ TEST_F(AttentionGpu, UnsupportedDtypeOrHeadWidthNamesWhatIsSupported) {
     Tensor q = input({1, 1, 16, s}, 1, dt, dev), k = input({1, 1, 16, s}, 2, dt, dev);
     Tensor v = input({1, 1, 16, e}, 3, dt, dev);
     try {
-      attention(q, k, v, opt);
+      dot_product_attention(q, k, v, opt);
       ADD_FAILURE() << "expected an error for " << got;
     } catch (const Error& err) {
       const std::string msg = err.what();

@@ -1,5 +1,5 @@
-// attention() on CPU against the naive f64 reference (attention_reference.h): the forward and
-// every gradient (q, k, v, bias table) through autograd, over odd lengths, causal and
+// dot_product_attention() on CPU against the naive f64 reference (attention_reference.h): the
+// forward and every gradient (q, k, v, bias table) through autograd, over odd lengths, causal and
 // bidirectional, padding by lengths and by mask, both bias kinds, dropout, and all three kernels.
 #include "layers/attention/attention.h"
 
@@ -147,7 +147,7 @@ void run_case(const Case& c) {
   Tensor tq = make_tensor(q, {c.b, c.h, c.n_q, c.s}, c.dtype).requires_grad_();
   Tensor tk = make_tensor(k, {c.b, c.h, c.n_k, c.s}, c.dtype).requires_grad_();
   Tensor tv = make_tensor(v, {c.b, c.h, c.n_k, c.e}, c.dtype).requires_grad_();
-  Tensor o = attention(tq, tk, tv, opt);
+  Tensor o = dot_product_attention(tq, tk, tv, opt);
   ASSERT_EQ(o.shape(), (Shape{c.b, c.h, c.n_q, c.e}));
   ASSERT_EQ(o.dtype(), c.dtype);
   o.backward(make_tensor(d_o, o.shape(), c.dtype));
@@ -271,7 +271,7 @@ void check_kv_cache_step(Kernel kernel, RelativeBias::Kind kind, bool bidirectio
     Tensor tq = make_tensor(q_rows, {b, h, n_q, s}, DType::f64).requires_grad_();
     Tensor tk = make_tensor(k, {b, h, n, s}, DType::f64).requires_grad_();
     Tensor tv = make_tensor(v, {b, h, n, e}, DType::f64).requires_grad_();
-    Tensor out = attention(tq, tk, tv, o);
+    Tensor out = dot_product_attention(tq, tk, tv, o);
     out.backward(make_tensor(d_o, out.shape(), DType::f64));
     return Run{host_values(out), host_values(tq.grad()), host_values(tk.grad()), host_values(tv.grad()),
                host_values(o.bias.table.grad())};
