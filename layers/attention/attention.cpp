@@ -1,4 +1,5 @@
-// dot_product_attention(): validation, backend choice and the autograd node around the backend kernels.
+// dot_product_attention(): validation, backend choice and the autograd node around the backend
+// kernels.
 #include "layers/attention/attention.h"
 
 #include <string>

@@ -1,7 +1,7 @@
 #pragma once
-// The kernel-level contract behind dot_product_attention(): one forward and one recompute-backward per
-// backend. attention.cpp validates inputs, resolves defaults (scale, lengths), and wraps these in
-// an autograd Function; backends see contiguous tensors of one dtype on one device.
+// The kernel-level contract behind dot_product_attention(): one forward and one recompute-backward
+// per backend. attention.cpp validates inputs, resolves defaults (scale, lengths), and wraps these
+// in an autograd Function; backends see contiguous tensors of one dtype on one device.
 #include "layers/attention/attention.h"
 
 namespace gau::attention::detail {

@@ -1,7 +1,7 @@
 #pragma once
-// Validation of dot_product_attention() inputs and resolution of its options (defaults, padding, bias table)
-// into the kernel-level ResolvedOptions. Every error names the op, what was expected and what was
-// given (shapes, dtypes, devices).
+// Validation of dot_product_attention() inputs and resolution of its options (defaults, padding,
+// bias table) into the kernel-level ResolvedOptions. Every error names the op, what was expected
+// and what was given (shapes, dtypes, devices).
 #include "layers/attention/attention_backend.h"
 
 namespace gau::attention::detail {
