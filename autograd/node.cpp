@@ -13,8 +13,7 @@ std::atomic<uint64_t> next_seq{1};
 }  // namespace
 
 void Tape::append(const std::shared_ptr<Node>& node) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (entries_.size() >= prune_at_ && active_walks_ == 0) {
+  if (entries_.size() >= prune_at_ && active_walks_.load(std::memory_order_relaxed) == 0) {
     std::erase_if(entries_, [](const Entry& e) { return e.node.expired(); });
     prune_at_ = std::max<size_t>(1024, 2 * entries_.size());
   }
@@ -22,31 +21,18 @@ void Tape::append(const std::shared_ptr<Node>& node) {
 }
 
 int64_t Tape::find_last_at_or_before(uint64_t seq) const {
-  std::lock_guard<std::mutex> lock(mu_);
   auto it = std::upper_bound(entries_.begin(), entries_.end(), seq,
                              [](uint64_t s, const Entry& e) { return s < e.seq; });
   return static_cast<int64_t>(it - entries_.begin()) - 1;
 }
 
-std::shared_ptr<Node> Tape::at(int64_t index) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return entries_[static_cast<size_t>(index)].node.lock();
-}
+std::shared_ptr<Node> Tape::at(int64_t index) const { return entries_[static_cast<size_t>(index)].node.lock(); }
 
-size_t Tape::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return entries_.size();
-}
+size_t Tape::size() const { return entries_.size(); }
 
-void Tape::begin_walk() {
-  std::lock_guard<std::mutex> lock(mu_);
-  ++active_walks_;
-}
+void Tape::begin_walk() { active_walks_.fetch_add(1, std::memory_order_relaxed); }
 
-void Tape::end_walk() {
-  std::lock_guard<std::mutex> lock(mu_);
-  --active_walks_;
-}
+void Tape::end_walk() { active_walks_.fetch_sub(1, std::memory_order_relaxed); }
 
 namespace {
 // Owns this thread's tape; graphs keep it alive after the thread exits, marked as ownerless so

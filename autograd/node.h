@@ -18,7 +18,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -80,6 +79,9 @@ struct Node {
 };
 
 // Thread-local list of (seq, node) in creation order.
+//
+// No lock: only the thread that owns a tape appends to it (and prunes it), and backward walks a
+// tape only on that thread or after that thread has exited (engine.h); walks only read.
 class Tape {
  public:
   struct Entry {
@@ -100,10 +102,9 @@ class Tape {
   void mark_owner_exited() { owner_alive_.store(false, std::memory_order_release); }
 
  private:
-  mutable std::mutex mu_;
   std::vector<Entry> entries_;
   size_t prune_at_ = 1024;
-  int active_walks_ = 0;
+  std::atomic<int> active_walks_{0};
   std::atomic<bool> owner_alive_{true};
 };
 
