@@ -202,7 +202,7 @@ if [ $configured -eq 0 ]; then
   # .cpp (CMakeLists.txt), so tests/core/ops/copy_gpu_test.cpp is core_ops_copy_gpu_test.
   mapfile -t targets < <(cd "$root/tests" && find . -name '*_gpu_test.cpp' | sed 's|^\./||; s|\.cpp$||; s|/|_|g' | sort)
   note "targets: gau_cli and ${#targets[@]} gpu tests"
-  [ ${#targets[@]} -eq 0 ] && fail "no *_gpu_test target after configure (is CUDA on? see configure.log)"
+  [ ${#targets[@]} -eq 0 ] && fail "no tests/**/*_gpu_test.cpp found: only the gau command is built"
   step build $build_limit ninja -C "$build" -j"$jobs" gau_cli "${targets[@]}"
   built=$?
 fi
