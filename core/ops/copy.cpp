@@ -1,11 +1,8 @@
 #include "core/ops/copy.h"
 
 #include "core/ops/backend.h"
-#include "core/ops/cpu/copy.h"
+#include "core/ops/copy_kernels.h"
 #include "core/ops/view.h"
-#ifdef GAU_WITH_CUDA
-#include "core/ops/cuda/copy.h"
-#endif
 
 namespace gau::ops {
 

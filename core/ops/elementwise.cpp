@@ -6,10 +6,7 @@
 
 #include "core/ops/backend.h"
 #include "core/ops/copy.h"
-#include "core/ops/cpu/elementwise.h"
-#ifdef GAU_WITH_CUDA
-#include "core/ops/cuda/elementwise.h"
-#endif
+#include "core/ops/elementwise_kernels.h"
 
 namespace gau::ops {
 

@@ -4,10 +4,7 @@
 
 #include "core/ops/backend.h"
 #include "core/ops/copy.h"
-#include "core/ops/cpu/copy.h"
-#ifdef GAU_WITH_CUDA
-#include "core/ops/cuda/copy.h"
-#endif
+#include "core/ops/copy_kernels.h"
 
 namespace gau::ops {
 

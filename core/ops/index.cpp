@@ -1,10 +1,7 @@
 #include "core/ops/index.h"
 
 #include "core/ops/backend.h"
-#include "core/ops/cpu/index.h"
-#ifdef GAU_WITH_CUDA
-#include "core/ops/cuda/index.h"
-#endif
+#include "core/ops/index_kernels.h"
 
 namespace gau::ops {
 namespace {

@@ -1,10 +1,7 @@
 #include "core/ops/loss.h"
 
 #include "core/ops/backend.h"
-#include "core/ops/cpu/loss.h"
-#ifdef GAU_WITH_CUDA
-#include "core/ops/cuda/loss.h"
-#endif
+#include "core/ops/loss_kernels.h"
 
 namespace gau::ops {
 namespace {

@@ -3,10 +3,7 @@
 #include <algorithm>
 
 #include "core/ops/backend.h"
-#include "core/ops/cpu/reduce.h"
-#ifdef GAU_WITH_CUDA
-#include "core/ops/cuda/reduce.h"
-#endif
+#include "core/ops/reduce_kernels.h"
 
 namespace gau::ops {
 namespace {

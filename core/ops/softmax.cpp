@@ -1,10 +1,7 @@
 #include "core/ops/softmax.h"
 
 #include "core/ops/backend.h"
-#include "core/ops/cpu/softmax.h"
-#ifdef GAU_WITH_CUDA
-#include "core/ops/cuda/softmax.h"
-#endif
+#include "core/ops/softmax_kernels.h"
 
 namespace gau::ops {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/ops/cpu/copy.h"
+#include "core/ops/copy_kernels.h"
 
 #include <cmath>
 #include <cstring>

@@ -2,7 +2,7 @@
 // elementwise_binary.cpp so that the two template-heavy files compile in parallel.
 #include <type_traits>
 
-#include "core/ops/cpu/elementwise.h"
+#include "core/ops/elementwise_kernels.h"
 #include "core/ops/cpu/elementwise_iter.h"
 #include "core/ops/cpu/elementwise_math.h"
 

@@ -1,4 +1,4 @@
-#include "core/ops/cpu/index.h"
+#include "core/ops/index_kernels.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "core/ops/cpu/loss.h"
+#include "core/ops/loss_kernels.h"
 
 #include <cmath>
 #include <limits>

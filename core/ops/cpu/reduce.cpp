@@ -1,4 +1,4 @@
-#include "core/ops/cpu/reduce.h"
+#include "core/ops/reduce_kernels.h"
 
 #include <cmath>
 #include <limits>

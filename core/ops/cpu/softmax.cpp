@@ -1,4 +1,4 @@
-#include "core/ops/cpu/softmax.h"
+#include "core/ops/softmax_kernels.h"
 
 #include <cmath>
 #include <limits>

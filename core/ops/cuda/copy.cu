@@ -1,7 +1,6 @@
-#include "core/ops/cuda/copy.h"
+#include "core/ops/copy_kernels.h"
 
 #include "core/dispatch.h"
-#include "core/ops/cpu/copy.h"
 #include "core/ops/cuda/loops.cuh"
 #include "core/rng.h"
 

@@ -2,7 +2,7 @@
 #include <type_traits>
 
 #include "core/dispatch.h"
-#include "core/ops/cuda/elementwise.h"
+#include "core/ops/elementwise_kernels.h"
 #include "core/ops/cuda/elementwise_math.cuh"
 #include "core/ops/cuda/loops.cuh"
 

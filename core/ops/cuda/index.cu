@@ -3,8 +3,8 @@
 #include <type_traits>
 
 #include "core/dispatch.h"
-#include "core/ops/cuda/copy.h"
-#include "core/ops/cuda/index.h"
+#include "core/ops/copy_kernels.h"
+#include "core/ops/index_kernels.h"
 #include "core/ops/cuda/index_check.h"
 #include "core/ops/cuda/loops.cuh"
 

@@ -1,6 +1,6 @@
 #include "core/ops/cuda/loops.cuh"
 
-#include "core/ops/cuda/copy.h"
+#include "core/ops/copy_kernels.h"
 
 namespace gau::ops::cuda {
 

@@ -6,7 +6,7 @@
 #include "core/ops/cuda/block_reduce.cuh"
 #include "core/ops/cuda/index_check.h"
 #include "core/ops/cuda/loops.cuh"
-#include "core/ops/cuda/loss.h"
+#include "core/ops/loss_kernels.h"
 
 namespace gau::ops::cuda {
 

@@ -6,8 +6,8 @@
 #include <memory>
 #include <mutex>
 
-#include "core/ops/cuda/copy.h"
-#include "core/ops/cuda/elementwise.h"
+#include "core/ops/copy_kernels.h"
+#include "core/ops/elementwise_kernels.h"
 #include "core/ops/cuda/loops.cuh"
 
 namespace gau::ops::cuda {

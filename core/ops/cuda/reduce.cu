@@ -6,9 +6,9 @@
 
 #include "core/dispatch.h"
 #include "core/ops/cuda/block_reduce.cuh"
-#include "core/ops/cuda/copy.h"
+#include "core/ops/copy_kernels.h"
 #include "core/ops/cuda/loops.cuh"
-#include "core/ops/cuda/reduce.h"
+#include "core/ops/reduce_kernels.h"
 
 namespace gau::ops::cuda {
 

@@ -6,7 +6,7 @@
 #include "core/dispatch.h"
 #include "core/ops/cuda/block_reduce.cuh"
 #include "core/ops/cuda/loops.cuh"
-#include "core/ops/cuda/softmax.h"
+#include "core/ops/softmax_kernels.h"
 
 namespace gau::ops::cuda {
 

@@ -1,11 +1,12 @@
 #pragma once
-// CPU kernels of core/ops/elementwise.h. Same signatures and meaning as the public ops; the
-// dispatcher (core/ops/elementwise.cpp) has already checked dtypes, devices and shapes, and bumps
-// versions of in-place results.
+// Backend kernels of core/ops/elementwise.h, in gau::ops::cpu (cpu/elementwise_*.cpp) and
+// gau::ops::cuda (cuda/elementwise_*.cu). Same names and meaning as the public ops; the
+// dispatcher (elementwise.cpp) has already checked dtypes, devices and shapes, and bumps versions
+// of in-place results.
+#include "core/ops/backend.h"
 #include "core/ops/elementwise.h"
 
-namespace gau::ops::cpu {
-
+GAU_BACKEND_KERNELS(
 Tensor unary(Unary op, const Tensor& x);                                // x [*]
 Tensor unary_backward(Unary op, const Tensor& x, const Tensor& d_y);    // x, d_y [*]
 Tensor binary(Binary op, const Tensor& a, const Tensor& b);             // a, b broadcast together
@@ -21,5 +22,4 @@ Tensor bias_act(const Tensor& x, const Tensor& bias, Activation act);   // x [*,
 Tensor bias_act_backward(const Tensor& x, const Tensor& bias, Activation act,
                          const Tensor& d_y);                                    // x, d_y [*, d], bias [d]
 Tensor scale_offset(const Tensor& x, const Tensor& gamma, const Tensor& beta);  // x [*, d], gamma, beta [d]
-
-}  // namespace gau::ops::cpu
+)
