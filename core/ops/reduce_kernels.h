@@ -8,13 +8,12 @@
 #include "core/tensor.h"
 
 GAU_BACKEND_KERNELS(
-// x [*] (any strides) -> x's shape without `dims` (or with 1s there when keepdim).
-Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
-Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
-Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction, bool keepdim);
-// x [*] -> x's shape without `dim` (1 there when keepdim); argmax gives i64.
-Tensor max(const Tensor& x, int64_t dim, bool keepdim);
-Tensor argmax(const Tensor& x, int64_t dim, bool keepdim);
-Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim);
-Tensor cumsum(const Tensor& x, int64_t dim, bool exclusive);  // x [*] -> x's shape
+    // x [*] (any strides) -> x's shape without `dims` (or with 1s there when keepdim).
+    Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
+    Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
+    Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction, bool keepdim);
+    // x [*] -> x's shape without `dim` (1 there when keepdim); argmax gives i64.
+    Tensor max(const Tensor& x, int64_t dim, bool keepdim); Tensor argmax(const Tensor& x, int64_t dim, bool keepdim);
+    Tensor logsumexp(const Tensor& x, int64_t dim, bool keepdim);
+    Tensor cumsum(const Tensor& x, int64_t dim, bool exclusive);  // x [*] -> x's shape
 )

@@ -5,11 +5,9 @@
 #include "core/tensor.h"
 
 GAU_BACKEND_KERNELS(
-// x, y, d_y [*] (any strides, same shape) -> a contiguous tensor of that shape.
-Tensor softmax(const Tensor& x, int64_t dim);
-Tensor log_softmax(const Tensor& x, int64_t dim);
-// d_x = y * (d_y - sum(d_y * y))
-Tensor softmax_backward(const Tensor& y, const Tensor& d_y, int64_t dim);
-// d_x = d_y - exp(y) * sum(d_y)
-Tensor log_softmax_backward(const Tensor& y, const Tensor& d_y, int64_t dim);
-)
+    // x, y, d_y [*] (any strides, same shape) -> a contiguous tensor of that shape.
+    Tensor softmax(const Tensor& x, int64_t dim); Tensor log_softmax(const Tensor& x, int64_t dim);
+    // d_x = y * (d_y - sum(d_y * y))
+    Tensor softmax_backward(const Tensor& y, const Tensor& d_y, int64_t dim);
+    // d_x = d_y - exp(y) * sum(d_y)
+    Tensor log_softmax_backward(const Tensor& y, const Tensor& d_y, int64_t dim);)

@@ -75,10 +75,14 @@ void copy_row(char* dst, int64_t ds, const char* src, int64_t ss, int64_t n) {
 RowFn row_fn(DType to, DType from) {
   if (to == from) {
     switch (dtype_size(to)) {
-      case 1: return &copy_row<uint8_t, uint8_t>;
-      case 2: return &copy_row<uint16_t, uint16_t>;
-      case 4: return &copy_row<uint32_t, uint32_t>;
-      default: return &copy_row<uint64_t, uint64_t>;
+      case 1:
+        return &copy_row<uint8_t, uint8_t>;
+      case 2:
+        return &copy_row<uint16_t, uint16_t>;
+      case 4:
+        return &copy_row<uint32_t, uint32_t>;
+      default:
+        return &copy_row<uint64_t, uint64_t>;
     }
   }
   return dispatch_all(to, "copy_", [&](auto to_tag) {
@@ -151,8 +155,7 @@ void fill_normal_(const Tensor& dst, double mean, double std, uint64_t seed, uin
     T* p = static_cast<T*>(dst.data_ptr());
     using A = acc_t<T>;
 #pragma omp parallel for schedule(static) if (n >= kParallelMin)
-    for (int64_t i = 0; i < n; ++i)
-      p[i] = T(static_cast<A>(std::fma(std, philox_normal(seed, offset, i), mean)));
+    for (int64_t i = 0; i < n; ++i) p[i] = T(static_cast<A>(std::fma(std, philox_normal(seed, offset, i), mean)));
   });
 }
 

@@ -1,9 +1,9 @@
 // CPU binary arithmetic (out of place, with a scalar, in place); comparisons are in elementwise_compare.cpp.
 #include <type_traits>
 
-#include "core/ops/elementwise_kernels.h"
 #include "core/ops/cpu/elementwise_iter.h"
 #include "core/ops/cpu/elementwise_math.h"
+#include "core/ops/elementwise_kernels.h"
 
 namespace gau::ops::cpu {
 

@@ -2,9 +2,9 @@
 // elementwise_binary.cpp so that the two template-heavy files compile in parallel.
 #include <type_traits>
 
-#include "core/ops/elementwise_kernels.h"
 #include "core/ops/cpu/elementwise_iter.h"
 #include "core/ops/cpu/elementwise_math.h"
+#include "core/ops/elementwise_kernels.h"
 
 namespace gau::ops::cpu {
 

@@ -221,11 +221,16 @@ decltype(auto) dispatch_compute(DType t, const char* op, F&& f) {
   switch (t) {
     case DType::f32:
     case DType::bf16:
-    case DType::f16: return f(type_tag<float>{});
-    case DType::f64: return f(type_tag<double>{});
-    case DType::i32: return f(type_tag<int32_t>{});
-    case DType::i64: return f(type_tag<int64_t>{});
-    case DType::b8: return f(type_tag<bool>{});
+    case DType::f16:
+      return f(type_tag<float>{});
+    case DType::f64:
+      return f(type_tag<double>{});
+    case DType::i32:
+      return f(type_tag<int32_t>{});
+    case DType::i64:
+      return f(type_tag<int64_t>{});
+    case DType::b8:
+      return f(type_tag<bool>{});
   }
   GAU_FAIL(op, ": unknown dtype");
 }
@@ -252,10 +257,14 @@ void dispatch_floating_compute(DType t, const char* op, F&& f) {
 template <typename F>
 void dispatch_bits(DType t, F&& f) {
   switch (dtype_size(t)) {
-    case 1: return f(type_tag<uint8_t>{});
-    case 2: return f(type_tag<uint16_t>{});
-    case 4: return f(type_tag<uint32_t>{});
-    default: return f(type_tag<uint64_t>{});
+    case 1:
+      return f(type_tag<uint8_t>{});
+    case 2:
+      return f(type_tag<uint16_t>{});
+    case 4:
+      return f(type_tag<uint32_t>{});
+    default:
+      return f(type_tag<uint64_t>{});
   }
 }
 

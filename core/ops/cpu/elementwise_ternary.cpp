@@ -1,9 +1,9 @@
 // CPU ops with a selector or per-column parameters: where, masked_fill, scale_offset.
 #include <cstring>
 
-#include "core/ops/elementwise_kernels.h"
 #include "core/ops/cpu/elementwise_iter.h"
 #include "core/ops/cpu/elementwise_math.h"
+#include "core/ops/elementwise_kernels.h"
 
 namespace gau::ops::cpu {
 

@@ -1,10 +1,10 @@
 // CPU unary ops and the fused bias + activation; their derivatives are in elementwise_unary_grad.cpp.
 #include <type_traits>
 
-#include "core/ops/elementwise_kernels.h"
 #include "core/ops/cpu/elementwise_iter.h"
 #include "core/ops/cpu/elementwise_math.h"
 #include "core/ops/cpu/vec_math.h"
+#include "core/ops/elementwise_kernels.h"
 
 namespace gau::ops::cpu {
 

@@ -1,8 +1,8 @@
 // Derivatives of the CPU unary ops and of the fused bias + activation; apart from the forward ops
 // in elementwise_unary.cpp so that the two template-heavy files compile in parallel.
-#include "core/ops/elementwise_kernels.h"
 #include "core/ops/cpu/elementwise_iter.h"
 #include "core/ops/cpu/elementwise_math.h"
+#include "core/ops/elementwise_kernels.h"
 
 namespace gau::ops::cpu {
 

@@ -18,13 +18,27 @@ struct CastFn {
   __device__ void operator()(const int64_t (&off)[2]) const {
     const int64_t i = off[1];
     switch (from) {
-      case DType::f32: dst[off[0]] = cast_value<To>(static_cast<const float*>(src)[i]); return;
-      case DType::f64: dst[off[0]] = cast_value<To>(static_cast<const double*>(src)[i]); return;
-      case DType::bf16: dst[off[0]] = cast_value<To>(static_cast<const bfloat16*>(src)[i]); return;
-      case DType::f16: dst[off[0]] = cast_value<To>(static_cast<const float16*>(src)[i]); return;
-      case DType::i32: dst[off[0]] = cast_value<To>(static_cast<const int32_t*>(src)[i]); return;
-      case DType::i64: dst[off[0]] = cast_value<To>(static_cast<const int64_t*>(src)[i]); return;
-      case DType::b8: dst[off[0]] = cast_value<To>(static_cast<const bool*>(src)[i]); return;
+      case DType::f32:
+        dst[off[0]] = cast_value<To>(static_cast<const float*>(src)[i]);
+        return;
+      case DType::f64:
+        dst[off[0]] = cast_value<To>(static_cast<const double*>(src)[i]);
+        return;
+      case DType::bf16:
+        dst[off[0]] = cast_value<To>(static_cast<const bfloat16*>(src)[i]);
+        return;
+      case DType::f16:
+        dst[off[0]] = cast_value<To>(static_cast<const float16*>(src)[i]);
+        return;
+      case DType::i32:
+        dst[off[0]] = cast_value<To>(static_cast<const int32_t*>(src)[i]);
+        return;
+      case DType::i64:
+        dst[off[0]] = cast_value<To>(static_cast<const int64_t*>(src)[i]);
+        return;
+      case DType::b8:
+        dst[off[0]] = cast_value<To>(static_cast<const bool*>(src)[i]);
+        return;
     }
   }
 };

@@ -2,9 +2,9 @@
 #include <type_traits>
 
 #include "core/dispatch.h"
-#include "core/ops/elementwise_kernels.h"
 #include "core/ops/cuda/elementwise_math.cuh"
 #include "core/ops/cuda/loops.cuh"
+#include "core/ops/elementwise_kernels.h"
 
 namespace gau::ops::cuda {
 
@@ -144,9 +144,9 @@ void axpy_(const Tensor& a, const Tensor& b, double alpha) {
   std::array<std::vector<int64_t>, 2> st{a.strides(), broadcast_strides(b, a.shape())};
   dispatch_floating(a.dtype(), "axpy_", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    launch_elementwise<2>(a.shape(), st, current_cuda_stream(a.device()),
-                          AxpyFn<T>{static_cast<T*>(a.data_ptr()), static_cast<const T*>(b.data_ptr()),
-                                    static_cast<acc_t<T>>(alpha)});
+    launch_elementwise<2>(
+        a.shape(), st, current_cuda_stream(a.device()),
+        AxpyFn<T>{static_cast<T*>(a.data_ptr()), static_cast<const T*>(b.data_ptr()), static_cast<acc_t<T>>(alpha)});
   });
 }
 

@@ -148,10 +148,14 @@ void launch_elementwise(const Shape& shape, const std::array<std::vector<int64_t
 template <typename F>
 void dispatch_bits(DType t, F&& f) {
   switch (dtype_size(t)) {
-    case 1: return f(type_tag<uint8_t>{});
-    case 2: return f(type_tag<uint16_t>{});
-    case 4: return f(type_tag<uint32_t>{});
-    default: return f(type_tag<uint64_t>{});
+    case 1:
+      return f(type_tag<uint8_t>{});
+    case 2:
+      return f(type_tag<uint16_t>{});
+    case 4:
+      return f(type_tag<uint32_t>{});
+    default:
+      return f(type_tag<uint64_t>{});
   }
 }
 

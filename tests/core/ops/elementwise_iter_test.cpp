@@ -26,17 +26,15 @@ void expect_same_bits(const Tensor& got, const Tensor& want, const std::string& 
   const char* wp = static_cast<const char*>(w.data_ptr());
   for (int64_t i = 0; i < g.numel(); ++i) {
     if (std::memcmp(gp + i * es, wp + i * es, es) != 0) {
-      ADD_FAILURE() << what << ": element " << i << " got " << test::values(g)[i] << " expected "
-                    << test::values(w)[i] << " (bits differ)";
+      ADD_FAILURE() << what << ": element " << i << " got " << test::values(g)[i] << " expected " << test::values(w)[i]
+                    << " (bits differ)";
       return;
     }
   }
 }
 
 // Inputs in [-4, 4]: log, sqrt and rsqrt also meet negatives (NaN) and near-zeros.
-Tensor data(const Shape& shape, DType dt, uint64_t seed) {
-  return to_dtype(test::uniform64(shape, seed, -4, 4), dt);
-}
+Tensor data(const Shape& shape, DType dt, uint64_t seed) { return to_dtype(test::uniform64(shape, seed, -4, 4), dt); }
 
 // Operand layouts of one [40, 301] input: 301-element runs (one full kBlock and a partial one), a
 // transposed view (tiled, every run staged) and a strided slice.
@@ -46,8 +44,8 @@ std::vector<std::pair<std::string, Tensor>> layouts(DType dt, uint64_t seed) {
           {"slice", slice(data({40, 602}, dt, seed + 2), 1, 0, 602, 2)}};
 }
 
-const Unary kUnary[] = {Unary::neg,  Unary::exp,  Unary::log,     Unary::sqrt, Unary::rsqrt,
-                        Unary::abs,  Unary::tanh, Unary::sigmoid, Unary::relu, Unary::relu2,
+const Unary kUnary[] = {Unary::neg,  Unary::exp,  Unary::log,     Unary::sqrt,   Unary::rsqrt,
+                        Unary::abs,  Unary::tanh, Unary::sigmoid, Unary::relu,   Unary::relu2,
                         Unary::silu, Unary::gelu, Unary::erf,     Unary::laplace};
 
 TEST(ElementwiseIter, HalfDtypesAreTheF32OpRoundedOnce) {
@@ -58,8 +56,8 @@ TEST(ElementwiseIter, HalfDtypesAreTheF32OpRoundedOnce) {
         const std::string what = std::string(unary_name(op)) + " " + dtype_name(dt) + " " + name;
         // f32 exp uses the vectorised polynomial (vec_math.h); bf16/f16 keep std::exp.
         if (op != Unary::exp) expect_same_bits(unary(op, x), to_dtype(unary(op, x32), dt), what);
-        expect_same_bits(unary_backward(op, x, d_y),
-                         to_dtype(unary_backward(op, x32, to_dtype(d_y, DType::f32)), dt), what + " backward");
+        expect_same_bits(unary_backward(op, x, d_y), to_dtype(unary_backward(op, x32, to_dtype(d_y, DType::f32)), dt),
+                         what + " backward");
       }
       const Tensor col = data({40, 1}, dt, 30);
       for (Binary op : {Binary::add, Binary::sub, Binary::mul, Binary::div, Binary::pow, Binary::maximum}) {
