@@ -63,6 +63,10 @@ struct NodeOutput {
 };
 
 struct Node {
+  // User-provided, so make_shared does not zero the whole node (inline lists included) before
+  // constructing it: every member has its own initialiser.
+  Node() {}  // NOLINT(modernize-use-equals-default)
+
   std::string name;
   uint64_t seq = 0;  // global creation order: every input node has a smaller seq
   std::shared_ptr<Tape> tape;
