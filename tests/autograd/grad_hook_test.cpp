@@ -10,16 +10,12 @@
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "tests/support/checks.h"
+#include "tests/support/parity.h"
 
 namespace gau {
 namespace {
 
 using test::error_of;
-
-Tensor vec(std::vector<double> v) {
-  int64_t n = static_cast<int64_t>(v.size());
-  return ops::from_vector<double>(v, {n});
-}
 
 // A differentiable identity that appends `name` to `log` when its backward runs, so the test sees
 // the order of node execution beside the hook calls.
@@ -36,8 +32,8 @@ TEST(GradHook, FiresRightAfterTheOnlyNodeThatUsesTheLeafOnALongChain) {
   // 100 nodes: a leaf `w` enters only at the last op; the hook must run right after that op's
   // backward, i.e. before the other 99 nodes, not at the end of the walk.
   std::vector<std::string> log;
-  Tensor x = vec({0.5, 1.5}).requires_grad_();
-  Tensor w = vec({2.0, 3.0}).requires_grad_();
+  Tensor x = test::vec64({0.5, 1.5}).requires_grad_();
+  Tensor w = test::vec64({2.0, 3.0}).requires_grad_();
   autograd::register_post_accumulate_hook(w, [&](const Tensor& g) {
     log.push_back("hook w");
     test::expect_close(g, {0.5, 1.5}, 1e-15, "w's gradient when its hook runs");
@@ -55,7 +51,7 @@ TEST(GradHook, FiresRightAfterTheOnlyNodeThatUsesTheLeafOnALongChain) {
 
 TEST(GradHook, LeafUsedBySeveralOpsFiresAfterItsLastContribution) {
   std::vector<std::string> log;
-  Tensor w = vec({1.0, 2.0}).requires_grad_();
+  Tensor w = test::vec64({1.0, 2.0}).requires_grad_();
   autograd::register_post_accumulate_hook(w, [&](const Tensor& g) {
     log.push_back("hook w");
     // d/dw of sum(w * 3) + sum(w * w) + sum(exp-free chain) = 3 + 2w + 1
@@ -72,8 +68,8 @@ TEST(GradHook, LeafUsedBySeveralOpsFiresAfterItsLastContribution) {
 }
 
 TEST(GradHook, FiresOncePerBackwardAndOnlyForLeavesThatGotAGradient) {
-  Tensor x = vec({1.0, 2.0}).requires_grad_();
-  Tensor unused = vec({1.0}).requires_grad_();
+  Tensor x = test::vec64({1.0, 2.0}).requires_grad_();
+  Tensor unused = test::vec64({1.0}).requires_grad_();
   int x_calls = 0, unused_calls = 0;
   autograd::register_post_accumulate_hook(x, [&](const Tensor&) { ++x_calls; });
   autograd::register_post_accumulate_hook(unused, [&](const Tensor&) { ++unused_calls; });
@@ -83,8 +79,8 @@ TEST(GradHook, FiresOncePerBackwardAndOnlyForLeavesThatGotAGradient) {
 }
 
 TEST(GradHook, LeafUsedInsideAndOutsideACheckpointFiresOnce) {
-  Tensor x = vec({0.5, -1.0}).requires_grad_();
-  Tensor w = vec({2.0, 3.0}).requires_grad_();
+  Tensor x = test::vec64({0.5, -1.0}).requires_grad_();
+  Tensor w = test::vec64({2.0, 3.0}).requires_grad_();
   int calls = 0;
   std::vector<double> seen;
   autograd::register_post_accumulate_hook(w, [&](const Tensor& g) {
@@ -103,8 +99,8 @@ TEST(GradHook, LeafUsedInsideAndOutsideACheckpointFiresOnce) {
 TEST(GradHook, CheckpointReadingAnUnlistedHookedLeafIsAnError) {
   // w is read inside the checkpoint but not listed in `params`: the outer walk cannot know the
   // checkpoint contributes, and would run w's hook before the recompute's gradient arrives.
-  Tensor x = vec({0.5, -1.0}).requires_grad_();
-  Tensor w = vec({2.0, 3.0}).requires_grad_();
+  Tensor x = test::vec64({0.5, -1.0}).requires_grad_();
+  Tensor w = test::vec64({2.0, 3.0}).requires_grad_();
   autograd::register_post_accumulate_hook(w, [](const Tensor&) {});
   Tensor inside = gau::checkpoint([&](const std::vector<Tensor>& in) { return gau::mul(in[0], w); }, {x});
   Tensor loss = gau::sum(gau::add(gau::mul(w, w), inside));
@@ -113,7 +109,7 @@ TEST(GradHook, CheckpointReadingAnUnlistedHookedLeafIsAnError) {
 }
 
 TEST(GradHook, HookSeesTheAccumulatedGradientAcrossCalls) {
-  Tensor w = vec({1.0}).requires_grad_();
+  Tensor w = test::vec64({1.0}).requires_grad_();
   std::vector<double> seen;
   autograd::register_post_accumulate_hook(w, [&](const Tensor& g) { seen.push_back(g.item()); });
   gau::sum(gau::mul(w, 2.0)).backward();

@@ -98,4 +98,8 @@ Tensor uniform64(const Shape& shape, uint64_t seed, double low, double high) {
   return ops::rand(shape, DType::f64, Device::cpu(), low, high, &gen);
 }
 
+Tensor vec64(const std::vector<double>& v) {
+  return ops::from_vector<double>(v, {static_cast<int64_t>(v.size())});
+}
+
 }  // namespace gau::test

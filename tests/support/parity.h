@@ -60,6 +60,8 @@ std::vector<double> values(const Tensor& t);
 Tensor randn64(const Shape& shape, uint64_t seed, double min_abs = 0.0);
 // randn64 rounded to `dtype`.
 Tensor randn(const Shape& shape, DType dtype, uint64_t seed, double min_abs = 0.0);
+// A 1-D f64 tensor holding `v`.
+Tensor vec64(const std::vector<double>& v);
 // Uniform in [low, high), f64.
 Tensor uniform64(const Shape& shape, uint64_t seed, double low, double high);
 
