@@ -45,7 +45,7 @@ class SmallVector {
     assign(first, last);
   }
   // Implicit both ways with std::vector: a Shape is passed where a dims list is taken.
-  SmallVector(const std::vector<T>& v) { assign(v.begin(), v.end()); }  // NOLINT(google-explicit-constructor)
+  SmallVector(const std::vector<T>& v) { assign(v.begin(), v.end()); }        // NOLINT(google-explicit-constructor)
   operator std::vector<T>() const { return std::vector<T>(begin(), end()); }  // NOLINT
 
   SmallVector(const SmallVector& other) { assign(other.begin(), other.end()); }

@@ -57,10 +57,10 @@ TEST(GradHook, LeafUsedBySeveralOpsFiresAfterItsLastContribution) {
     // d/dw of sum(w * 3) + sum(w * w) + sum(exp-free chain) = 3 + 2w + 1
     test::expect_close(g, {3 + 2 * 1.0 + 1, 3 + 2 * 2.0 + 1}, 1e-15, "w's gradient when its hook runs");
   });
-  Tensor a = traced(gau::mul(w, 3.0), &log, "first use");   // recorded first: runs last
+  Tensor a = traced(gau::mul(w, 3.0), &log, "first use");  // recorded first: runs last
   Tensor b = traced(gau::mul(w, w), &log, "second use");
   Tensor c = traced(gau::add(a, b), &log, "join");
-  Tensor d = traced(gau::add(c, w), &log, "third use");     // recorded last: runs first
+  Tensor d = traced(gau::add(c, w), &log, "third use");  // recorded last: runs first
   Tensor after = traced(d, &log, "after");
   gau::sum(after).backward();
   std::vector<std::string> want = {"after", "third use", "join", "second use", "first use", "hook w"};
@@ -87,8 +87,8 @@ TEST(GradHook, LeafUsedInsideAndOutsideACheckpointFiresOnce) {
     ++calls;
     seen = test::values(g);
   });
-  Tensor inside = gau::checkpoint([&](const std::vector<Tensor>& in) { return gau::mul(gau::exp(in[0]), w); },
-                                  {x}, {w});
+  Tensor inside =
+      gau::checkpoint([&](const std::vector<Tensor>& in) { return gau::mul(gau::exp(in[0]), w); }, {x}, {w});
   Tensor loss = gau::sum(gau::add(inside, gau::mul(w, w)));  // w also used outside
   loss.backward();
   EXPECT_EQ(calls, 1);
