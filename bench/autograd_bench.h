@@ -1,8 +1,9 @@
 #pragma once
-// `gau bench autograd`: what the tape costs per op, on 1-element f32 CPU tensors, where the
-// kernels are negligible and the figure is gau's own overhead (allocation, dispatch, recording):
+// `gau bench autograd`: what the tape costs per op, on 1-element f32 tensors, where the kernels
+// are negligible and the figure is gau's own overhead (allocation, dispatch, recording; on a GPU
+// also the launches):
 //   kernel      y = x * w with grad mode off (the op alone, nothing recorded)
-//   record      the same with x requiring grad (the op plus its tape node)
+//   record      the same with x and w requiring grad (the op plus its tape node)
 //   backward    the backward walk of a 1,000-op chain, per node
 //   graph_1000  recording and back-propagating a 1,000-op chain, whole
 // Figures are nanoseconds per op (median over repeats); the 1,000-op graph also in ms.
