@@ -1,6 +1,8 @@
 #pragma once
 // Type dispatch: call a generic lambda with a type_tag<T> for the runtime dtype.
 //   dispatch_floating(x.dtype(), "softmax", [&](auto tag) { using T = typename decltype(tag)::type; ... });
+#include <cstdint>
+
 #include "core/dtype.h"
 #include "core/error.h"
 
@@ -40,6 +42,23 @@ decltype(auto) dispatch_index(DType t, const char* op, F&& f) {
     default: break;
   }
   GAU_FAIL(op, ": expected an index dtype (i32 or i64), got ", dtype_name(t));
+}
+
+// Dispatch over unsigned integers of the dtype's element size, for kernels that only move bits
+// (copies without conversion, fills, where, masked_fill): one instantiation per size, not per
+// dtype. CPU and CUDA ops both use it.
+template <typename F>
+void dispatch_bits(DType t, F&& f) {
+  switch (dtype_size(t)) {
+    case 1:
+      return f(type_tag<uint8_t>{});
+    case 2:
+      return f(type_tag<uint16_t>{});
+    case 4:
+      return f(type_tag<uint32_t>{});
+    default:
+      return f(type_tag<uint64_t>{});
+  }
 }
 
 }  // namespace gau

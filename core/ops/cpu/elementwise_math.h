@@ -253,19 +253,4 @@ void dispatch_floating_compute(DType t, const char* op, F&& f) {
   });
 }
 
-// Dispatch over unsigned integers of each element size, for ops that only move bits (where, masked_fill).
-template <typename F>
-void dispatch_bits(DType t, F&& f) {
-  switch (dtype_size(t)) {
-    case 1:
-      return f(type_tag<uint8_t>{});
-    case 2:
-      return f(type_tag<uint16_t>{});
-    case 4:
-      return f(type_tag<uint32_t>{});
-    default:
-      return f(type_tag<uint64_t>{});
-  }
-}
-
 }  // namespace gau::ops::cpu

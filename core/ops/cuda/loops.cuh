@@ -143,22 +143,6 @@ void launch_elementwise(const Shape& shape, const std::array<std::vector<int64_t
 
 // ---- host-side helpers shared by the ops ----
 
-// Dispatch over unsigned integers of the dtype's element size, for kernels that only move bits
-// (copies without conversion, fills, where, masked_fill): one instantiation per size, not per dtype.
-template <typename F>
-void dispatch_bits(DType t, F&& f) {
-  switch (dtype_size(t)) {
-    case 1:
-      return f(type_tag<uint8_t>{});
-    case 2:
-      return f(type_tag<uint16_t>{});
-    case 4:
-      return f(type_tag<uint32_t>{});
-    default:
-      return f(type_tag<uint64_t>{});
-  }
-}
-
 // The bits of `value` stored as dtype t (cast_value, which rounds as the CPU does), for a kernel
 // dispatched by dispatch_bits; U has t's size.
 template <typename U>
