@@ -1,10 +1,7 @@
 #include "core/ops/matmul.h"
 
 #include "core/ops/backend.h"
-#include "core/ops/cpu/matmul.h"
-#ifdef GAU_WITH_CUDA
-#include "core/ops/cuda/matmul.h"
-#endif
+#include "core/ops/matmul_kernels.h"
 
 namespace gau::ops {
 namespace {

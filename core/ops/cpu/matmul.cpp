@@ -1,4 +1,4 @@
-#include "core/ops/cpu/matmul.h"
+#include "core/ops/matmul_kernels.h"
 
 #include <algorithm>
 #include <vector>

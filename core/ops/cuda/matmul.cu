@@ -1,4 +1,4 @@
-#include "core/ops/cuda/matmul.h"
+#include "core/ops/matmul_kernels.h"
 
 #include <cublasLt.h>
 
