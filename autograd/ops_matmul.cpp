@@ -1,7 +1,5 @@
 #include "autograd/ops_matmul.h"
 
-#include <algorithm>
-
 #include "autograd/ops_util.h"
 #include "core/ops/matmul.h"
 #include "core/ops/view.h"
@@ -24,15 +22,6 @@ ops::MatmulOptions flags(bool ta, bool tb, double alpha) {
   return o;
 }
 
-// The shape of op(x) op(y): broadcast batch dims, then [m, n].
-Shape product_shape(const Tensor& x, const Tensor& y, const ops::MatmulOptions& o) {
-  Shape bx(x.shape().begin(), x.shape().end() - 2), by(y.shape().begin(), y.shape().end() - 2);
-  Shape out = broadcast_shapes(bx, by, "matmul backward");
-  out.push_back(o.trans_a ? x.size(-1) : x.size(-2));
-  out.push_back(o.trans_b ? y.size(-2) : y.size(-1));
-  return out;
-}
-
 // Input i's gradient alpha op(x) op(y), of input shape `shape`. Added straight into the input's
 // gradient buffer with one beta = 1 GEMM when it has one that GEMM can write (Context::grad_sink:
 // contiguous, the product's shape, the operands' dtype or f32), else a fresh tensor summed back
@@ -41,7 +30,7 @@ Tensor input_grad(Context& ctx, size_t i, Gemm gemm, const Tensor& x, const Tens
                   const Shape& shape) {
   Tensor sink = ctx.grad_sink(i);
   if (sink.defined() && sink.is_contiguous() && ops::matmul_accumulates_in(sink.dtype(), x.dtype()) &&
-      product_shape(x, y, o) == shape) {
+      ops::matmul_shape(x, y, o) == shape) {
     ops::matmul_into(sink, x, y, o, /*beta=*/1.0);
     ctx.used_grad_sink(i);
     return Tensor();

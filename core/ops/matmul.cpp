@@ -57,6 +57,10 @@ void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const Matm
   out.bump_version();
 }
 
+Shape matmul_shape(const Tensor& a, const Tensor& b, const MatmulOptions& opt) {
+  return result_shape(a, b, opt, "matmul");
+}
+
 bool matmul_accumulates_in(DType out, DType operands) {
   return out == operands || (out == DType::f32 && (operands == DType::bf16 || operands == DType::f16));
 }

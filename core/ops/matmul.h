@@ -20,6 +20,8 @@ Tensor matmul(const Tensor& a, const Tensor& b, const MatmulOptions& opt = {});
 // written as it is, never rounded to the operands' dtype (a bf16 weight's f32 gradient buffer).
 void matmul_into(const Tensor& out, const Tensor& a, const Tensor& b, const MatmulOptions& opt = {},
                  double beta = 0.0);
+// The shape of op(a) @ op(b), [batch..., m, n], after the same checks matmul makes.
+Shape matmul_shape(const Tensor& a, const Tensor& b, const MatmulOptions& opt = {});
 // Whether matmul_into accepts an `out` of dtype `out` for operands of dtype `operands`.
 bool matmul_accumulates_in(DType out, DType operands);
 // bmm: both 3-D with the same batch.
