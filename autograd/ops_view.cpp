@@ -5,7 +5,6 @@
 #include "autograd/ops_util.h"
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
-#include "core/ops/elementwise.h"
 #include "core/ops/view.h"
 
 namespace gau {
@@ -149,17 +148,9 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
 Tensor to_dtype(const Tensor& x, DType dtype) {
   Tensor y = ops::to_dtype(x, dtype);
   if (!autograd::needs_record({x})) return y;
-  DType in = x.dtype();
-  return autograd::record("to_dtype", {x}, y, {}, [in](Context& ctx, const Grads& d) {
-    // A cast parameter (a bf16 copy of a master weight, say) whose gradient buffer is wider gets
-    // d_y added in the buffer's dtype, never rounded to the parameter's dtype on the way.
-    if (Tensor sink = ctx.grad_sink(0); sink.defined()) {
-      ops::binary_(ops::Binary::add, sink, sink.dtype() == d[0].dtype() ? d[0] : ops::to_dtype(d[0], sink.dtype()));
-      ctx.used_grad_sink(0);
-      return Grads{Tensor()};
-    }
-    return Grads{ops::to_dtype(d[0], in)};
-  });
+  // d_y goes back as it is: the engine converts it to x's dtype, or for a leaf with a gradient
+  // buffer straight to the buffer's dtype (a bf16 copy of a master weight never rounds d_y).
+  return autograd::record("to_dtype", {x}, y, {}, [](Context&, const Grads& d) { return Grads{d[0]}; });
 }
 
 Tensor to_device(const Tensor& x, Device device) {

@@ -133,8 +133,8 @@ TEST(GradSink, Bf16ParameterF32BufferKeepsTheUnroundedValue) {
 }
 
 TEST(GradSink, CastLeafGetsItsGradientInTheBufferDtype) {
-  // A bf16 leaf cast up to f32 for the computation: the cast's backward adds the f32 gradient
-  // into the f32 buffer as it is, instead of rounding it to bf16 first.
+  // A bf16 leaf cast up to f32 for the computation: the cast's backward hands the f32 gradient
+  // back as it is, and the engine adds it into the f32 buffer without rounding it to bf16 first.
   Tensor w = test::randn({16}, DType::bf16, 4).requires_grad_();
   install_flat_grads({w}, DType::f32);
   Tensor s = test::randn({16}, DType::f32, 5);
