@@ -45,15 +45,14 @@ Tensor Context::saved(size_t i) const {
 }
 
 Tensor Context::grad_sink(size_t i) const {
-  AutogradMeta* meta = sink_meta(i);
-  return meta ? meta->grad : Tensor();
+  const std::shared_ptr<AutogradMeta>* meta = sink_meta(i);
+  return meta ? (*meta)->grad : Tensor();
 }
 
 void Context::used_grad_sink(size_t i) {
   GAU_CHECK(sink_meta(i) != nullptr, "autograd '", name_, "': used_grad_sink(", i,
             ") but input ", i, " has no gradient sink (check ctx.grad_sink(i).defined() first)");
-  if (sinks_.taken.size() < sinks_.slots.size()) sinks_.taken.resize(sinks_.slots.size(), 0);
-  sinks_.taken[i] = 1;
+  sinks_[i].taken = true;
 }
 
 void Context::release() {

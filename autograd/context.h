@@ -4,6 +4,7 @@
 #include <any>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
 #include <typeinfo>
 #include <unordered_map>
@@ -17,12 +18,14 @@ namespace gau::autograd {
 
 struct AutogradMeta;
 
-// Per input of a running backward: the leaf whose allocated .grad backward may add into
-// (null where there is none), and whether backward took it. Filled by the engine.
-struct SinkTable {
-  SmallVector<AutogradMeta*, 4> slots;
-  SmallVector<uint8_t, 4> taken;
+// Per input of a running backward: the leaf whose allocated .grad backward may add into (null
+// where there is none; held so it lives while backward writes), and whether backward used it.
+// Filled by the engine, empty when no input has a sink.
+struct GradSinkSlot {
+  std::shared_ptr<AutogradMeta> meta;
+  bool taken = false;
 };
+using SinkTable = InlineList<GradSinkSlot, 2>;
 
 // A tensor kept for backward together with the version of its storage at the time it was saved.
 // It keeps the tensor's own handle (no allocation), except an op's own output, which the engine
@@ -106,8 +109,10 @@ class Context {
   // Saved tensors that are one of `outputs` become detached aliases (see SavedTensor).
   void detach_saved_outputs(const Tensor* outputs, size_t count);
   void set_grad_sinks(SinkTable sinks) { sinks_ = std::move(sinks); }
-  bool grad_sink_taken(size_t i) const { return i < sinks_.taken.size() && sinks_.taken[i]; }
-  AutogradMeta* sink_meta(size_t i) const { return i < sinks_.slots.size() ? sinks_.slots[i] : nullptr; }
+  bool grad_sink_taken(size_t i) const { return i < sinks_.size() && sinks_[i].taken; }
+  const std::shared_ptr<AutogradMeta>* sink_meta(size_t i) const {
+    return i < sinks_.size() && sinks_[i].meta ? &sinks_[i].meta : nullptr;
+  }
   void set_needs_input_grad(SmallVector<bool, 8> needs) { needs_input_grad_ = std::move(needs); }
   // Drops saved tensors and attributes (after a backward without retain_graph).
   void release();

@@ -193,7 +193,7 @@ void deliver(Task& task, const Edge& edge, const TensorInfo& info, Tensor g, con
 
 // The leaves among `node`'s inputs whose .grad buffer backward may add into directly (see
 // Context::grad_sink): allocated, of the input's shape and device.
-SinkTable sinks_for(Node& node, InlineList<std::shared_ptr<AutogradMeta>, 2>& hold) {
+SinkTable sinks_for(Node& node) {
   SinkTable sinks;
   if (!grad_sinks_enabled()) return sinks;
   for (size_t i = 0; i < node.in.size(); ++i) {
@@ -202,10 +202,8 @@ SinkTable sinks_for(Node& node, InlineList<std::shared_ptr<AutogradMeta>, 2>& ho
     std::shared_ptr<AutogradMeta> meta = e.leaf.lock();
     if (!meta || !meta->requires_grad || !meta->grad.defined()) continue;
     if (meta->grad.shape() != node.in[i].info.shape || meta->grad.device() != node.in[i].info.device) continue;
-    if (sinks.slots.size() < node.in.size()) sinks.slots.resize(node.in.size(), nullptr);
-    sinks.slots[i] = meta.get();
-    if (hold.empty()) hold.resize(node.in.size());
-    hold[i] = std::move(meta);
+    if (sinks.empty()) sinks.resize(node.in.size());
+    sinks[i].meta = std::move(meta);
   }
   return sinks;
 }
@@ -227,8 +225,7 @@ void run_node(Task& task, Node& node) {
       if (!d_out[k].defined())
         d_out[k] = ops::zeros(node.out[k].info.shape, node.out[k].info.dtype, node.out[k].info.device);
   }
-  InlineList<std::shared_ptr<AutogradMeta>, 2> sink_metas;  // alive while backward writes into them
-  node.ctx.set_grad_sinks(sinks_for(node, sink_metas));
+  node.ctx.set_grad_sinks(sinks_for(node));
   std::vector<Tensor> d_in;
   {
     Task* outer = running_node_task;
@@ -251,7 +248,8 @@ void run_node(Task& task, Node& node) {
       GAU_CHECK(!d_in[i].defined(), "autograd: backward of '", node.name, "' wrote input ", i,
                 "'s gradient into its buffer (ctx.grad_sink) and also returned one; return an undefined Tensor "
                 "for an input whose sink it used");
-      if (!sink_metas[i]->post_accumulate_hooks.empty()) mark_received(task, sink_metas[i]);
+      const std::shared_ptr<AutogradMeta>& meta = *node.ctx.sink_meta(i);
+      if (!meta->post_accumulate_hooks.empty()) mark_received(task, meta);
     }
   }
   for (size_t i = 0; i < d_in.size(); ++i)
