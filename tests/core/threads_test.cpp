@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "core/error.h"
+#include "tests/support/checks.h"
 
 using namespace gau;
 
@@ -61,12 +61,9 @@ TEST_F(ThreadsTest, BringsDivergentPoolsTogether) {
 TEST_F(ThreadsTest, RefusesCountsBelowOne) {
   set_num_threads(2);
   for (int n : {0, -3}) {
-    try {
-      set_num_threads(n);
-      ADD_FAILURE() << "set_num_threads(" << n << ") did not throw";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find("at least 1, got " + std::to_string(n)), std::string::npos) << e.what();
-    }
+    const std::string msg = test::error_of([&] { set_num_threads(n); });
+    EXPECT_NE(msg.find("at least 1, got " + std::to_string(n)), std::string::npos)
+        << "set_num_threads(" << n << "): " << (msg.empty() ? "did not throw" : msg);
     EXPECT_EQ(thread_counts().openmp, 2);
     EXPECT_EQ(thread_counts().openblas, 2);
   }
@@ -76,12 +73,9 @@ TEST_F(ThreadsTest, RefusesMoreThreadsThanOpenBLASTakes) {
   set_num_threads(2);
   // OpenBLAS caps its count at the maximum it was built for (a few hundred at most).
   const int too_many = 1 << 20;
-  try {
-    set_num_threads(too_many);
-    ADD_FAILURE() << "set_num_threads(" << too_many << ") did not throw";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("when asked for " + std::to_string(too_many)), std::string::npos) << e.what();
-  }
+  const std::string msg = test::error_of([&] { set_num_threads(too_many); });
+  EXPECT_NE(msg.find("when asked for " + std::to_string(too_many)), std::string::npos)
+      << "set_num_threads(" << too_many << "): " << (msg.empty() ? "did not throw" : msg);
   EXPECT_EQ(thread_counts().openmp, 2);
   EXPECT_EQ(thread_counts().openblas, 2);
 }
