@@ -1,6 +1,5 @@
 #include "bench/autograd_bench.h"
 
-#include <algorithm>
 #include <chrono>
 #include <vector>
 
@@ -103,13 +102,7 @@ nlohmann::json run_autograd_bench(const BenchConfig& cfg) {
     synchronize(cfg.device);
     walk_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
-  std::sort(walk_ms.begin(), walk_ms.end());
-  Timing backward;
-  backward.median_ms = walk_ms[walk_ms.size() / 2];
-  backward.min_ms = walk_ms.front();
-  backward.max_ms = walk_ms.back();
-  backward.repeats = cfg.repeats;
-  results.push_back(per_op("backward", backward, kChain));
+  results.push_back(per_op("backward", summarise(std::move(walk_ms)), kChain));
 
   // Recording plus backward of the whole graph.
   Timing graph = time_ms([&] { chain(x, w).backward(); }, cfg);

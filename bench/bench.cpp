@@ -7,8 +7,6 @@
 
 namespace gau::bench {
 
-namespace {
-
 Timing summarise(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   Timing t;
@@ -20,8 +18,6 @@ Timing summarise(std::vector<double> ms) {
   t.max_ms = ms.back();
   return t;
 }
-
-}  // namespace
 
 std::vector<Timing> time_interleaved(const std::vector<std::function<void()>>& fns, const BenchConfig& cfg) {
   using clock = std::chrono::steady_clock;

@@ -50,6 +50,10 @@ Timing time_ms(const std::function<void()>& fn, const BenchConfig& cfg);
 // "ours versus baseline".
 std::vector<Timing> time_interleaved(const std::vector<std::function<void()>>& fns, const BenchConfig& cfg);
 
+// Median, min and max of samples timed by hand (a case whose untimed setup must run between
+// repeats, which time_ms cannot do).
+Timing summarise(std::vector<double> samples_ms);
+
 nlohmann::json to_json(const Timing& t);
 
 // Bytes moved per millisecond, in GB/s (1e9 bytes).
