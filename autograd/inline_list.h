@@ -1,8 +1,7 @@
 #pragma once
-// A list whose length is set once (resize from empty, or assign) and whose first N elements live
-// inline. A node's inputs, outputs and saved tensors are such lists: almost every op has at most
-// two inputs, one output and two saved tensors, and keeping them inside the node saves three
-// heap allocations per recorded op. Unlike SmallVector it holds any movable type.
+// A list whose length is set once (by resize) and whose first N elements live inline. A node's inputs, outputs and
+// saved tensors are such lists: almost every op has at most two inputs, one output and two saved tensors, and keeping
+// them inside the node saves three heap allocations per recorded op. Unlike SmallVector it holds any movable type.
 #include <cstddef>
 #include <new>
 #include <utility>
@@ -49,7 +48,7 @@ class InlineList {
   const T* end() const { return data_ + size_; }
 
  private:
-  T* inline_data() { return std::launder(reinterpret_cast<T*>(storage_)); }
+  T* inline_data() { return reinterpret_cast<T*>(storage_); }
   void take(InlineList& other) {
     if (other.data_ == other.inline_data()) {
       data_ = inline_data();

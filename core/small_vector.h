@@ -108,16 +108,17 @@ class SmallVector {
   void assign(It first, It last) {
     size_ = 0;
     if constexpr (std::is_same_v<std::remove_cv_t<std::remove_pointer_t<It>>, T> && std::is_pointer_v<It>) {
-      // The common case (copying a shape): one memcpy, no per-element growth checks.
+      // The common case (copying a shape): one block move, no per-element growth checks. memmove:
+      // the range may be part of this vector (it then fits, so reserve keeps the buffer).
       const size_t count = static_cast<size_t>(last - first);
       reserve(count);
-      if (count) std::memcpy(data_, first, count * sizeof(T));
+      if (count) std::memmove(data_, first, count * sizeof(T));
       size_ = count;
-      return;
+    } else {
+      if constexpr (std::is_base_of_v<std::forward_iterator_tag, typename std::iterator_traits<It>::iterator_category>)
+        reserve(static_cast<size_t>(std::distance(first, last)));
+      for (; first != last; ++first) push_back(*first);
     }
-    if constexpr (std::is_base_of_v<std::forward_iterator_tag, typename std::iterator_traits<It>::iterator_category>)
-      reserve(static_cast<size_t>(std::distance(first, last)));
-    for (; first != last; ++first) push_back(*first);
   }
   void assign(std::initializer_list<T> values) { assign(values.begin(), values.end()); }
 
