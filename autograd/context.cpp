@@ -31,6 +31,11 @@ void Context::save_for_backward(const Tensor* tensors, size_t count) {
   for (size_t i = 0; i < count; ++i) saved_[i] = SavedTensor(tensors[i]);
 }
 
+void Context::save_for_backward(TensorRefs tensors) {
+  saved_.resize(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) saved_[i] = SavedTensor(tensors[i]);
+}
+
 std::vector<Tensor> Context::saved() const {
   std::vector<Tensor> out;
   out.reserve(saved_.size());

@@ -6,11 +6,13 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <typeinfo>
 #include <unordered_map>
 #include <vector>
 
 #include "autograd/inline_list.h"
+#include "autograd/tensor_refs.h"
 #include "core/small_vector.h"
 #include "core/tensor.h"
 
@@ -53,12 +55,14 @@ class Context {
   explicit Context(std::string name = "") : name_(std::move(name)) {}
 
   const std::string& name() const { return name_; }
+  void set_name(std::string_view name) { name_.assign(name.data(), name.size()); }
 
   // Keeps tensors for backward (inputs, outputs or anything else; undefined tensors are allowed).
   // Calling it again replaces the previous list.
   void save_for_backward(const std::vector<Tensor>& tensors) { save_for_backward(tensors.data(), tensors.size()); }
   void save_for_backward(std::initializer_list<Tensor> tensors) { save_for_backward(tensors.begin(), tensors.size()); }
   void save_for_backward(const Tensor* tensors, size_t count);
+  void save_for_backward(TensorRefs tensors);
   // The saved tensors, in order; throws if one was modified in place since it was saved.
   std::vector<Tensor> saved() const;
   Tensor saved(size_t i) const;

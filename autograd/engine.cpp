@@ -172,11 +172,11 @@ void deliver(Task& task, const Edge& edge, const TensorInfo& info, Tensor g, con
     return;
   }
   Node& n = *edge.node;
-  GAU_CHECK(n.tape.get() == task.tape, "autograd: the graph reaches '", n.name,
+  GAU_CHECK(n.tape.get() == task.tape, "autograd: the graph reaches '", n.name(),
             "', which was recorded on another thread than the rest of it; back-propagate each thread's graph "
             "separately");
   if (n.task != task.id) {
-    GAU_CHECK(!(n.pending && task_active(n.task)), "autograd: '", n.name,
+    GAU_CHECK(!(n.pending && task_active(n.task)), "autograd: '", n.name(),
               "' is part of two nested backward calls at once; a backward inside a backward closure must work on "
               "its own graph (e.g. one rebuilt from detached inputs, as checkpoint does)");
     for (NodeOutput& o : n.out) o.grad = Tensor();
@@ -213,7 +213,7 @@ void run_node(Task& task, Node& node) {
   --task.pending;
   std::vector<Tensor> d_out(node.out.size());
   for (size_t k = 0; k < node.out.size(); ++k) d_out[k] = std::move(node.out[k].grad);
-  GAU_CHECK(!node.released, "autograd: backward through '", node.name,
+  GAU_CHECK(!node.released, "autograd: backward through '", node.name(),
             "' a second time, but its saved tensors were freed by the first backward; pass retain_graph=true to "
             "the first backward to go through the graph more than once");
   for (size_t k = 0; k < node.out.size(); ++k) {
@@ -240,12 +240,12 @@ void run_node(Task& task, Node& node) {
     } restore{outer, node.ctx};
     d_in = node.fn(node.ctx, d_out);
     d_out.clear();  // so that gradients passed straight through can be adopted without a copy
-    GAU_CHECK(d_in.size() == node.in.size(), "autograd: backward of '", node.name, "' returned ", d_in.size(),
+    GAU_CHECK(d_in.size() == node.in.size(), "autograd: backward of '", node.name(), "' returned ", d_in.size(),
               " gradients, expected ", node.in.size(),
               " (one per tensor input, in order; an undefined Tensor for an input without gradient)");
     for (size_t i = 0; i < d_in.size(); ++i) {
       if (!node.ctx.grad_sink_taken(i)) continue;
-      GAU_CHECK(!d_in[i].defined(), "autograd: backward of '", node.name, "' wrote input ", i,
+      GAU_CHECK(!d_in[i].defined(), "autograd: backward of '", node.name(), "' wrote input ", i,
                 "'s gradient into its buffer (ctx.grad_sink) and also returned one; return an undefined Tensor "
                 "for an input whose sink it used");
       const std::shared_ptr<AutogradMeta>& meta = *node.ctx.sink_meta(i);
@@ -253,7 +253,7 @@ void run_node(Task& task, Node& node) {
     }
   }
   for (size_t i = 0; i < d_in.size(); ++i)
-    deliver(task, node.in[i].edge, node.in[i].info, std::move(d_in[i]), node.name.c_str());
+    deliver(task, node.in[i].edge, node.in[i].info, std::move(d_in[i]), node.name().c_str());
   if (!task.retain_graph) {
     // Saved tensors and the closure go; the edges stay: they keep the pending input nodes alive
     // while the walk reaches them (their output tensors may be long gone).

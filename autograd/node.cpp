@@ -58,9 +58,18 @@ bool needs_record(TensorRefs inputs) {
 namespace {
 
 // Builds the node for `inputs` and hangs `outputs[0..n)` off it. The caller checked needs_record.
-void record_node(TensorRefs inputs, Tensor* outputs, size_t n_outputs, Context&& ctx, BackwardFn&& fn) {
+void fill_info(TensorInfo& info, const Tensor& t) {
+  info.shape = t.shape();
+  info.dtype = t.dtype();
+  info.device = t.device();
+}
+
+// A node for `inputs` whose context `fill_context(ctx)` sets up in place, with `outputs[0..n)`
+// hung off it. The caller checked needs_record.
+template <typename FillContext>
+void record_node(TensorRefs inputs, Tensor* outputs, size_t n_outputs, FillContext&& fill_context, BackwardFn&& fn) {
   auto node = std::make_shared<Node>();
-  node->name = ctx.name();
+  fill_context(node->ctx);
   node->seq = next_seq.fetch_add(1, std::memory_order_relaxed);
   node->tape = current_tape();
 
@@ -69,7 +78,7 @@ void record_node(TensorRefs inputs, Tensor* outputs, size_t n_outputs, Context&&
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Tensor& x = inputs[i];
     if (!x.defined()) continue;
-    node->in[i].info = {x.shape(), x.dtype(), x.device()};
+    fill_info(node->in[i].info, x);
     if (!x.requires_grad()) continue;
     needs[i] = true;
     AutogradMeta* m = meta_if(x);
@@ -82,15 +91,14 @@ void record_node(TensorRefs inputs, Tensor* outputs, size_t n_outputs, Context&&
       e.is_leaf = true;
     }
   }
-  ctx.set_needs_input_grad(std::move(needs));
-  node->ctx = std::move(ctx);
+  node->ctx.set_needs_input_grad(std::move(needs));
   node->fn = std::move(fn);
 
   node->out.resize(n_outputs);
   for (size_t k = 0; k < n_outputs; ++k) {
     Tensor& y = outputs[k];
     if (!y.defined()) continue;
-    node->out[k].info = {y.shape(), y.dtype(), y.device()};
+    fill_info(node->out[k].info, y);
     if (!is_floating(y.dtype())) continue;
     // A kernel may hand back its input (contiguous() of a contiguous tensor) or a tensor that
     // already belongs to a graph: give this output its own handle so the other keeps its state.
@@ -106,31 +114,33 @@ void record_node(TensorRefs inputs, Tensor* outputs, size_t n_outputs, Context&&
   node->tape->append(node);
 }
 
-Context context_for(const std::string& name, TensorRefs saved) {
-  Context ctx(name);
-  ctx.set_materialize_grads(false);
-  if (!saved.empty()) ctx.save_for_backward(saved.begin(), saved.size());
-  return ctx;
+// The context of a built-in op: its name and saved tensors, undefined gradients left as they are.
+auto builtin_context(std::string_view name, TensorRefs saved) {
+  return [name, saved](Context& ctx) {
+    ctx.set_name(name);
+    ctx.set_materialize_grads(false);
+    if (!saved.empty()) ctx.save_for_backward(saved);
+  };
 }
 
 }  // namespace
 
 std::vector<Tensor> record_with_context(TensorRefs inputs, std::vector<Tensor> outputs, Context ctx, BackwardFn fn) {
   if (!needs_record(inputs)) return outputs;
-  record_node(inputs, outputs.data(), outputs.size(), std::move(ctx), std::move(fn));
+  record_node(inputs, outputs.data(), outputs.size(), [&ctx](Context& c) { c = std::move(ctx); }, std::move(fn));
   return outputs;
 }
 
-std::vector<Tensor> record(const std::string& name, TensorRefs inputs, std::vector<Tensor> outputs, TensorRefs saved,
+std::vector<Tensor> record(std::string_view name, TensorRefs inputs, std::vector<Tensor> outputs, TensorRefs saved,
                            BackwardFn fn) {
   if (!needs_record(inputs)) return outputs;
-  record_node(inputs, outputs.data(), outputs.size(), context_for(name, saved), std::move(fn));
+  record_node(inputs, outputs.data(), outputs.size(), builtin_context(name, saved), std::move(fn));
   return outputs;
 }
 
-Tensor record(const std::string& name, TensorRefs inputs, Tensor output, TensorRefs saved, BackwardFn fn) {
+Tensor record(std::string_view name, TensorRefs inputs, Tensor output, TensorRefs saved, BackwardFn fn) {
   if (!needs_record(inputs)) return output;
-  record_node(inputs, &output, 1, context_for(name, saved), std::move(fn));
+  record_node(inputs, &output, 1, builtin_context(name, saved), std::move(fn));
   return output;
 }
 

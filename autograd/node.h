@@ -19,11 +19,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "autograd/context.h"
 #include "autograd/inline_list.h"
 #include "autograd/meta.h"
+#include "autograd/tensor_refs.h"
 
 namespace gau::autograd {
 
@@ -67,7 +69,8 @@ struct Node {
   // constructing it: every member has its own initialiser.
   Node() {}  // NOLINT(modernize-use-equals-default)
 
-  std::string name;
+  const std::string& name() const { return ctx.name(); }
+
   uint64_t seq = 0;  // global creation order: every input node has a smaller seq
   std::shared_ptr<Tape> tape;
   InlineList<NodeInput, 2> in;    // one per tensor input, in the order backward returns gradients
@@ -115,26 +118,6 @@ class Tape {
 // This thread's tape.
 const std::shared_ptr<Tape>& current_tape();
 
-// A borrowed list of tensors, from a braced list `{x, w}` (no allocation) or a std::vector. Only
-// as a parameter: a braced list lives until the end of the call's full expression.
-class TensorRefs {
- public:
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Winit-list-lifetime"  // by design: the list outlives the call
-  TensorRefs(std::initializer_list<Tensor> list) : data_(list.begin()), size_(list.size()) {}
-#pragma GCC diagnostic pop
-  TensorRefs(const std::vector<Tensor>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
-  const Tensor* begin() const { return data_; }
-  const Tensor* end() const { return data_ + size_; }
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  const Tensor& operator[](size_t i) const { return data_[i]; }
-
- private:
-  const Tensor* data_;
-  size_t size_;
-};
-
 // True when grad mode is on and any of `inputs` requires grad.
 bool needs_record(TensorRefs inputs);
 
@@ -142,9 +125,9 @@ bool needs_record(TensorRefs inputs);
 // gradients) and marks `outputs` as its results. `saved` goes to ctx.saved(). Outputs that are
 // the same tensor as an input, or already carry autograd state, are replaced by fresh aliases.
 // Non-floating outputs are returned as they are (they never require grad).
-std::vector<Tensor> record(const std::string& name, TensorRefs inputs, std::vector<Tensor> outputs, TensorRefs saved,
+std::vector<Tensor> record(std::string_view name, TensorRefs inputs, std::vector<Tensor> outputs, TensorRefs saved,
                            BackwardFn fn);
-Tensor record(const std::string& name, TensorRefs inputs, Tensor output, TensorRefs saved, BackwardFn fn);
+Tensor record(std::string_view name, TensorRefs inputs, Tensor output, TensorRefs saved, BackwardFn fn);
 // The same, with a prepared context (Function<T> fills it in forward).
 std::vector<Tensor> record_with_context(TensorRefs inputs, std::vector<Tensor> outputs, Context ctx, BackwardFn fn);
 

@@ -51,7 +51,7 @@ bool Tensor::requires_grad() const {
 Tensor& Tensor::requires_grad_(bool value) {
   autograd::AutogradMeta* m = autograd::meta_if(*this);
   if (m && m->grad_fn) {
-    GAU_CHECK(value, "requires_grad_(false) on ", describe(*this), ", the output of '", m->grad_fn->name,
+    GAU_CHECK(value, "requires_grad_(false) on ", describe(*this), ", the output of '", m->grad_fn->name(),
               "': only leaves can stop requiring grad; use detach() to cut it from the graph");
     return *this;
   }

@@ -4,19 +4,6 @@
 
 namespace gau {
 
-size_t dtype_size(DType t) {
-  switch (t) {
-    case DType::f32: return 4;
-    case DType::f64: return 8;
-    case DType::bf16: return 2;
-    case DType::f16: return 2;
-    case DType::i32: return 4;
-    case DType::i64: return 8;
-    case DType::b8: return 1;
-  }
-  return 0;
-}
-
 const char* dtype_name(DType t) {
   switch (t) {
     case DType::f32: return "f32";
@@ -39,10 +26,6 @@ DType dtype_from_name(const std::string& n) {
   if (n == "i64" || n == "int64") return DType::i64;
   if (n == "bool" || n == "b8") return DType::b8;
   GAU_FAIL("unknown dtype '", n, "'; expected one of f32, f64, bf16, f16, i32, i64, bool");
-}
-
-bool is_floating(DType t) {
-  return t == DType::f32 || t == DType::f64 || t == DType::bf16 || t == DType::f16;
 }
 
 }  // namespace gau

@@ -13,10 +13,24 @@ namespace gau {
 
 enum class DType : uint8_t { f32, f64, bf16, f16, i32, i64, b8 };
 
-size_t dtype_size(DType t);
+// Bytes per element. Inline: every kernel, view and data_ptr() asks it.
+constexpr size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::f32: return 4;
+    case DType::f64: return 8;
+    case DType::bf16: return 2;
+    case DType::f16: return 2;
+    case DType::i32: return 4;
+    case DType::i64: return 8;
+    case DType::b8: return 1;
+  }
+  return 0;
+}
 const char* dtype_name(DType t);
 DType dtype_from_name(const std::string& name);  // "f32", "float32", "bf16", ... ; throws on unknown
-bool is_floating(DType t);
+constexpr bool is_floating(DType t) {
+  return t == DType::f32 || t == DType::f64 || t == DType::bf16 || t == DType::f16;
+}
 
 GAU_HD uint32_t float_bits(float f) {
   uint32_t u;

@@ -164,8 +164,13 @@ class SmallVector {
     return at;
   }
 
+  // A plain loop, not std::equal: that becomes a memcmp call, which costs more than comparing
+  // the few elements of a shape.
   friend bool operator==(const SmallVector& a, const SmallVector& b) {
-    return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
+    if (a.size_ != b.size_) return false;
+    for (size_t i = 0; i < a.size_; ++i)
+      if (!(a.data_[i] == b.data_[i])) return false;
+    return true;
   }
   friend auto operator<=>(const SmallVector& a, const SmallVector& b) {
     return std::lexicographical_compare_three_way(a.begin(), a.end(), b.begin(), b.end());

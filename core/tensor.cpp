@@ -9,8 +9,13 @@ namespace gau {
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   for (int64_t d : shape) GAU_CHECK(d >= 0, "Tensor::empty: negative dimension in shape ", shape);
-  auto storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device);
-  return make_view(std::move(storage), 0, shape, contiguous_strides(shape), dtype);
+  // Filled in place rather than through make_view: this is on every kernel's path.
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype), device);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
 }
 
 Tensor Tensor::make_view(std::shared_ptr<Storage> storage, int64_t offset, Shape shape, Shape strides, DType dtype) {

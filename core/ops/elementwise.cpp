@@ -3,6 +3,8 @@
 #include "core/ops/elementwise.h"
 
 #include <cmath>
+#include <string>
+#include <string_view>
 
 #include "core/ops/backend.h"
 #include "core/ops/copy.h"
@@ -84,25 +86,25 @@ const char* compare_name(Compare op) {
   return "compare";
 }
 
-void check_same_dtype_device(const std::string& op, const char* na, const Tensor& a, const char* nb, const Tensor& b) {
+void check_same_dtype_device(std::string_view op, const char* na, const Tensor& a, const char* nb, const Tensor& b) {
   GAU_CHECK(a.dtype() == b.dtype(), op, ": ", na, " and ", nb, " must have the same dtype, got ", na, " ", describe(a),
             " and ", nb, " ", describe(b));
   GAU_CHECK(a.device() == b.device(), op, ": ", na, " and ", nb, " must be on the same device, got ", na, " ",
             describe(a), " and ", nb, " ", describe(b));
 }
 
-void check_floating(const std::string& op, const Tensor& x) {
+void check_floating(std::string_view op, const Tensor& x) {
   GAU_CHECK(is_floating(x.dtype()), op, ": expected a floating dtype (f32, f64, bf16, f16), got ", describe(x));
 }
 
-void check_unary_dtype(Unary op, const std::string& name, const Tensor& x) {
+void check_unary_dtype(Unary op, std::string_view name, const Tensor& x) {
   bool integer_ok = (op == Unary::neg || op == Unary::abs) && (x.dtype() == DType::i32 || x.dtype() == DType::i64);
   GAU_CHECK(is_floating(x.dtype()) || integer_ok, name, ": expected a floating dtype (f32, f64, bf16, f16), got ",
             describe(x));
 }
 
 // add/sub/mul/maximum/minimum also run on i32/i64; div and pow need a floating dtype.
-void check_binary_dtype(Binary op, const std::string& name, const Tensor& a) {
+void check_binary_dtype(Binary op, std::string_view name, const Tensor& a) {
   bool integer_ok = op != Binary::div && op != Binary::pow && (a.dtype() == DType::i32 || a.dtype() == DType::i64);
   GAU_CHECK(is_floating(a.dtype()) || integer_ok, name, ": expected ",
             op == Binary::div || op == Binary::pow ? "a floating dtype (f32, f64, bf16, f16)"
@@ -110,19 +112,19 @@ void check_binary_dtype(Binary op, const std::string& name, const Tensor& a) {
             ", got ", describe(a));
 }
 
-void check_scalar_fits(const std::string& op, const Tensor& a, double s) {
+void check_scalar_fits(std::string_view op, const Tensor& a, double s) {
   GAU_CHECK(is_floating(a.dtype()) || std::trunc(s) == s, op, ": the scalar ", s,
             " is not an integer, so it cannot take the dtype of ", describe(a));
 }
 
 // b must broadcast to a's shape without changing it (in-place ops and masks).
-void check_broadcasts_to(const std::string& op, const char* na, const Tensor& a, const char* nb, const Tensor& b) {
-  GAU_CHECK(broadcast_shapes(a.shape(), b.shape(), op.c_str()) == a.shape(), op, ": ", nb, " ", describe(b),
+void check_broadcasts_to(std::string_view op, const char* na, const Tensor& a, const char* nb, const Tensor& b) {
+  GAU_CHECK(broadcast_shapes(a.shape(), b.shape(), std::string(op).c_str()) == a.shape(), op, ": ", nb, " ", describe(b),
             " does not broadcast to the shape of ", na, " ", describe(a));
 }
 
 // Writing through a view whose elements share memory (an expanded dim) is order dependent.
-void check_writable(const std::string& op, const Tensor& a) {
+void check_writable(std::string_view op, const Tensor& a) {
   for (int64_t d = 0; d < a.dim(); ++d)
     GAU_CHECK(a.shape()[d] <= 1 || a.strides()[d] != 0, op, ": cannot write in place into ", describe(a),
               ", whose dim ", d, " is expanded (stride 0, strides ", a.strides(), "); make it contiguous first");
@@ -137,7 +139,7 @@ Tensor stable_source(const Tensor& a, const Tensor& b) {
 }
 
 // A per-column parameter: p [d] with d = x.size(-1).
-void check_column_param(const std::string& op, const Tensor& x, const char* name, const Tensor& p) {
+void check_column_param(std::string_view op, const Tensor& x, const char* name, const Tensor& p) {
   check_same_dtype_device(op, "x", x, name, p);
   GAU_CHECK(x.dim() >= 1 && p.dim() == 1 && p.shape()[0] == x.shape().back(), op, ": expected ", name,
             " of shape [d] with d the last dim of x, got x ", describe(x), " and ", name, " ", describe(p));
@@ -169,7 +171,7 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
   const char* name = binary_name(op);
   check_same_dtype_device(name, "a", a, "b", b);
   check_binary_dtype(op, name, a);
-  broadcast_shapes(a.shape(), b.shape(), name);
+  if (a.shape() != b.shape()) broadcast_shapes(a.shape(), b.shape(), name);  // throws if they don't
   if (a.is_cuda()) {
     GAU_CUDA_ONLY(return cuda::binary(op, a, b));
   }

@@ -49,7 +49,7 @@ void binary_scalar_kernel(Binary op, const StridedIter& it, const Tensor& a, dou
 }  // namespace
 
 Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
-  Shape shape = broadcast_shapes(a.shape(), b.shape(), binary_name(op));
+  Shape shape = a.shape() == b.shape() ? a.shape() : broadcast_shapes(a.shape(), b.shape(), binary_name(op));
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());  // broadcast(a, b)
   binary_kernel(op, StridedIter(shape, {out, a, b}), a);
   return out;

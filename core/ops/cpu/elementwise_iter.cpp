@@ -16,6 +16,23 @@ StridedIter::StridedIter(const Shape& shape, std::initializer_list<Tensor> opera
   numel_ = shape_numel(shape);
   const int64_t rank = static_cast<int64_t>(shape.size());
 
+  // The common case, every operand contiguous with the output's shape, is one flat run: skip
+  // the per-dim strides and merging (for small tensors they are most of the op's cost).
+  bool flat = true;
+  for (const Tensor& t : operands) flat = flat && t.shape() == shape && t.is_contiguous();
+  if (flat) {
+    int k = 0;
+    std::array<int64_t, kMaxOperands> step{};
+    for (const Tensor& t : operands) {
+      base_[k] = static_cast<char*>(t.data_ptr());
+      dtypes_[k] = t.dtype();
+      step[k++] = static_cast<int64_t>(t.element_size());
+    }
+    sizes_.push_back(numel_);
+    strides_.push_back(step);
+    return;
+  }
+
   // Byte strides of every operand aligned to `shape`, innermost dim first; 0 where broadcast.
   SmallVector<std::array<int64_t, kMaxOperands>, 8> full(static_cast<size_t>(rank));
   int k = 0;
