@@ -16,6 +16,7 @@
 #include "autograd/grad_mode.h"
 #include "autograd/gradcheck.h"
 #include "autograd/ops_elementwise.h"
+#include "autograd/ops_loss.h"
 #include "autograd/ops_matmul.h"
 #include "autograd/ops_nn.h"
 #include "autograd/ops_reduce.h"
