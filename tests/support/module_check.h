@@ -1,0 +1,24 @@
+#pragma once
+// gradcheck for a module's parameters: gau::gradcheck differentiates with respect to the inputs
+// it is given (copied to new leaves), which a layer holding its own parameters never sees. This
+// perturbs each parameter element in place instead.
+//
+//   m.to(Device::cpu(), DType::f64);
+//   EXPECT_TRUE(test::module_gradcheck(m, [&] { return gau::sum(gau::mul(m.forward(x), r)); }));
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "autograd/gradcheck.h"
+#include "core/tensor.h"
+#include "layers/module.h"
+
+namespace gau::test {
+
+// loss() builds a scalar from the module's current parameters (all f64, contiguous, on the CPU).
+// The analytic gradient of every parameter (one backward) must match central differences within
+// atol + rtol * |numeric|; a failure names the parameter and the element.
+::testing::AssertionResult module_gradcheck(const layers::Module& m, const std::function<Tensor()>& loss,
+                                            const GradcheckOptions& opt = {});
+
+}  // namespace gau::test
