@@ -237,7 +237,7 @@ std::shared_ptr<Module> ConfigReader::module(const std::string& key) {
   if (!v.IsDefined()) fail(key, "missing required key '" + key + "' (a layer: a map with a type)");
   if (!v.IsMap()) fail(key, "expected a layer (a map with a type), got " + shown(v));
   std::shared_ptr<Module> m = build(v, path_ + "." + key, file_);
-  record(key, m->config());
+  record(key, YAML::Clone(m->config()));
   return m;
 }
 
@@ -249,7 +249,7 @@ std::vector<std::shared_ptr<Module>> ConfigReader::modules(const std::string& ke
   YAML::Node filled(YAML::NodeType::Sequence);
   for (size_t i = 0; i < v.size(); ++i) {
     out.push_back(build(v[i], path_ + "." + key + "[" + std::to_string(i) + "]", file_));
-    filled.push_back(out.back()->config());
+    filled.push_back(YAML::Clone(out.back()->config()));
   }
   record(key, filled);
   return out;

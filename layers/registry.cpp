@@ -53,7 +53,7 @@ std::shared_ptr<Module> build(const YAML::Node& node, const std::string& path, c
   GAU_CHECK(module != nullptr, "registry: the factory of '", type, "' returned null for ", path);
   reader.check_no_unknown_keys();
   module->set_path(path);
-  module->set_config(reader.filled());
+  module->set_config(YAML::Clone(reader.filled()));
   return module;
 }
 
