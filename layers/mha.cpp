@@ -11,13 +11,6 @@
 
 namespace gau::layers {
 
-PositionType position_type_from_name(const std::string& name) {
-  if (name == "none") return PositionType::none;
-  if (name == "rope") return PositionType::rope;
-  if (name == "relative") return PositionType::relative;
-  GAU_FAIL("attention: unknown position type '", name, "', expected one of none, rope, relative");
-}
-
 MhaOptions read_mha_options(ConfigReader& r) {
   MhaOptions o;
   o.dim = r.integer("dim", Range::at_least(1));

@@ -41,11 +41,6 @@
 
 namespace gau::layers {
 
-enum class PositionType { none, rope, relative };
-
-// "none" | "rope" | "relative"; anything else is an error listing the choices.
-PositionType position_type_from_name(const std::string& name);
-
 struct MhaOptions {
   int64_t dim = 0;
   int64_t heads = 1;  // must divide dim

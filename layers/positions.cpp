@@ -13,6 +13,13 @@
 #include "layers/registry.h"
 
 namespace gau::layers {
+
+PositionType position_type_from_name(const std::string& name) {
+  if (name == "none") return PositionType::none;
+  if (name == "rope") return PositionType::rope;
+  if (name == "relative") return PositionType::relative;
+  GAU_FAIL("unknown position type '", name, "', expected one of none, rope, relative");
+}
 namespace {
 
 std::string described(const Tensor& x) { return x.defined() ? describe(x) : std::string("an undefined tensor"); }

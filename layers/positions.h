@@ -44,6 +44,12 @@
 
 namespace gau::layers {
 
+// How a block (MHA, GAU, FLASH) encodes positions: rotary q/k, a learned relative bias added to
+// the scores, or nothing.
+enum class PositionType { none, rope, relative };
+// "none" | "rope" | "relative"; anything else is an error listing the choices.
+PositionType position_type_from_name(const std::string& name);
+
 class RotaryEmbedding : public Module {
  public:
   // dim s must be even.
