@@ -220,6 +220,26 @@ TEST(Gau, DecodingEqualsTheFullCausalPass) {
   }
 }
 
+TEST(Gau, PaddedRowsMatchTheUnpaddedSequence) {
+  // inv_n with padding divides by each row's valid length: row r padded to n = 9 gives, on its
+  // first L_r tokens, what the unpadded L_r tokens give alone.
+  for (bool causal : {false, true}) {
+    GauOptions o = decoding_options(PositionType::rope);
+    o.causal = causal;
+    o.max_length = 0;
+    o.position = PositionType::none;
+    Gau m(o);
+    Tensor x = test::randn({2, 9, 8}, DType::f32, 11);
+    const std::vector<int64_t> lengths = {6, 9};
+    Tensor padded = m.forward_sequence(x, {.key_lengths = ops::from_vector<int64_t>(lengths, {2})});
+    for (int64_t r = 0; r < 2; ++r) {
+      Tensor alone = m.forward(ops::contiguous(ops::narrow(ops::narrow(x, 0, r, 1), 1, 0, lengths[r])));
+      test::expect_close(ops::narrow(ops::narrow(padded, 0, r, 1), 1, 0, lengths[r]), test::values(alone), 1e-5,
+                         std::string(causal ? "causal" : "bidirectional") + " row " + std::to_string(r));
+    }
+  }
+}
+
 TEST(Gau, CheckpointingGivesTheSameGradientsWithLessMemory) {
   GauOptions o;
   o.dim = 64;
