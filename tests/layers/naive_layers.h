@@ -159,7 +159,8 @@ inline int64_t t5_bucket(int64_t rel, int64_t num_buckets, int64_t max_distance,
   }
   const int64_t max_exact = num_buckets / 2;
   if (n < max_exact) return out + n;
-  const double log_ratio = std::log(static_cast<double>(n) / max_exact) / std::log(static_cast<double>(max_distance) / max_exact);
+  const double log_ratio =
+      std::log(static_cast<double>(n) / max_exact) / std::log(static_cast<double>(max_distance) / max_exact);
   const int64_t large = max_exact + static_cast<int64_t>(log_ratio * static_cast<double>(num_buckets - max_exact));
   return out + std::min(large, num_buckets - 1);
 }

@@ -52,10 +52,17 @@ TEST(RotaryEmbedding, TablesAreBuffersOutsideTheStateDict) {
   RotaryEmbedding rope(4, 10);
   EXPECT_EQ(rope.parameter_count(), 0);
   EXPECT_TRUE(rope.state_dict().empty());
-  ASSERT_EQ(rope.named_buffers().size(), 2u);
-  EXPECT_EQ(rope.cos_table().shape(), (Shape{10, 2}));
+  ASSERT_EQ(rope.named_buffers().size(), 1u);
+  EXPECT_EQ(rope.table().shape(), (Shape{10, 4}));
   rope.to(Device::cpu(), DType::f32);
-  EXPECT_EQ(rope.sin_table().dtype(), DType::f32) << "to() casts the tables with the model";
+  EXPECT_EQ(rope.table().dtype(), DType::f32) << "to() casts the table with the model";
+  // A bf16 model: the op reads f32 or f64 tables, so the first apply rebuilds the rounded one.
+  rope.to(Device::cpu(), DType::bf16);
+  EXPECT_EQ(rope.table().dtype(), DType::bf16);
+  const Tensor x = test::randn({3, 4}, DType::bf16, 9);
+  const std::vector<double> got = test::values(rope.apply(x, 5));
+  EXPECT_EQ(rope.table().dtype(), DType::f32);
+  test::expect_close(got, naive::rope(test::values(x), 3, 4, 5), test::ref_tol(DType::bf16), "bf16 rope");
 }
 
 TEST(RotaryEmbedding, Gradcheck) {
@@ -108,7 +115,8 @@ TEST(RelativePositionBias, LookupMatchesTheReference) {
       bias, rel, [&](const Tensor& r) { return bias.forward(r); },
       [](const naive::Params& p, const naive::Vec& r) {
         naive::Vec out;
-        for (double v : r) out.push_back(p.at("table")[naive::at(naive::t5_bucket(static_cast<int64_t>(v), 8, 16, true))]);
+        for (double v : r)
+          out.push_back(p.at("table")[naive::at(naive::t5_bucket(static_cast<int64_t>(v), 8, 16, true))]);
         return out;
       },
       1e-12);
@@ -154,8 +162,8 @@ void expect_attention_with_bias(RelativePositionBias& bias, bool causal) {
 TEST(RelativePositionBias, ThroughTheAttentionOpMatchesTheReference) {
   RelativePositionBias offsets({.kind = RelativeBiasKind::per_offset, .max_offset = 2, .init_std = 0.5});
   expect_attention_with_bias(offsets, false);
-  RelativePositionBias t5({.kind = RelativeBiasKind::t5, .num_buckets = 6, .max_distance = 8, .bidirectional = false,
-                           .init_std = 0.5});
+  RelativePositionBias t5(
+      {.kind = RelativeBiasKind::t5, .num_buckets = 6, .max_distance = 8, .bidirectional = false, .init_std = 0.5});
   expect_attention_with_bias(t5, true);
 }
 
