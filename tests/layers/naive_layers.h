@@ -190,4 +190,41 @@ inline Vec softmax_attention(const Vec& q, const Vec& k, const Vec& v, int64_t n
   return o;
 }
 
+// Multi-head softmax attention as layers/mha.h describes it, x [b, n, d] -> [b, n, d], with the
+// parameters under the module's names (qkv.weight [3d, d], qkv.bias, out.weight, out.bias,
+// relative_bias.table).
+struct MhaSpec {
+  int64_t b = 1, n = 1, d = 1, heads = 1;
+  bool causal = true, bias = false;
+  bool rope = false;
+  double rope_base = 10000;
+  std::function<int64_t(int64_t)> bias_index;  // relative bias: rel -> table entry; empty for none
+  std::vector<int64_t> lengths;                // [b] valid keys, or empty
+};
+
+inline Vec mha(const MhaSpec& m, const Params& p, const Vec& x) {
+  const int64_t b = m.b, n = m.n, d = m.d, H = m.heads, s = d / H;
+  const Vec qkv = linear(x, p.at("qkv.weight"), m.bias ? &p.at("qkv.bias") : nullptr, b * n, d, 3 * d);
+  Vec o(at(b * n * d));
+  for (int64_t bb = 0; bb < b; ++bb)
+    for (int64_t h = 0; h < H; ++h) {
+      Vec q(at(n * s)), k(at(n * s)), v(at(n * s));
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t c = 0; c < s; ++c) {
+          const size_t row = at((bb * n + t) * 3 * d + h * s + c);
+          q[at(t * s + c)] = qkv[row];
+          k[at(t * s + c)] = qkv[row + at(d)];
+          v[at(t * s + c)] = qkv[row + at(2 * d)];
+        }
+      if (m.rope) q = rope(q, n, s, 0, m.rope_base), k = rope(k, n, s, 0, m.rope_base);
+      std::function<double(int64_t)> bias;
+      if (m.bias_index) bias = [&](int64_t rel) { return p.at("relative_bias.table")[at(m.bias_index(rel))]; };
+      const Vec oh = softmax_attention(q, k, v, n, n, s, 1 / std::sqrt(static_cast<double>(s)), m.causal, bias,
+                                       m.lengths.empty() ? n : m.lengths[at(bb)]);
+      for (int64_t t = 0; t < n; ++t)
+        for (int64_t c = 0; c < s; ++c) o[at((bb * n + t) * d + h * s + c)] = oh[at(t * s + c)];
+    }
+  return linear(o, p.at("out.weight"), m.bias ? &p.at("out.bias") : nullptr, b * n, d, d);
+}
+
 }  // namespace gau::layers::naive
