@@ -5,8 +5,10 @@
 //   x [...] -> [...]:  y = x ⊙ m / (1 - p),  m_i ~ Bernoulli(1 - p)
 //   PyTorch: torch.nn.functional.dropout(x, p, training)
 //
-// The mask comes from a Philox generator (default_generator() unless one is given), so a seeded
-// run drops the same elements on every device.
+// One fused op (gau::dropout, core/ops/dropout.h): the mask is a function of (seed, offset,
+// element) drawn from a Philox generator (default_generator() unless one is given), so a seeded
+// run drops the same elements on every device, and the backward regenerates the mask instead of
+// storing it. Each call reserves fresh counters (Generator::advance), so no two calls share bits.
 //
 // Config: {type: dropout, p: 0.1}
 #include <cstdint>

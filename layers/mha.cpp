@@ -116,8 +116,9 @@ Tensor MultiHeadAttention::decode_attention(const Tensor& h, KvCache& cache) {
   const Heads x = project(h, pos);
   ops::copy_(ops::narrow(cache.k, 2, pos, m), x.k);
   ops::copy_(ops::narrow(cache.v, 2, pos, m), x.v);
+  Tensor y = attend(x.q, ops::narrow(cache.k, 2, 0, pos + m), ops::narrow(cache.v, 2, 0, pos + m), Tensor());
   cache.position = pos + m;
-  return attend(x.q, ops::narrow(cache.k, 2, 0, pos + m), ops::narrow(cache.v, 2, 0, pos + m), Tensor());
+  return y;
 }
 
 std::shared_ptr<Module> MultiHeadAttention::from_config(ConfigReader& r) {

@@ -64,8 +64,8 @@ double read_eps(ConfigReader& r) { return r.number("eps", 1e-5, Range::greater_t
 
 }  // namespace
 
-// Interim (until the fused norm ops of the norms branch are merged): each norm is composed from
-// differentiable reductions and elementwise ops, which records several nodes and passes over x.
+// Each forward is one fused norm op (autograd/ops_norm.h): one pass over x saving per-row
+// statistics, one fused backward.
 
 LayerNorm::LayerNorm(int64_t dim, double eps) : NormBase("LayerNorm", dim, eps) {
   weight_ = register_parameter("weight", ops::ones({dim}));
@@ -74,9 +74,7 @@ LayerNorm::LayerNorm(int64_t dim, double eps) : NormBase("LayerNorm", dim, eps) 
 
 Tensor LayerNorm::forward(const Tensor& x) {
   check_input(x, weight_);
-  const Tensor centred = gau::sub(x, gau::mean(x, {-1}, true));
-  const Tensor rstd = gau::rsqrt(gau::add(gau::mean(gau::mul(centred, centred), {-1}, true), eps_));
-  return gau::add(gau::mul(gau::mul(centred, rstd), weight_), bias_);
+  return gau::layer_norm(x, weight_, bias_, eps_);
 }
 
 std::shared_ptr<Module> LayerNorm::from_config(ConfigReader& r) {
@@ -90,8 +88,7 @@ RMSNorm::RMSNorm(int64_t dim, double eps) : NormBase("RMSNorm", dim, eps) {
 
 Tensor RMSNorm::forward(const Tensor& x) {
   check_input(x, weight_);
-  const Tensor rstd = gau::rsqrt(gau::add(gau::mean(gau::mul(x, x), {-1}, true), eps_));
-  return gau::mul(gau::mul(x, rstd), weight_);
+  return gau::rms_norm(x, weight_, eps_);
 }
 
 std::shared_ptr<Module> RMSNorm::from_config(ConfigReader& r) {
@@ -105,8 +102,7 @@ ScaleNorm::ScaleNorm(int64_t dim, double eps) : NormBase("ScaleNorm", dim, eps) 
 
 Tensor ScaleNorm::forward(const Tensor& x) {
   check_input(x, g_);
-  const Tensor norm = gau::maximum(gau::sqrt(gau::sum(gau::mul(x, x), {-1}, true)), eps_);
-  return gau::mul(gau::div(x, norm), g_);
+  return gau::scale_norm(x, g_, eps_);
 }
 
 std::shared_ptr<Module> ScaleNorm::from_config(ConfigReader& r) {

@@ -7,9 +7,11 @@
 #include "autograd/functions.h"
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
+#include "core/ops/rope.h"
 #include "core/ops/view.h"
 #include "layers/attention/cpu/attention_math.h"
 #include "layers/init.h"
+#include "layers/rebind.h"
 #include "layers/registry.h"
 
 namespace gau::layers {
@@ -45,27 +47,21 @@ RotaryEmbedding::RotaryEmbedding(int64_t dim, int64_t max_length, double base)
             "RotaryEmbedding: dim must be even and > 0 (RoPE rotates pairs of dimensions), got ", dim);
   GAU_CHECK(max_length > 0 && base > 0, "RotaryEmbedding: max_length and base must be > 0, got max_length ", max_length,
             ", base ", base);
-  const int64_t half = dim / 2;
-  std::vector<double> c(static_cast<size_t>(max_length * half)), s(c.size());
-  for (int64_t p = 0; p < max_length; ++p)
-    for (int64_t j = 0; j < half; ++j) {
-      const double angle = static_cast<double>(p) * std::pow(base, -2.0 * static_cast<double>(j) / dim);
-      c[static_cast<size_t>(p * half + j)] = std::cos(angle);
-      s[static_cast<size_t>(p * half + j)] = std::sin(angle);
-    }
-  cos_ = register_buffer("cos", ops::from_vector<double>(c, {max_length, half}), false);
-  sin_ = register_buffer("sin", ops::from_vector<double>(s, {max_length, half}), false);
+  table_ = register_buffer("table", ops::rope_table(max_length, dim, base, DType::f64), false);
 }
 
 Tensor RotaryEmbedding::apply(const Tensor& x, int64_t position_offset) const {
   GAU_CHECK(x.defined() && x.dim() >= 2 && x.size(-1) == dim_ && is_floating(x.dtype()), where(),
             ": expected a floating x [..., n, ", dim_, "], got ", described(x));
-  const int64_t n = x.size(-2), half = dim_ / 2;
-  const Tensor c = table_rows(*this, cos_, position_offset, n, max_length_, x);  // [n, s/2]
-  const Tensor t = table_rows(*this, sin_, position_offset, n, max_length_, x);  // [n, s/2]
-  // Composed from differentiable elementwise ops (two reads of each half per output half).
-  const Tensor x1 = gau::narrow(x, -1, 0, half), x2 = gau::narrow(x, -1, half, half);
-  return gau::cat({gau::sub(gau::mul(x1, c), gau::mul(x2, t)), gau::add(gau::mul(x2, c), gau::mul(x1, t))}, -1);
+  const int64_t n = x.size(-2);
+  GAU_CHECK(position_offset >= 0 && position_offset + n <= max_length_, where(), ": positions ", position_offset,
+            " .. ", position_offset + n - 1, " are outside the table of max_length ", max_length_,
+            " (raise max_length in the config)");
+  if (table_.dtype() != DType::f32 && table_.dtype() != DType::f64)
+    rebind(table_, ops::rope_table(max_length_, dim_, base_, DType::f32, table_.device()));
+  GAU_CHECK(x.device() == table_.device(), where(), ": the input ", describe(x), " is not on the device of the table ",
+            describe(table_));
+  return gau::rope(x, table_, position_offset);
 }
 
 std::shared_ptr<Module> RotaryEmbedding::from_config(ConfigReader& r) {
@@ -81,7 +77,7 @@ const char* RotaryEmbedding::example_config() { return "{dim: 6, max_length: 16}
 
 Tensor RotaryEmbedding::example_input(const RotaryEmbedding& m, uint64_t seed) {
   Generator gen(seed);
-  return ops::randn({2, 2, 5, m.dim()}, DType::f32, m.cos_table().device(), 0, 1, &gen);
+  return ops::randn({2, 2, 5, m.dim()}, DType::f32, m.table().device(), 0, 1, &gen);
 }
 
 GAU_REGISTER_LAYER("rotary_embedding", RotaryEmbedding);

@@ -11,9 +11,11 @@
 // The pairs rotated together are (j, j + s/2), as in GPT-NeoX and HF LLaMA, not adjacent
 // dimensions. q·k after rotation depends only on the difference of the two positions, which is
 // what lets a KV cache keep rotated keys: decoding passes the cache position as position_offset.
-// The cos/sin tables [max_length, s/2] are non-persistent buffers: recomputed, never in the state
-// dict or the flat parameter storage. They are built in f64 and rounded once to the model's
-// dtype by to(); a slice is cast to x's dtype when the two differ.
+// One fused op (gau::rope, core/ops/rope.h; its backward is the inverse rotation) over a cached
+// table [max_length, s] = [cos | sin], a non-persistent buffer: recomputed, never in the state
+// dict or the flat parameter storage. It is built in f64 and follows to() to f32 or f64; the op
+// reads only f32 or f64 tables, so after to() has rounded it to bf16 or f16 with the rest of the
+// model, the first apply() rebuilds it in f32 on its device.
 //
 // ---- RelativePositionBias (docs/model.md, "Relative-position bias") ----
 //   rel = pos_query - pos_key;  bias(rel) = table[index(rel)]
@@ -63,8 +65,8 @@ class RotaryEmbedding : public Module {
   int64_t dim() const { return dim_; }
   int64_t max_length() const { return max_length_; }
   double base() const { return base_; }
-  const Tensor& cos_table() const { return cos_; }  // [max_length, s/2]
-  const Tensor& sin_table() const { return sin_; }  // [max_length, s/2]
+  // [max_length, s]: row p = [cos(p ω_0) .. cos(p ω_{s/2-1}) | sin(p ω_0) .. sin(p ω_{s/2-1})]
+  const Tensor& table() const { return table_; }
 
   static std::shared_ptr<Module> from_config(ConfigReader& r);
   static const char* example_config();
@@ -73,7 +75,7 @@ class RotaryEmbedding : public Module {
  private:
   int64_t dim_, max_length_;
   double base_;
-  Tensor cos_, sin_;
+  Tensor table_;
 };
 
 enum class RelativeBiasKind { per_offset, t5 };
