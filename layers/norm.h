@@ -10,6 +10,9 @@
 //     PyTorch: g * x / x.norm(dim=-1, keepdim=True).clamp(min=eps)
 //     (GAU's paper default; g = sqrt(d) makes y start with unit RMS like the other two)
 //
+// Each forward is one fused op (autograd/ops_norm.h over core/ops/norm.h): one pass over x that
+// saves per-row statistics, and one fused backward; no chain of elementwise ops.
+//
 // Configs: {type: layer_norm, dim: 512, eps: 1e-5}, {type: rms_norm, dim: 512}, {type: scale_norm, dim: 512}
 #include <cstdint>
 #include <memory>
