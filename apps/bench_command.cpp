@@ -28,7 +28,7 @@ struct Family {
 // The families compiled into this binary; each lives in bench/<name>_bench.{h,cpp}.
 std::vector<Family> families() {
   return {
-      {"ops", "matmul vs cblas_sgemm, add vs memcpy, softmax and sum bandwidth", bench::run_ops_bench},
+      {"ops", "matmul vs sgemm, add vs memcpy; softmax, sum, norm, dropout, rope bandwidth", bench::run_ops_bench},
       {"attention", "tiled softmax / relu2 attention, forward and backward", bench::run_attention_bench},
       {"flash", "FLASH mixed-chunk attention beside quadratic attention", bench::run_flash_bench},
       {"autograd", "tape cost per op (record, backward) on 1-element tensors, and a 1,000-op graph",

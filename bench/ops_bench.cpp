@@ -8,11 +8,15 @@
 #include <cstring>
 
 #include "core/ops/copy.h"
+#include "core/ops/dropout.h"
 #include "core/ops/elementwise.h"
 #include "core/ops/factory.h"
 #include "core/ops/matmul.h"
+#include "core/ops/norm.h"
 #include "core/ops/reduce.h"
+#include "core/ops/rope.h"
 #include "core/ops/softmax.h"
+#include "core/ops/view.h"
 
 namespace gau::bench {
 
@@ -167,6 +171,33 @@ nlohmann::json run_ops_bench(const BenchConfig& cfg) {
       "softmax_last_dim", {rows, cols}, 2 * size, [&] { out = ops::softmax(x, -1); }, ref, cfg));
   results.push_back(bandwidth_case(
       "sum_last_dim", {rows, cols}, size, [&] { out = ops::sum(x, {-1}); }, ref, cfg));
+
+  // Layer ops on the same rows (d = 4096); bytes count x, d_y and the outputs, not the [rows]
+  // statistics or the [d] parameters.
+  Tensor w = ops::randn({cols}, DType::f32, cfg.device), b = ops::randn({cols}, DType::f32, cfg.device);
+  Tensor g = ops::full({1}, 64.0, DType::f32, cfg.device);
+  ops::NormOutput ln = ops::layer_norm(x, w, b, 1e-5), rms = ops::rms_norm(x, w, 1e-6);
+  ops::NormGrads grads;
+  results.push_back(bandwidth_case(
+      "layer_norm", {rows, cols}, 2 * size, [&] { out = ops::layer_norm(x, w, b, 1e-5).y; }, ref, cfg));
+  results.push_back(bandwidth_case(
+      "layer_norm_backward", {rows, cols}, 3 * size,
+      [&] { grads = ops::layer_norm_backward(y, x, w, b, ln.mean, ln.rstd, true); }, ref, cfg));
+  results.push_back(bandwidth_case(
+      "rms_norm", {rows, cols}, 2 * size, [&] { out = ops::rms_norm(x, w, 1e-6).y; }, ref, cfg));
+  results.push_back(bandwidth_case(
+      "rms_norm_backward", {rows, cols}, 3 * size, [&] { grads = ops::rms_norm_backward(y, x, w, rms.rstd, true); },
+      ref, cfg));
+  results.push_back(bandwidth_case(
+      "scale_norm", {rows, cols}, 2 * size, [&] { out = ops::scale_norm(x, g, 1e-5).y; }, ref, cfg));
+  results.push_back(bandwidth_case(
+      "dropout", {rows, cols}, 2 * size, [&] { out = ops::dropout(x, 0.1, 7, 0); }, ref, cfg));
+  // RoPE on x seen as [batch, n = 512, s = 128] queries, every feature rotated.
+  const int64_t n = 512, s = 128;
+  Tensor q = ops::reshape(x, {numel / (n * s), n, s});  // [batch, n, s]
+  Tensor table = ops::rope_table(n, s, 10000, DType::f32, cfg.device);
+  results.push_back(bandwidth_case(
+      "rope", {numel / (n * s), n, s}, 2 * size, [&] { out = ops::rope(q, table); }, ref, cfg));
   return results;
 }
 
