@@ -31,7 +31,7 @@ ComposedNorm::ComposedNorm(FinalNormKind kind, int64_t dim, double eps)
   GAU_CHECK(kind != FinalNormKind::none, "ComposedNorm: kind none has no module (make_final_norm returns null)");
   GAU_CHECK(dim > 0 && eps > 0, type_name(), ": dim and eps must be > 0, got dim ", dim, ", eps ", eps);
   if (kind == FinalNormKind::scale_norm) {
-    scale_ = register_parameter("scale", ops::full({1}, std::sqrt(static_cast<double>(dim))));
+    scale_ = register_parameter("g", ops::full({1}, std::sqrt(static_cast<double>(dim))));
     return;
   }
   weight_ = register_parameter("weight", ops::ones({dim}));
@@ -53,8 +53,8 @@ Tensor ComposedNorm::forward(const Tensor& x) {
       return gau::mul(gau::mul(x, inv), weight_);
     }
     default: {
-      const Tensor inv = gau::rsqrt(gau::add(gau::sum(gau::mul(x, x), {last}, true), eps_));
-      return gau::mul(gau::mul(x, inv), scale_);
+      const Tensor norm = gau::maximum(gau::sqrt(gau::sum(gau::mul(x, x), {last}, true)), eps_);
+      return gau::mul(gau::div(x, norm), scale_);
     }
   }
 }

@@ -4,13 +4,14 @@
 //
 //   layer_norm:  y = (x - mean(x)) / sqrt(var(x) + eps) ⊙ weight + bias     weight 1, bias 0
 //   rms_norm:    y = x / sqrt(mean(x²) + eps) ⊙ weight                       weight 1
-//   scale_norm:  y = scale · x / sqrt(Σ x² + eps)                            scale √d (one number)
+//   scale_norm:  y = g · x / max(||x||₂, eps)                                g [1] = √d
 //   none:        no module
 //
 //   x [..., d] -> [..., d], over the last dimension
 //
-// Composed of autograd ops (mean, rsqrt, mul), so its backward is the ops' own: the fused norm
-// kernels of layers/norm.h take its place when that branch is merged.
+// The same formulas, parameter names and initial values as layers/norm.h's LayerNorm, RMSNorm and
+// ScaleNorm on the blocks branch, composed of autograd ops (mean, rsqrt, mul) so that the models
+// can be built before that branch is merged; its fused norms take this one's place then.
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -64,10 +64,11 @@ class LanguageModel : public Module {
 
   // ids [b, n] (i32/i64) -> h [b, n, d], after the final norm.
   Tensor hidden(const Tensor& ids, const SequenceInfo& info = {});
-  // The registry's single-input hook: hidden(ids).
-  Tensor forward(const Tensor& ids) override { return hidden(ids); }
   // ids [b, n] -> logits [b, n, V]. Holds all the logits: for inspection and sampling; train with loss().
   Tensor logits(const Tensor& ids, const SequenceInfo& info = {});
+  // The registry's single-input hook: logits(ids), through which every parameter (an untied head's
+  // too) takes part.
+  Tensor forward(const Tensor& ids) override { return logits(ids); }
   // ids [b, n], targets [b, n] (i32/i64; ignore_index where nothing is predicted) -> scalar mean
   // cross-entropy over the counted positions, f32 (f64 for an f64 model). Positions past
   // info.key_lengths are not counted.
