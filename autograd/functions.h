@@ -19,5 +19,6 @@
 #include "autograd/ops_loss.h"
 #include "autograd/ops_matmul.h"
 #include "autograd/ops_nn.h"
+#include "autograd/ops_norm.h"
 #include "autograd/ops_reduce.h"
 #include "autograd/ops_view.h"

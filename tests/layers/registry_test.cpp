@@ -10,6 +10,7 @@
 #include <string>
 
 #include "autograd/functions.h"
+#include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "layers/flat_parameters.h"
 #include "tests/support/checks.h"
@@ -47,7 +48,10 @@ std::vector<double> forward_values(Module& m, const Tensor& x) {
 
 TEST(Registry, KnowsTheLibraryLayersAndTheTestsOwn) {
   const std::vector<std::string> names = Registry::global().names();
-  for (const char* want : {"embedding", "fused_linear", "linear", "sequential", "test_scale"})
+  for (const char* want :
+       {"dropout", "embedding", "fused_linear", "glu", "layer_norm", "linear", "mlp", "multi_head_attention",
+        "relative_position_bias", "rms_norm", "rotary_embedding", "scale_norm", "scale_offset", "scaled_sinusoidal",
+        "sequential", "swiglu", "test_scale", "transformer_pp"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }
@@ -58,10 +62,20 @@ TEST(Registry, EveryLayerBuildsRunsAndRoundTrips) {
     std::shared_ptr<Module> m = build_example(*t);
     EXPECT_EQ(m->path(), "model." + t->name);
     EXPECT_EQ(m->config()["type"].as<std::string>(), t->name);
-    const Tensor x = t->example_input(*m, 5);
-    // Forward and backward: every parameter gets a finite, non-zero gradient of its shape.
+    Tensor x = t->example_input(*m, 5);
+    // A floating input is differentiated too, so layers without parameters (dropout, RoPE) have a
+    // backward to run.
+    if (is_floating(x.dtype())) x = ops::clone(x).requires_grad_();
+    // Forward and backward: every parameter (and a floating input) gets a finite, non-zero
+    // gradient of its shape.
     Tensor y = m->forward(x);
     gau::sum(gau::mul(y, test::randn(y.shape(), y.dtype(), 6))).backward();
+    if (x.requires_grad()) {
+      ASSERT_TRUE(x.grad().defined()) << "the input got no gradient";
+      double norm = 0;
+      for (double v : test::values(x.grad())) norm += v * v;
+      EXPECT_TRUE(std::isfinite(norm) && norm > 0) << "input gradient norm " << norm;
+    }
     for (const auto& [name, p] : m->named_parameters()) {
       ASSERT_TRUE(p.grad().defined()) << name << " got no gradient";
       EXPECT_EQ(p.grad().shape(), p.shape()) << name;
