@@ -107,6 +107,16 @@ std::vector<std::shared_ptr<SequenceBlock>> read_block_stack(ConfigReader& r, in
   return blocks;
 }
 
+std::optional<NormKind> read_optional_norm(ConfigReader& r, const std::string& key, const std::string& fallback) {
+  const std::string name = r.choice(key, {"rms_norm", "layer_norm", "scale_norm", "none"}, fallback);
+  if (name == "none") return std::nullopt;
+  return norm_kind_from_name(name);
+}
+
+std::shared_ptr<Module> make_optional_norm(std::optional<NormKind> kind, int64_t dim, double eps) {
+  return kind ? make_norm(*kind, dim, eps) : nullptr;
+}
+
 void check_token_batch(const Module& m, const Tensor& ids, int64_t max_length, const SequenceInfo& info) {
   GAU_CHECK(ids.defined() && (ids.dtype() == DType::i32 || ids.dtype() == DType::i64) && ids.dim() == 2, m.where(),
             ": expected token ids [b, n] (i32 or i64), got ",

@@ -2,7 +2,7 @@
 // The stack of SequenceBlocks a language model or a masked LM runs its hidden states through,
 // and the config keys that describe it:
 //
-//   blocks: {type: gau, expansion: 512}   one block config, built `layers` times (a uniform stack)
+//   blocks: {type: transformer_pp, heads: 8}   one block config, built `layers` times (a uniform stack)
 //   layers: 4
 //
 //   blocks: [{type: gau}, {type: gau}, {type: transformer_pp}]   a list: one config per block
@@ -16,11 +16,14 @@
 // another dim.
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "layers/block.h"
 #include "layers/config_reader.h"
 #include "layers/module.h"
+#include "layers/norm.h"
 
 namespace gau::layers {
 
@@ -42,6 +45,12 @@ class BlockList : public Module {
 
 // Reads `blocks` and `layers` from r and builds the blocks with `dim` and `causal` set.
 std::vector<std::shared_ptr<SequenceBlock>> read_block_stack(ConfigReader& r, int64_t dim, bool causal);
+
+// A model's optional norm (after the stack, in the MLM head): `key` is one of rms_norm,
+// layer_norm, scale_norm (layers/norm.h) or none (nullopt).
+std::optional<NormKind> read_optional_norm(ConfigReader& r, const std::string& key, const std::string& fallback);
+// make_norm(kind, dim, eps), or null for none.
+std::shared_ptr<Module> make_optional_norm(std::optional<NormKind> kind, int64_t dim, double eps);
 
 // Checks ids [b, n] (i32/i64, n <= max_length) and info.key_lengths ([b] i32/i64, on the ids'
 // device, when given), naming m.

@@ -15,7 +15,7 @@ LanguageModelOptions read_model_options(ConfigReader& r) {
   o.vocab = r.integer("vocab", Range::at_least(1));
   o.dim = r.integer("dim", Range::at_least(1));
   o.max_length = r.integer("max_length", 512, Range::at_least(1));
-  o.final_norm = read_final_norm(r, "final_norm", "rms_norm");
+  o.final_norm = read_optional_norm(r, "final_norm", "rms_norm");
   o.norm_eps = r.number("norm_eps", 1e-5, Range::greater_than(0));
   o.loss_chunk_rows = r.integer("loss_chunk_rows", 2048, Range::at_least(0));
   o.ignore_index = r.integer("ignore_index", -100);
@@ -42,7 +42,7 @@ LanguageModel::LanguageModel(const LanguageModelOptions& options, std::vector<st
   embed_ =
       register_module("embed", std::make_shared<Embedding>(options.vocab, options.dim, options.embedding_init_std));
   blocks_ = register_module("blocks", std::make_shared<BlockList>(std::move(blocks)));
-  norm_ = make_final_norm(options.final_norm, options.dim, options.norm_eps);
+  norm_ = make_optional_norm(options.final_norm, options.dim, options.norm_eps);
   if (norm_) register_module("norm", norm_);
   if (!options.tie_embeddings) {
     LinearOptions head;

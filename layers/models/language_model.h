@@ -24,6 +24,7 @@
 // logits() over the whole sequence.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,6 @@
 #include "layers/embedding.h"
 #include "layers/linear.h"
 #include "layers/models/block_stack.h"
-#include "layers/models/final_norm.h"
 #include "layers/module.h"
 
 namespace gau::layers {
@@ -41,7 +41,7 @@ struct LanguageModelOptions {
   int64_t vocab = 256;
   int64_t dim = 128;
   int64_t max_length = 512;
-  FinalNormKind final_norm = FinalNormKind::rms_norm;
+  std::optional<NormKind> final_norm = NormKind::rms_norm;  // nullopt: none
   double norm_eps = 1e-5;
   bool tie_embeddings = true;
   int64_t loss_chunk_rows = 2048;

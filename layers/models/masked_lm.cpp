@@ -24,10 +24,10 @@ MaskedLm::MaskedLm(const MaskedLmOptions& options, std::vector<std::shared_ptr<S
   }
   embed_ = register_module("embed", std::make_shared<Embedding>(o.vocab, o.dim, o.embedding_init_std));
   blocks_ = register_module("blocks", std::make_shared<BlockList>(std::move(blocks)));
-  norm_ = make_final_norm(o.final_norm, o.dim, o.norm_eps);
+  norm_ = make_optional_norm(o.final_norm, o.dim, o.norm_eps);
   if (norm_) register_module("norm", norm_);
   dense_ = register_module("head_dense", std::make_shared<Linear>(o.dim, o.dim));
-  head_norm_ = make_final_norm(options.head_norm, o.dim, o.norm_eps);
+  head_norm_ = make_optional_norm(options.head_norm, o.dim, o.norm_eps);
   if (head_norm_) register_module("head_norm", head_norm_);
 }
 
@@ -96,7 +96,7 @@ std::shared_ptr<Module> MaskedLm::from_config(ConfigReader& r) {
   o.head_activation = act == "relu"   ? HeadActivation::relu
                       : act == "silu" ? HeadActivation::silu
                                       : HeadActivation::gelu;
-  o.head_norm = read_final_norm(r, "head_norm", "layer_norm");
+  o.head_norm = read_optional_norm(r, "head_norm", "layer_norm");
   o.mask_token = r.integer("mask_token", o.model.vocab - 1, Range::between(0, static_cast<double>(o.model.vocab - 1)));
   return std::make_shared<MaskedLm>(o, std::move(blocks));
 }

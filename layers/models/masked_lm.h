@@ -21,6 +21,7 @@
 //    loss_chunk_rows: 2048, ignore_index: -100, embedding_init_std: 0.02}
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,7 @@ enum class HeadActivation { gelu, relu, silu };
 struct MaskedLmOptions {
   LanguageModelOptions model;  // tie_embeddings is ignored: the head is always tied
   HeadActivation head_activation = HeadActivation::gelu;
-  FinalNormKind head_norm = FinalNormKind::layer_norm;
+  std::optional<NormKind> head_norm = NormKind::layer_norm;  // nullopt: none
   int64_t mask_token = 0;
 };
 

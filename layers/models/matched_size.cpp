@@ -1,5 +1,6 @@
 #include "layers/models/matched_size.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -78,7 +79,9 @@ YAML::Node matched_size_config(const std::string& flavour, const MatchedSizeSpec
             spec.target_parameters);
   const YAML::Node gau_block = block_or(spec.gau_block, "gau");
   const YAML::Node flash_block = block_or(spec.flash_block, "flash");
-  const YAML::Node tpp_block = block_or(spec.transformer_block, "transformer_pp");
+  YAML::Node tpp_block = block_or(spec.transformer_block, "transformer_pp");
+  if (!spec.transformer_block || spec.transformer_block.IsNull())
+    tpp_block["heads"] = std::max<int64_t>(1, spec.dim / 64);
 
   // The GAU model is the reference: 2L layers, L given or nearest the target.
   const int64_t base = model_parameter_count(lm_config(spec, gau_block, 0));

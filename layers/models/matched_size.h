@@ -30,11 +30,11 @@ struct MatchedSizeSpec {
   int64_t transformer_layers = 0;  // L (>= 1); 0: chosen from target_parameters
   int64_t target_parameters = 0;   // used when transformer_layers is 0
   // The block config of each flavour, without dim and causal (the model sets them); null: the
-  // defaults {type: gau}, {type: flash}, {type: transformer_pp}.
+  // defaults {type: gau}, {type: flash} and {type: transformer_pp, heads: max(1, dim / 64)}.
   YAML::Node gau_block, flash_block, transformer_block;
   // The Transformer++ block's key for its feed-forward width, tuned to match, in steps of
   // width_multiple.
-  std::string width_key = "ffn_hidden";
+  std::string width_key = "hidden";
   int64_t width_multiple = 8;
   bool tie_embeddings = true;
 };

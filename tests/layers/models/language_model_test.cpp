@@ -278,6 +278,63 @@ TEST(LanguageModel, DecodingMatchesTheFullCausalForward) {
   }
 }
 
+// The same contract over the library's Transformer++ block (layers/transformer_pp.h): decoding
+// through its KV caches, gradients, and padding that leaves a causal model's valid rows alone.
+std::string tpp_lm(int64_t dim, int64_t heads, int64_t hidden) {
+  return "{type: language_model, vocab: 11, dim: " + std::to_string(dim) +
+         ", max_length: 16, blocks: {type: " + "transformer_pp, heads: " + std::to_string(heads) +
+         ", hidden: " + std::to_string(hidden) + ", max_length: 16}, layers: 2}";
+}
+
+TEST(LanguageModel, TransformerPPStackDecodesAsTheFullForward) {
+  auto lm = build_lm(tpp_lm(8, 2, 12));
+  lm->to(Device::cpu(), DType::f64);
+  const int64_t b = 2, n = 7;
+  const Tensor ids = example_token_ids(b, n, 11, Device::cpu(), 12);
+  const std::vector<double> full = test::values(lm->logits(ids));
+  for (const int64_t step : {1, 3}) {
+    SCOPED_TRACE(step);
+    LanguageModelCache cache = lm->start_decoding(b, n);
+    std::vector<double> got(full.size());
+    for (int64_t at = 0; at < n; at += step) {
+      const int64_t m = std::min(step, n - at);
+      const std::vector<double> part = test::values(lm->decode_logits(gau::narrow(ids, 1, at, m), cache));
+      for (int64_t r = 0; r < b; ++r)
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t c = 0; c < 11; ++c)
+            got[static_cast<size_t>((r * n + at + i) * 11 + c)] = part[static_cast<size_t>((r * m + i) * 11 + c)];
+    }
+    test::expect_close(got, full, 1e-10, "decoded logits");
+  }
+}
+
+TEST(LanguageModel, TransformerPPStackGradcheck) {
+  auto lm = build_lm(tpp_lm(4, 1, 8));
+  lm->to(Device::cpu(), DType::f64);
+  const Tensor ids = ids_of({1, 6, 2, 2, 0, 5}, 2, 3);
+  const Tensor targets = ids_of({6, 2, 9, 0, 5, 3}, 2, 3);
+  const SequenceInfo info{ops::from_vector<int64_t>({3, 2}, {2})};
+  EXPECT_TRUE(test::module_gradcheck(*lm, [&] { return lm->loss(ids, targets, info); }));
+}
+
+TEST(LanguageModel, TransformerPPPaddingLeavesTheValidRowsAlone) {
+  auto lm = build_lm(tpp_lm(8, 2, 12));
+  lm->to(Device::cpu(), DType::f64);
+  const Tensor ids = example_token_ids(2, 6, 11, Device::cpu(), 13);
+  const Tensor targets = example_token_ids(2, 6, 11, Device::cpu(), 14);
+  const SequenceInfo info{ops::from_vector<int64_t>({6, 2}, {2})};
+  const std::vector<double> plain = test::values(lm->logits(ids)), padded = test::values(lm->logits(ids, info));
+  // Row 0 and row 1's two valid tokens are as without padding; row 1's padded queries see two keys only.
+  for (size_t i = 0; i < 8 * 11; ++i) EXPECT_NEAR(padded[i], plain[i], 1e-12) << i;
+  double diff = 0;
+  for (size_t i = 8 * 11; i < plain.size(); ++i) diff += std::abs(padded[i] - plain[i]);
+  EXPECT_GT(diff, 1e-6);
+  std::vector<double> t = test::values(targets);
+  std::vector<int64_t> ignored(t.begin(), t.end());
+  for (size_t i = 8; i < 12; ++i) ignored[i] = -100;
+  EXPECT_NEAR(lm->loss(ids, targets, info).item(), lm->loss(ids, ids_of(ignored, 2, 6)).item(), 1e-12);
+}
+
 TEST(LanguageModel, KeyLengthsReachTheBlocks) {
   auto lm = build_lm(kTiny);
   const Tensor ids = example_token_ids(2, 5, 13, Device::cpu(), 8);
