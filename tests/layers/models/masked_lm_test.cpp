@@ -109,6 +109,20 @@ TEST(MaskedLm, PaddingIsLeftOutOfEveryToken) {
   EXPECT_GT(diff, 1e-3);
 }
 
+TEST(MaskedLm, ABidirectionalTransformerPPStackLeavesPaddingOut) {
+  auto mlm = build_mlm(
+      "{type: masked_lm, vocab: 13, dim: 8, blocks: {type: transformer_pp, heads: 2, hidden: 12, max_length: 16}, "
+      "layers: 2}");
+  mlm->to(Device::cpu(), DType::f64);
+  EXPECT_FALSE(mlm->blocks()[1].is_causal());
+  NoGradGuard no_grad;
+  const Tensor padded = ids_of({3, 1, 4, 1, 5, 9, 2, 6, 7, 7}, 2, 5);
+  const std::vector<double> got = test::values(mlm->hidden(padded, {ops::from_vector<int64_t>({5, 3}, {2})}));
+  const std::vector<double> alone = test::values(mlm->hidden(ids_of({9, 2, 6}, 1, 3)));
+  const std::vector<double> row1(got.begin() + 5 * 8, got.begin() + 5 * 8 + 3 * 8);
+  test::expect_close(row1, alone, 1e-12, "row 1");
+}
+
 TEST(MaskedLm, Gradcheck) {
   auto mlm = build_mlm(
       "{type: masked_lm, vocab: 7, dim: 4, blocks: {type: test_mean_mixer}, layers: 2, head_activation: silu}");
