@@ -69,6 +69,13 @@ class ConfigReader {
   // A list of nested layers, at "<path>.key[i]".
   std::vector<std::shared_ptr<Module>> modules(const std::string& key);
 
+  // The value of `key` as written (an undefined node when absent), marked read, for a layer that
+  // builds nested layers itself (a model stacking copies of one block config with keys added);
+  // it records what it used with record().
+  YAML::Node raw(const std::string& key) { return lookup(key); }
+  // Sets what filled() holds for `key`.
+  void record(const std::string& key, const YAML::Node& value);
+
   // Throws for the first key of the node that nothing read, with the valid keys and a hint.
   void check_no_unknown_keys() const;
   // The keys read so far with the values used (defaults included; a nested layer as its own
@@ -86,7 +93,6 @@ class ConfigReader {
   // The value node of `key` (marking it read), or an invalid node when absent.
   YAML::Node lookup(const std::string& key);
   std::string position(const YAML::Mark& mark) const;
-  void record(const std::string& key, const YAML::Node& value);
 
   YAML::Node node_;
   std::string path_;
