@@ -22,11 +22,12 @@ MhaOptions read_mha_options(ConfigReader& r) {
   o.causal = r.boolean("causal", true);
   o.backend =
       r.choice("backend", {"gau", "cudnn"}, "gau") == "cudnn" ? attention::Backend::cudnn : attention::Backend::gau;
+  // Read whatever the position type: a language model sets max_length on every block.
+  o.max_length = r.integer("max_length", 2048, Range::at_least(1));
   if (o.position == PositionType::rope) {
     if ((o.dim / o.heads) % 2 != 0)
       r.fail("position", "MultiHeadAttention: rope rotates pairs of dimensions, so the head width dim / heads = " +
                              std::to_string(o.dim / o.heads) + " must be even");
-    o.max_length = r.integer("max_length", 2048, Range::at_least(1));
     o.rope_base = r.number("rope_base", 10000.0, Range::greater_than(0));
   }
   if (o.position == PositionType::relative)

@@ -16,9 +16,11 @@ std::string shown_type(const YAML::Node& node) {
   return node.IsMap() && node["type"] && node["type"].IsScalar() ? node["type"].Scalar() : std::string("?");
 }
 
-// The block config `written` with dim and causal set; one that repeats them must agree.
-YAML::Node with_model_keys(const YAML::Node& written, const std::string& path, const std::string& file, int64_t dim,
-                           bool causal) {
+// The block config `written` with dim, causal and max_length set; one that repeats them must agree.
+YAML::Node with_model_keys(const YAML::Node& written, const std::string& path, const std::string& file,
+                           const ModelKeys& keys) {
+  const int64_t dim = keys.dim;
+  const bool causal = keys.causal;
   ConfigReader check(written, path, file);
   if (!written.IsMap())
     check.fail("",
@@ -39,9 +41,13 @@ YAML::Node with_model_keys(const YAML::Node& written, const std::string& path, c
                                (causal ? "causal (a language model)" : "bidirectional (an encoder)") +
                                "; leave it out (the model sets it)");
   }
+  if (w["max_length"] && !(w["max_length"].IsScalar() && w["max_length"].Scalar() == std::to_string(keys.max_length)))
+    check.fail("max_length", "is " + YAML::Dump(w["max_length"]) + ", but the model's max_length is " +
+                                 std::to_string(keys.max_length) + "; leave it out (the model sets it)");
   YAML::Node node = YAML::Clone(written);
   node["dim"] = dim;
   node["causal"] = causal;
+  node["max_length"] = keys.max_length;
   return node;
 }
 
@@ -50,12 +56,15 @@ YAML::Node as_written(const Module& block) {
   YAML::Node node = YAML::Clone(block.config());
   node.remove("dim");
   node.remove("causal");
+  node.remove("max_length");
   return node;
 }
 
 std::shared_ptr<SequenceBlock> build_block(const YAML::Node& written, const std::string& path, const std::string& file,
-                                           int64_t dim, bool causal) {
-  std::shared_ptr<Module> m = build(with_model_keys(written, path, file, dim, causal), path, file);
+                                           const ModelKeys& keys) {
+  const int64_t dim = keys.dim;
+  const bool causal = keys.causal;
+  std::shared_ptr<Module> m = build(with_model_keys(written, path, file, keys), path, file);
   auto block = std::dynamic_pointer_cast<SequenceBlock>(m);
   GAU_CHECK(block != nullptr, path, ": type '", shown_type(written), "' builds a ", m->type_name(),
             ", which is not a sequence block (a model stacks SequenceBlocks: gau, flash, transformer_pp)");
@@ -78,7 +87,7 @@ Tensor BlockList::forward_sequence(const Tensor& x, const SequenceInfo& info) co
   return h;
 }
 
-std::vector<std::shared_ptr<SequenceBlock>> read_block_stack(ConfigReader& r, int64_t dim, bool causal) {
+std::vector<std::shared_ptr<SequenceBlock>> read_block_stack(ConfigReader& r, const ModelKeys& keys) {
   const YAML::Node written = r.raw("blocks");
   if (!written.IsDefined())
     r.fail("blocks", "missing required key 'blocks' (a block config, built `layers` times, or a list of them)");
@@ -93,13 +102,13 @@ std::vector<std::shared_ptr<SequenceBlock>> read_block_stack(ConfigReader& r, in
                            " blocks; leave `layers` out for a list");
     filled = YAML::Node(YAML::NodeType::Sequence);
     for (int64_t i = 0; i < layers; ++i) {
-      blocks.push_back(build_block(written[static_cast<size_t>(i)], path_of(i), r.file(), dim, causal));
+      blocks.push_back(build_block(written[static_cast<size_t>(i)], path_of(i), r.file(), keys));
       filled.push_back(as_written(*blocks.back()));
     }
   } else {
     if (!written.IsMap()) r.fail("blocks", "expected a block config (a map with a type) or a list of them");
     layers = r.integer("layers", Range::at_least(0));
-    for (int64_t i = 0; i < layers; ++i) blocks.push_back(build_block(written, path_of(i), r.file(), dim, causal));
+    for (int64_t i = 0; i < layers; ++i) blocks.push_back(build_block(written, path_of(i), r.file(), keys));
     // Every copy was built from the same node: the first one's config stands for all.
     filled = blocks.empty() ? YAML::Clone(written) : as_written(*blocks.front());
   }

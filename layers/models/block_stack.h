@@ -43,8 +43,15 @@ class BlockList : public Module {
   std::vector<std::shared_ptr<SequenceBlock>> blocks_;
 };
 
-// Reads `blocks` and `layers` from r and builds the blocks with `dim` and `causal` set.
-std::vector<std::shared_ptr<SequenceBlock>> read_block_stack(ConfigReader& r, int64_t dim, bool causal);
+// What a model sets on each of its blocks: a block config may repeat a key only with the same value.
+struct ModelKeys {
+  int64_t dim = 0;
+  bool causal = true;
+  int64_t max_length = 0;  // positions (RoPE tables) and GAU's inv_n length
+};
+
+// Reads `blocks` and `layers` from r and builds the blocks with the model's keys set.
+std::vector<std::shared_ptr<SequenceBlock>> read_block_stack(ConfigReader& r, const ModelKeys& keys);
 
 // A model's optional norm (after the stack, in the MLM head): `key` is one of rms_norm,
 // layer_norm, scale_norm (layers/norm.h) or none (nullopt).

@@ -114,7 +114,7 @@ std::string LanguageModel::summary() const {
 
 std::shared_ptr<Module> LanguageModel::from_config(ConfigReader& r) {
   LanguageModelOptions o = read_model_options(r);
-  std::vector<std::shared_ptr<SequenceBlock>> blocks = read_block_stack(r, o.dim, true);
+  std::vector<std::shared_ptr<SequenceBlock>> blocks = read_block_stack(r, {.dim = o.dim, .causal = true, .max_length = o.max_length});
   o.tie_embeddings = r.boolean("tie_embeddings", true);
   return std::make_shared<LanguageModel>(o, std::move(blocks));
 }

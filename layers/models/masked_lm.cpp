@@ -91,7 +91,7 @@ std::string MaskedLm::summary() const {
 std::shared_ptr<Module> MaskedLm::from_config(ConfigReader& r) {
   MaskedLmOptions o;
   o.model = read_model_options(r);
-  std::vector<std::shared_ptr<SequenceBlock>> blocks = read_block_stack(r, o.model.dim, false);
+  std::vector<std::shared_ptr<SequenceBlock>> blocks = read_block_stack(r, {.dim = o.model.dim, .causal = false, .max_length = o.model.max_length});
   const std::string act = r.choice("head_activation", {"gelu", "relu", "silu"}, "gelu");
   o.head_activation = act == "relu"   ? HeadActivation::relu
                       : act == "silu" ? HeadActivation::silu

@@ -19,10 +19,12 @@ YAML::Node block_or(const YAML::Node& given, const char* type) {
 }
 
 // The parameters of one block of `written` in a model of width dim.
-int64_t block_parameter_count(const YAML::Node& written, int64_t dim, bool causal, const std::string& path) {
+int64_t block_parameter_count(const YAML::Node& written, int64_t dim, bool causal, int64_t max_length,
+                              const std::string& path) {
   YAML::Node node = YAML::Clone(written);
   node["dim"] = dim;
   node["causal"] = causal;
+  node["max_length"] = max_length;
   return build(node, path)->parameter_count();
 }
 
@@ -53,6 +55,8 @@ int64_t model_parameter_count(const YAML::Node& config) {
             YAML::Dump(config));
   const int64_t dim = config["dim"].as<int64_t>();
   const bool causal = config["type"].as<std::string>() != "masked_lm";
+  // The models' default (layers/models/language_model.h); it sizes tables, not parameters.
+  const int64_t max_length = config["max_length"] ? config["max_length"].as<int64_t>() : 512;
   YAML::Node bare = YAML::Clone(config);
   bare["blocks"] = YAML::Node(YAML::NodeType::Sequence);
   bare.remove("layers");
@@ -60,10 +64,10 @@ int64_t model_parameter_count(const YAML::Node& config) {
   const YAML::Node blocks = config["blocks"];
   if (blocks.IsSequence()) {
     for (size_t i = 0; i < blocks.size(); ++i)
-      total += block_parameter_count(blocks[i], dim, causal, "model.blocks[" + std::to_string(i) + "]");
+      total += block_parameter_count(blocks[i], dim, causal, max_length, "model.blocks[" + std::to_string(i) + "]");
   } else {
     const int64_t layers = config["layers"] ? config["layers"].as<int64_t>() : 0;
-    if (layers > 0) total += layers * block_parameter_count(blocks, dim, causal, "model.blocks[0]");
+    if (layers > 0) total += layers * block_parameter_count(blocks, dim, causal, max_length, "model.blocks[0]");
   }
   return total;
 }
@@ -85,7 +89,7 @@ YAML::Node matched_size_config(const std::string& flavour, const MatchedSizeSpec
 
   // The GAU model is the reference: 2L layers, L given or nearest the target.
   const int64_t base = model_parameter_count(lm_config(spec, gau_block, 0));
-  const int64_t gau_layer = block_parameter_count(gau_block, spec.dim, true, "model.blocks[0]");
+  const int64_t gau_layer = block_parameter_count(gau_block, spec.dim, true, spec.max_length, "model.blocks[0]");
   int64_t layers = spec.transformer_layers;
   if (layers == 0) {
     const double pairs = static_cast<double>(spec.target_parameters - base) / static_cast<double>(2 * gau_layer);

@@ -111,7 +111,7 @@ TEST(MaskedLm, PaddingIsLeftOutOfEveryToken) {
 
 TEST(MaskedLm, ABidirectionalTransformerPPStackLeavesPaddingOut) {
   auto mlm = build_mlm(
-      "{type: masked_lm, vocab: 13, dim: 8, blocks: {type: transformer_pp, heads: 2, hidden: 12, max_length: 16}, "
+      "{type: masked_lm, vocab: 13, dim: 8, max_length: 16, blocks: {type: transformer_pp, heads: 2, hidden: 12}, "
       "layers: 2}");
   mlm->to(Device::cpu(), DType::f64);
   EXPECT_FALSE(mlm->blocks()[1].is_causal());

@@ -44,6 +44,7 @@ class TestFeedForward : public SequenceBlock {
     const int64_t dim = r.integer("dim", Range::at_least(1));
     const int64_t hidden = r.integer("hidden", 4 * dim, Range::at_least(1));
     GAU_CHECK(r.boolean("causal", true), r.where("causal"), ": a position-wise block is causal");
+    r.integer("max_length", 0, Range::at_least(0));  // set by the model; unused position-wise
     return std::make_shared<TestFeedForward>(dim, hidden);
   }
   static const char* example_config() { return "{dim: 4, hidden: 8}"; }

@@ -76,6 +76,7 @@ class TestMeanMixer : public SequenceBlock {
 
   static std::shared_ptr<Module> from_config(ConfigReader& r) {
     const int64_t dim = r.integer("dim", Range::at_least(1));
+    r.integer("max_length", 0, Range::at_least(0));  // set by the model; a running mean has no table
     return std::make_shared<TestMeanMixer>(dim, r.boolean("causal", true));
   }
   static const char* example_config() { return "{dim: 4, causal: true}"; }
