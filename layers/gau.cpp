@@ -70,11 +70,11 @@ attention::AttentionOptions Gau::attention_options(int64_t n, const SequenceInfo
   if (bias_) a.bias = bias_->bias();
   const double length = static_cast<double>(opt_.max_length > 0 ? opt_.max_length : n);
   const double inv_sqrt_s = 1.0 / std::sqrt(static_cast<double>(opt_.s));
-  // Padding with inv_n: each row divides by its own valid length (relu2 and laplace only; softmax
-  // normalises its weights and keeps a fixed scale).
-  const bool per_row =
-      opt_.scale != GauScale::inv_sqrt_s && info.key_lengths.defined() && opt_.kernel != attention::Kernel::softmax;
-  if (per_row && opt_.scale == GauScale::inv_n) {
+  // Without a configured length, inv_n's n is the row's own length: its valid tokens when padded
+  // (relu2 and laplace; softmax normalises its weights and keeps a fixed scale).
+  const bool per_row = opt_.max_length == 0 && opt_.scale == GauScale::inv_n && info.key_lengths.defined() &&
+                       opt_.kernel != attention::Kernel::softmax;
+  if (per_row) {
     a.scale_by_valid_length = true;
   } else {
     switch (opt_.scale) {

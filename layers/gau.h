@@ -12,10 +12,11 @@
 //   PyTorch (seed 002, no positions): v, u = silu(linear(h, W_h)).chunk(2); z = silu(linear(h, W_qk));
 //   a = relu(q @ k.T / n) ** 2 @ v;  y = linear(u * a, W_out) + x
 //
-// scale (config `scale`): inv_n divides by n, the configured max_length, or the input's n when
-// max_length is 0; with padding (SequenceInfo::key_lengths) by each row's valid length instead
-// (attention's scale_by_valid_length). inv_sqrt_s is 1/sqrt(s), inv_n_sqrt_s both. Decoding needs
-// the scale of the whole sequence, so inv_n decodes only with max_length set.
+// scale (config `scale`): inv_n divides by n: the configured max_length when set (fixed, whatever
+// the input); else the row's own length, which is the input's n, or its valid tokens with padding
+// (SequenceInfo::key_lengths; attention's scale_by_valid_length). inv_sqrt_s is 1/sqrt(s),
+// inv_n_sqrt_s both. Decoding needs the scale of the whole sequence, so inv_n decodes only with
+// max_length set.
 //
 // Config: {type: gau, dim: 512, e: 1024, s: 128, norm: scale_norm, norm_eps: 1e-5,
 //          position: rope | relative | none, relative_kind: t5 | per_offset (with the keys of
