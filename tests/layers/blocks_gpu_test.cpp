@@ -9,6 +9,7 @@
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "core/ops/view.h"
+#include "layers/block.h"
 #include "layers/mha.h"
 #include "layers/positions.h"
 #include "layers/registry.h"
@@ -62,19 +63,25 @@ TEST_F(CudaLayersTest, RopeOfABf16ModelRebuildsItsTableOnTheDevice) {
   GAU_EXPECT_CLOSE(y, cpu.apply(ops::to_dtype(x, DType::f32), 9), 2e-2, 2e-2);
 }
 
-TEST_F(CudaLayersTest, TransformerPPDecodingMatchesTheCpuSequence) {
-  const YAML::Node config = YAML::Load("{type: transformer_pp, dim: 32, heads: 4, hidden: 48, max_length: 64}");
-  auto cpu = std::dynamic_pointer_cast<TransformerPP>(build(config));
-  auto gpu = std::dynamic_pointer_cast<TransformerPP>(build(config));
-  gpu->load_state_dict(cpu->state_dict());
-  gpu->to(Device::cuda(0));
-  const Tensor x = test::randn({2, 12, 32}, DType::f32, 8);
-  NoGradGuard no_grad;
-  const Tensor full = cpu->forward_sequence(x, {});
-  std::unique_ptr<DecodeCache> cache = gpu->start_decoding(2, 12);
-  for (int64_t t = 0; t < 12; t += 3)
-    GAU_EXPECT_CLOSE(gpu->decode(test::on_cuda(ops::narrow(x, 1, t, 3)), *cache), ops::narrow(full, 1, t, 3), 1e-4,
-                     1e-4);
+TEST_F(CudaLayersTest, DecodingOnTheDeviceMatchesTheCpuSequence) {
+  for (const char* yaml : {"{type: transformer_pp, dim: 32, heads: 4, hidden: 48, max_length: 64, causal: true}",
+                           "{type: gau, dim: 32, e: 48, s: 16, max_length: 64, causal: true}",
+                           "{type: flash, dim: 32, e: 48, s: 16, chunk: 5, max_length: 64, causal: true}"}) {
+    SCOPED_TRACE(yaml);
+    const YAML::Node config = YAML::Load(yaml);
+    auto cpu = std::dynamic_pointer_cast<SequenceBlock>(build(config));
+    auto gpu = std::dynamic_pointer_cast<SequenceBlock>(build(config));
+    ASSERT_TRUE(cpu && gpu);
+    gpu->load_state_dict(cpu->state_dict());
+    gpu->to(Device::cuda(0));
+    const Tensor x = test::randn({2, 12, 32}, DType::f32, 8);
+    NoGradGuard no_grad;
+    const Tensor full = cpu->forward_sequence(x, {});
+    std::unique_ptr<DecodeCache> cache = gpu->start_decoding(2, 12);
+    for (int64_t t = 0; t < 12; t += 3)
+      GAU_EXPECT_CLOSE(gpu->decode(test::on_cuda(ops::narrow(x, 1, t, 3)), *cache), ops::narrow(full, 1, t, 3), 1e-4,
+                       1e-4);
+  }
 }
 
 #ifdef GAU_WITH_CUDNN

@@ -25,25 +25,6 @@ namespace {
 using test::error_of;
 using ::testing::HasSubstr;
 
-Tensor param(const Module& m, const std::string& name) {
-  for (const auto& [n, t] : m.named_parameters())
-    if (n == name) return t;
-  ADD_FAILURE() << m.where() << " has no parameter '" << name << "'";
-  return Tensor();
-}
-
-void set(const Module& m, const std::string& name, const Tensor& value) {
-  NoGradGuard no_grad;
-  ops::copy_(param(m, name), value);
-}
-
-std::shared_ptr<Module> child(const Module& m, const std::string& name) {
-  for (const auto& [n, c] : m.named_children())
-    if (n == name) return c;
-  ADD_FAILURE() << m.where() << " has no child '" << name << "'";
-  return nullptr;
-}
-
 FlashBlockOptions small(bool causal, PositionType position) {
   FlashBlockOptions o;
   o.dim = 6;
@@ -63,18 +44,19 @@ std::vector<double> naive_block(FlashBlock& m, const Tensor& x) {
   NoGradGuard no_grad;
   const FlashBlockOptions& o = m.options();
   const int64_t b = x.size(0), n = x.size(1), e = o.e, s = o.s;
-  Tensor h = child(m, "norm")->forward(x);
-  Tensor proj = gau::add(gau::matmul(h, param(m, "w_in.weight"), {.trans_b = true}), param(m, "w_in.bias"));
+  Tensor h = test::child(m, "norm")->forward(x);
+  Tensor proj =
+      gau::add(gau::matmul(h, test::parameter(m, "w_in.weight"), {.trans_b = true}), test::parameter(m, "w_in.bias"));
   std::vector<Tensor> uvz = gau::split(gau::silu(proj), {e, e, s}, -1);
-  Tensor gamma = param(m, "heads.gamma"), beta = param(m, "heads.beta");
+  Tensor gamma = test::parameter(m, "heads.gamma"), beta = test::parameter(m, "heads.beta");
   auto head = [&](int64_t i) {
     return test::values(gau::add(gau::mul(uvz[2], gau::select(gamma, 0, i)), gau::select(beta, 0, i)));
   };
   attention::flash_ref::FlashProblem p{.b = b, .n = n, .s = s, .e = e, .c = o.chunk, .causal = o.causal};
   attention::flash_ref::FlashData d{head(0), head(1), head(2), head(3), test::values(uvz[1])};
   Tensor a = ops::from_vector<double>(attention::flash_ref::flash_reference(p, d), {b, n, e});
-  Tensor y =
-      gau::add(gau::matmul(gau::mul(uvz[0], a), param(m, "w_out.weight"), {.trans_b = true}), param(m, "w_out.bias"));
+  Tensor y = gau::add(gau::matmul(gau::mul(uvz[0], a), test::parameter(m, "w_out.weight"), {.trans_b = true}),
+                      test::parameter(m, "w_out.bias"));
   return test::values(gau::add(x, y));
 }
 
@@ -83,8 +65,8 @@ TEST(FlashBlock, MatchesTheBlockAroundTheNaiveReference) {
     for (int64_t n : {3, 8, 10}) {  // shorter than a chunk, whole chunks, a partial last chunk
       FlashBlock m(small(causal, PositionType::none));
       m.to(Device::cpu(), DType::f64);
-      set(m, "heads.gamma", test::uniform64({4, 4}, 1, 0.5, 1.5));
-      set(m, "heads.beta", test::uniform64({4, 4}, 2, -0.5, 0.5));
+      test::set_parameter(m, "heads.gamma", test::uniform64({4, 4}, 1, 0.5, 1.5));
+      test::set_parameter(m, "heads.beta", test::uniform64({4, 4}, 2, -0.5, 0.5));
       Tensor x = test::randn64({2, n, 6}, 3);
       test::expect_close(m.forward(x), naive_block(m, x), 1e-10,
                          std::string(causal ? "causal" : "bidirectional") + " n " + std::to_string(n));
@@ -96,8 +78,8 @@ TEST(FlashBlock, Gradcheck) {
   for (PositionType position : {PositionType::none, PositionType::rope, PositionType::relative}) {
     FlashBlock m(small(true, position));
     m.to(Device::cpu(), DType::f64);
-    set(m, "heads.gamma", test::uniform64({4, 4}, 4, 0.5, 1.5));
-    if (position == PositionType::relative) set(m, "bias", test::uniform64({7}, 5, -0.5, 0.5));
+    test::set_parameter(m, "heads.gamma", test::uniform64({4, 4}, 4, 0.5, 1.5));
+    if (position == PositionType::relative) test::set_parameter(m, "bias", test::uniform64({7}, 5, -0.5, 0.5));
     Tensor x = test::randn64({2, 7, 6}, 6), r = test::randn64({2, 7, 6}, 7);
     EXPECT_TRUE(test::module_gradcheck(m, [&] { return gau::sum(gau::mul(m.forward(x), r)); }))
         << "position " << static_cast<int>(position);
@@ -110,7 +92,7 @@ TEST(FlashBlock, DecodingEqualsTheFullCausalPass) {
     FlashBlock m(small(true, position));
     m.eval();
     if (position == PositionType::relative)
-      set(m, "bias", ops::to_dtype(test::uniform64({7}, 8, -0.5, 0.5), DType::f32));
+      test::set_parameter(m, "bias", ops::to_dtype(test::uniform64({7}, 8, -0.5, 0.5), DType::f32));
     Tensor x = test::randn({2, 11, 6}, DType::f32, 9);
     Tensor full;
     {
@@ -145,7 +127,7 @@ TEST(FlashBlock, CheckpointingGivesTheSameGradients) {
   Tensor d_plain = grads(plain), d_ckpt = grads(ckpt);
   test::expect_close(d_ckpt, test::values(d_plain), 1e-6, "d_x");
   for (const auto& [name, p] : ckpt.named_parameters())
-    test::expect_close(p.grad(), test::values(param(plain, name).grad()), 1e-6, "d " + name);
+    test::expect_close(p.grad(), test::values(test::parameter(plain, name).grad()), 1e-6, "d " + name);
 }
 
 TEST(FlashBlock, BadInputIsNamed) {

@@ -28,20 +28,6 @@ using test::error_of;
 using ::testing::HasSubstr;
 
 // The parameter called `name` (as named_parameters lists it).
-Tensor param(const Module& m, const std::string& name) {
-  for (const auto& [n, t] : m.named_parameters())
-    if (n == name) return t;
-  ADD_FAILURE() << m.where() << " has no parameter '" << name << "'";
-  return Tensor();
-}
-
-void set(const Module& m, const std::string& name, const Tensor& value) {
-  Tensor p = param(m, name);
-  ASSERT_EQ(p.shape(), value.shape()) << name;
-  NoGradGuard no_grad;
-  ops::copy_(p, value);
-}
-
 Tensor rows(const Tensor& t, int64_t begin, int64_t count) { return ops::contiguous(ops::narrow(t, 0, begin, count)); }
 
 TEST(Gau, MatchesSeed002sReferenceGau) {
@@ -65,14 +51,14 @@ TEST(Gau, MatchesSeed002sReferenceGau) {
   Tensor hidden_w = test::counter_uniform({2 * e, d}, 3, -a_d, a_d),
          hidden_b = test::counter_uniform({2 * e}, 4, -a_d, a_d);
   Tensor qk_w = test::counter_uniform({s, d}, 5, -a_d, a_d), qk_b = test::counter_uniform({s}, 6, -a_d, a_d);
-  set(gau, "norm.weight", test::counter_uniform({d}, 1, 0.5, 1.5));
-  set(gau, "norm.bias", test::counter_uniform({d}, 2, -0.2, 0.2));
-  set(gau, "w_in.weight", ops::cat({rows(hidden_w, e, e), rows(hidden_w, 0, e), qk_w}, 0));
-  set(gau, "w_in.bias", ops::cat({rows(hidden_b, e, e), rows(hidden_b, 0, e), qk_b}, 0));
-  set(gau, "heads.gamma", test::counter_uniform({2, s}, 7, 0.5, 1.5));
-  set(gau, "heads.beta", test::counter_uniform({2, s}, 8, -0.5, 0.5));
-  set(gau, "w_out.weight", test::counter_uniform({d, e}, 9, -a_e, a_e));
-  set(gau, "w_out.bias", test::counter_uniform({d}, 10, -a_e, a_e));
+  test::set_parameter(gau, "norm.weight", test::counter_uniform({d}, 1, 0.5, 1.5));
+  test::set_parameter(gau, "norm.bias", test::counter_uniform({d}, 2, -0.2, 0.2));
+  test::set_parameter(gau, "w_in.weight", ops::cat({rows(hidden_w, e, e), rows(hidden_w, 0, e), qk_w}, 0));
+  test::set_parameter(gau, "w_in.bias", ops::cat({rows(hidden_b, e, e), rows(hidden_b, 0, e), qk_b}, 0));
+  test::set_parameter(gau, "heads.gamma", test::counter_uniform({2, s}, 7, 0.5, 1.5));
+  test::set_parameter(gau, "heads.beta", test::counter_uniform({2, s}, 8, -0.5, 0.5));
+  test::set_parameter(gau, "w_out.weight", test::counter_uniform({d, e}, 9, -a_e, a_e));
+  test::set_parameter(gau, "w_out.bias", test::counter_uniform({d}, 10, -a_e, a_e));
 
   Tensor x = test::counter_uniform({b, n, d}, fx["seeds"]["x"], -1, 1).requires_grad_();
   Tensor r = test::counter_uniform({b, n, d}, fx["seeds"]["d_out"], -1, 1);
@@ -83,19 +69,19 @@ TEST(Gau, MatchesSeed002sReferenceGau) {
   const nlohmann::json& g = fx["grads"];
   test::expect_matches(out, fx["out"], tol, "output");
   test::expect_matches(x.grad(), g["x"], tol, "d_x");
-  test::expect_matches(param(gau, "norm.weight").grad(), g["norm.weight"], tol, "d norm.weight");
-  test::expect_matches(param(gau, "norm.bias").grad(), g["norm.bias"], tol, "d norm.bias");
-  Tensor d_w_in = param(gau, "w_in.weight").grad(), d_b_in = param(gau, "w_in.bias").grad();
+  test::expect_matches(test::parameter(gau, "norm.weight").grad(), g["norm.weight"], tol, "d norm.weight");
+  test::expect_matches(test::parameter(gau, "norm.bias").grad(), g["norm.bias"], tol, "d norm.bias");
+  Tensor d_w_in = test::parameter(gau, "w_in.weight").grad(), d_b_in = test::parameter(gau, "w_in.bias").grad();
   test::expect_matches(ops::cat({rows(d_w_in, e, e), rows(d_w_in, 0, e)}, 0), g["to_hidden.weight"], tol,
                        "d to_hidden.weight");
   test::expect_matches(ops::cat({rows(d_b_in, e, e), rows(d_b_in, 0, e)}, 0), g["to_hidden.bias"], tol,
                        "d to_hidden.bias");
   test::expect_matches(rows(d_w_in, 2 * e, s), g["to_qk.weight"], tol, "d to_qk.weight");
   test::expect_matches(rows(d_b_in, 2 * e, s), g["to_qk.bias"], tol, "d to_qk.bias");
-  test::expect_matches(param(gau, "heads.gamma").grad(), g["gamma"], tol, "d gamma");
-  test::expect_matches(param(gau, "heads.beta").grad(), g["beta"], tol, "d beta");
-  test::expect_matches(param(gau, "w_out.weight").grad(), g["to_out.weight"], tol, "d to_out.weight");
-  test::expect_matches(param(gau, "w_out.bias").grad(), g["to_out.bias"], tol, "d to_out.bias");
+  test::expect_matches(test::parameter(gau, "heads.gamma").grad(), g["gamma"], tol, "d gamma");
+  test::expect_matches(test::parameter(gau, "heads.beta").grad(), g["beta"], tol, "d beta");
+  test::expect_matches(test::parameter(gau, "w_out.weight").grad(), g["to_out.weight"], tol, "d to_out.weight");
+  test::expect_matches(test::parameter(gau, "w_out.bias").grad(), g["to_out.bias"], tol, "d to_out.bias");
 }
 
 // The same GAU with the attention written out as an n x n matrix (f64), for options the fixture
@@ -108,9 +94,10 @@ Tensor naive_gau(Gau& m, const Tensor& x) {
   for (const auto& [name, child] : m.named_children())
     if (name == "norm") norm = child;
   Tensor h = norm->forward(x);
-  Tensor proj = gau::add(gau::matmul(h, param(m, "w_in.weight"), {.trans_b = true}), param(m, "w_in.bias"));
+  Tensor proj =
+      gau::add(gau::matmul(h, test::parameter(m, "w_in.weight"), {.trans_b = true}), test::parameter(m, "w_in.bias"));
   std::vector<Tensor> uvz = gau::split(gau::silu(proj), {m.e(), m.e(), o.s}, -1);
-  Tensor gamma = param(m, "heads.gamma"), beta = param(m, "heads.beta");
+  Tensor gamma = test::parameter(m, "heads.gamma"), beta = test::parameter(m, "heads.beta");
   Tensor q = gau::add(gau::mul(uvz[2], gau::select(gamma, 0, 0)), gau::select(beta, 0, 0));
   Tensor k = gau::add(gau::mul(uvz[2], gau::select(gamma, 0, 1)), gau::select(beta, 0, 1));
   double scale = 1.0 / n;
@@ -131,8 +118,8 @@ Tensor naive_gau(Gau& m, const Tensor& x) {
     weights = gau::mul(gau::relu2(scores), gau::rsub(1.0, mask));
   }
   Tensor a = gau::matmul(weights, uvz[1]);
-  Tensor o_ =
-      gau::add(gau::matmul(gau::mul(uvz[0], a), param(m, "w_out.weight"), {.trans_b = true}), param(m, "w_out.bias"));
+  Tensor o_ = gau::add(gau::matmul(gau::mul(uvz[0], a), test::parameter(m, "w_out.weight"), {.trans_b = true}),
+                       test::parameter(m, "w_out.bias"));
   return gau::add(x, o_);
 }
 
@@ -164,8 +151,8 @@ TEST(Gau, MatchesANaiveF64GauAndGradcheck) {
     Gau m(o);
     m.to(Device::cpu(), DType::f64);
     // Wider scale-offsets than the N(0, 0.02) init, so that the attention carries weight.
-    set(m, "heads.gamma", test::uniform64({2, 4}, 5, 0.5, 1.5));
-    set(m, "heads.beta", test::uniform64({2, 4}, 6, -0.5, 0.5));
+    test::set_parameter(m, "heads.gamma", test::uniform64({2, 4}, 5, 0.5, 1.5));
+    test::set_parameter(m, "heads.beta", test::uniform64({2, 4}, 6, -0.5, 0.5));
     Tensor x = test::randn64({2, 5, 6}, 7);
     test::expect_close(m.forward(x), test::values(naive_gau(m, x)), 1e-10, v.name);
     Tensor r = test::randn64({2, 5, 6}, 8);
@@ -265,7 +252,7 @@ TEST(Gau, CheckpointingGivesTheSameGradientsWithLessMemory) {
   auto [kept_ckpt, d_ckpt] = run(ckpt);
   test::expect_close(d_ckpt, test::values(d_plain), 1e-6, "d_x");
   for (const auto& [name, p] : ckpt.named_parameters())
-    test::expect_close(p.grad(), test::values(param(plain, name).grad()), 1e-6, "d " + name);
+    test::expect_close(p.grad(), test::values(test::parameter(plain, name).grad()), 1e-6, "d " + name);
   // The plain block keeps u, v, z, q, k and more per token; the checkpointed one its input and output.
   EXPECT_LT(kept_ckpt * 3, kept_plain) << "checkpointed " << kept_ckpt << " bytes, plain " << kept_plain;
 }

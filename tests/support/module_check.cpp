@@ -44,4 +44,26 @@ namespace gau::test {
   return ::testing::AssertionSuccess();
 }
 
+Tensor parameter(const layers::Module& m, const std::string& name) {
+  for (const auto& [n, t] : m.named_parameters())
+    if (n == name) return t;
+  ADD_FAILURE() << m.where() << " has no parameter '" << name << "'";
+  return Tensor();
+}
+
+std::shared_ptr<layers::Module> child(const layers::Module& m, const std::string& name) {
+  for (const auto& [n, c] : m.named_children())
+    if (n == name) return c;
+  ADD_FAILURE() << m.where() << " has no child '" << name << "'";
+  return nullptr;
+}
+
+void set_parameter(const layers::Module& m, const std::string& name, const Tensor& value) {
+  Tensor p = parameter(m, name);
+  ASSERT_TRUE(p.defined());
+  ASSERT_EQ(p.shape(), value.shape()) << name;
+  NoGradGuard no_grad;
+  ops::copy_(p, value);
+}
+
 }  // namespace gau::test

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
+#include <string>
 
 #include "autograd/gradcheck.h"
 #include "core/tensor.h"
@@ -20,5 +22,12 @@ namespace gau::test {
 // atol + rtol * |numeric|; a failure names the parameter and the element.
 ::testing::AssertionResult module_gradcheck(const layers::Module& m, const std::function<Tensor()>& loss,
                                             const GradcheckOptions& opt = {});
+
+// The parameter or child module called `name` (as named_parameters / named_children list it); a
+// test failure, and an undefined result, when there is none.
+Tensor parameter(const layers::Module& m, const std::string& name);
+std::shared_ptr<layers::Module> child(const layers::Module& m, const std::string& name);
+// Copies `value` into the parameter called `name` (same shape), outside the tape.
+void set_parameter(const layers::Module& m, const std::string& name, const Tensor& value);
 
 }  // namespace gau::test
