@@ -258,6 +258,9 @@ sanitize_cases=(
   "core_ops_index_gpu_test|CudaIndexTest.EmbeddingForwardAndBackward|memcheck"
   "core_ops_copy_gpu_test|CudaCopyTest.StridedAndBroadcastCopies|memcheck"
   "core_ops_matmul_gpu_test|CudaMatmulTest.TwoDimWithTransposes|memcheck"
+  "core_ops_norm_gpu_test|CudaNormTest.ForwardAndBackwardMatchTheCpu|memcheck racecheck"
+  "core_ops_dropout_gpu_test|CudaDropoutTest.SameMaskAsTheCpu|memcheck"
+  "core_ops_rope_gpu_test|CudaRopeTest.MatchesTheCpu|memcheck"
   "core_allocator_gpu_test|CudaAllocatorTest.RecordStream*|memcheck"
 )
 # sanitize N TOOL BINARY FILTER: case N under TOOL until sanitize_deadline, its verdict as a summary
