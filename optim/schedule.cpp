@@ -1,0 +1,116 @@
+#include "optim/schedule.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+#include "core/error.h"
+
+namespace gau::optim {
+
+using layers::Range;
+
+const char* schedule_name(ScheduleType type) {
+  switch (type) {
+    case ScheduleType::constant:
+      return "constant";
+    case ScheduleType::cosine:
+      return "cosine";
+    case ScheduleType::linear:
+      return "linear";
+    case ScheduleType::inverse_sqrt:
+      return "inverse_sqrt";
+  }
+  return "?";
+}
+
+namespace {
+
+bool decays_to_floor(ScheduleType type) { return type == ScheduleType::cosine || type == ScheduleType::linear; }
+
+}  // namespace
+
+Schedule::Schedule(const ScheduleOptions& o) : options_(o) {
+  const char* name = schedule_name(o.type);
+  GAU_CHECK(std::isfinite(o.base_lr) && o.base_lr >= 0, "schedule ", name, ": base_lr must be finite and >= 0, got ",
+            o.base_lr);
+  GAU_CHECK(o.warmup_steps >= 0, "schedule ", name, ": warmup_steps must be >= 0, got ", o.warmup_steps);
+  if (decays_to_floor(o.type)) {
+    GAU_CHECK(o.total_steps > o.warmup_steps, "schedule ", name, ": total_steps must be > warmup_steps (",
+              o.warmup_steps, "), got ", o.total_steps);
+    GAU_CHECK(o.min_lr >= 0 && o.min_lr <= o.base_lr, "schedule ", name,
+              ": min_lr must be in [0, base_lr = ", o.base_lr, "], got ", o.min_lr);
+  }
+  if (o.type == ScheduleType::inverse_sqrt) {
+    GAU_CHECK(std::isfinite(o.timescale) && o.timescale >= 0, "schedule inverse_sqrt: timescale must be > 0 (or 0 for ",
+              "the default max(warmup_steps, 1)), got ", o.timescale);
+    if (options_.timescale == 0) options_.timescale = static_cast<double>(std::max<int64_t>(o.warmup_steps, 1));
+  }
+}
+
+double Schedule::lr_at(int64_t step) const {
+  GAU_CHECK(step >= 0, "schedule ", schedule_name(options_.type), ": step must be >= 0, got ", step);
+  const ScheduleOptions& o = options_;
+  const double eta = o.base_lr;
+  if (step < o.warmup_steps) return eta * static_cast<double>(step + 1) / static_cast<double>(o.warmup_steps);
+  const double since = static_cast<double>(step - o.warmup_steps);
+  const double p =
+      decays_to_floor(o.type) ? std::min(since / static_cast<double>(o.total_steps - o.warmup_steps), 1.0) : 0.0;
+  switch (o.type) {
+    case ScheduleType::constant:
+      return eta;
+    case ScheduleType::cosine:
+      return o.min_lr + (eta - o.min_lr) * 0.5 * (1 + std::cos(std::numbers::pi * p));
+    case ScheduleType::linear:
+      return eta - (eta - o.min_lr) * p;
+    case ScheduleType::inverse_sqrt:
+      return eta * std::sqrt(o.timescale / (o.timescale + since));
+  }
+  return eta;
+}
+
+YAML::Node Schedule::config() const {
+  const ScheduleOptions& o = options_;
+  YAML::Node n;
+  n["type"] = schedule_name(o.type);
+  n["warmup_steps"] = o.warmup_steps;
+  if (decays_to_floor(o.type)) {
+    n["total_steps"] = o.total_steps;
+    n["min_lr"] = o.min_lr;
+  }
+  if (o.type == ScheduleType::inverse_sqrt) n["timescale"] = o.timescale;
+  return n;
+}
+
+Schedule make_schedule(layers::ConfigReader& r, double base_lr) {
+  GAU_CHECK(std::isfinite(base_lr) && base_lr >= 0, r.path(), ": the base lr must be finite and >= 0, got ", base_lr);
+  ScheduleOptions o;
+  o.base_lr = base_lr;
+  const std::string type = r.choice("type", {"constant", "cosine", "linear", "inverse_sqrt"}, "constant");
+  o.type = type == "cosine"         ? ScheduleType::cosine
+           : type == "linear"       ? ScheduleType::linear
+           : type == "inverse_sqrt" ? ScheduleType::inverse_sqrt
+                                    : ScheduleType::constant;
+  o.warmup_steps = r.integer("warmup_steps", 0, Range::at_least(0));
+  if (decays_to_floor(o.type)) {
+    o.total_steps = r.integer("total_steps", Range::at_least(1));
+    if (o.total_steps <= o.warmup_steps) {
+      r.fail("total_steps",
+             "must be > warmup_steps (" + std::to_string(o.warmup_steps) + "), got " + std::to_string(o.total_steps));
+    }
+    const bool has_lr = r.raw("min_lr").IsDefined(), has_ratio = r.raw("min_ratio").IsDefined();
+    if (has_lr && has_ratio) r.fail("min_ratio", "give min_lr or min_ratio, not both");
+    if (has_ratio) {
+      o.min_lr = r.number("min_ratio", Range::between(0, 1)) * base_lr;
+    } else if (has_lr) {
+      o.min_lr = r.number("min_lr", Range::between(0, base_lr));
+    }
+  }
+  if (o.type == ScheduleType::inverse_sqrt && r.raw("timescale").IsDefined()) {
+    o.timescale = r.number("timescale", Range::greater_than(0));
+  }
+  r.check_no_unknown_keys();
+  return Schedule(o);
+}
+
+}  // namespace gau::optim
