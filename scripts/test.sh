@@ -15,6 +15,13 @@ if ! command -v nvcc >/dev/null && [ -x /usr/local/cuda/bin/nvcc ]; then
 fi
 
 bash "$root/scripts/setup.sh"
+# libgau compiles each folder's sources in unity batches (cmake/unity.cmake): no internal name may
+# be defined twice in one folder. A second or so; it needs python3.
+if command -v python3 >/dev/null; then
+  python3 "$root/scripts/unity-check.py" "$root"
+else
+  echo "test.sh: no python3, scripts/unity-check.py skipped"
+fi
 # ccache (used when installed) keys on absolute paths; rewriting those under the clone lets a
 # fresh clone elsewhere reuse the objects an earlier clone compiled.
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}

@@ -27,8 +27,6 @@ LinearNorm linear_norm_from_name(const std::string& name) {
 
 namespace {
 
-DType compute_dtype(DType t) { return t == DType::f64 ? DType::f64 : DType::f32; }
-
 detail::FlashResolved resolve(const Tensor& qq, const Tensor& kq, const Tensor& ql, const Tensor& kl, const Tensor& v,
                               const FlashOptions& opt) {
   const Tensor* qk[] = {&qq, &kq, &ql, &kl};
@@ -69,7 +67,7 @@ detail::FlashResolved resolve(const Tensor& qq, const Tensor& kq, const Tensor& 
     GAU_CHECK(is_floating(opt.bias.dtype()), "flash_attention: bias must be floating, got ", describe(opt.bias));
     GAU_CHECK(opt.bias.device() == qq.device(), "flash_attention: bias must be on the inputs' device ", qq.device(),
               ", got ", describe(opt.bias));
-    r.bias = ops::contiguous(ops::to_dtype(opt.bias.detach(), compute_dtype(qq.dtype())));
+    r.bias = ops::contiguous(ops::to_dtype(opt.bias.detach(), detail::compute_dtype(qq.dtype())));
   }
   if (opt.key_lengths.defined()) {
     const Tensor& len = opt.key_lengths;
@@ -86,17 +84,17 @@ detail::FlashResolved resolve(const Tensor& qq, const Tensor& kq, const Tensor& 
   return r;
 }
 
-detail::FlashForwardResult run_forward(const Tensor& qq, const Tensor& kq, const Tensor& ql, const Tensor& kl,
-                                       const Tensor& v, const detail::FlashResolved& opt) {
+detail::FlashForwardResult run_flash_forward(const Tensor& qq, const Tensor& kq, const Tensor& ql, const Tensor& kl,
+                                             const Tensor& v, const detail::FlashResolved& opt) {
   if (qq.is_cuda()) {
     GAU_CUDA_ONLY(return detail::flash_forward_cuda(qq, kq, ql, kl, v, opt));
   }
   return detail::flash_forward_cpu(qq, kq, ql, kl, v, opt);
 }
 
-detail::FlashBackwardResult run_backward(const Tensor& qq, const Tensor& kq, const Tensor& ql, const Tensor& kl,
-                                         const Tensor& v, const Tensor& states, const Tensor& d_o,
-                                         const detail::FlashResolved& opt) {
+detail::FlashBackwardResult run_flash_backward(const Tensor& qq, const Tensor& kq, const Tensor& ql, const Tensor& kl,
+                                               const Tensor& v, const Tensor& states, const Tensor& d_o,
+                                               const detail::FlashResolved& opt) {
   if (qq.is_cuda()) {
     GAU_CUDA_ONLY(return detail::flash_backward_cuda(qq, kq, ql, kl, v, states, d_o, opt));
   }
@@ -111,7 +109,7 @@ struct FlashFunction : autograd::Function<FlashFunction> {
                         const Tensor& v, const Tensor& bias, const detail::FlashResolved& opt) {
     auto c = [](const Tensor& x) { return ops::contiguous(x); };
     Tensor cqq = c(qq), ckq = c(kq), cql = c(ql), ckl = c(kl), cv = c(v);
-    detail::FlashForwardResult r = run_forward(cqq, ckq, cql, ckl, cv, opt);
+    detail::FlashForwardResult r = run_flash_forward(cqq, ckq, cql, ckl, cv, opt);
     ctx.save_for_backward({cqq, ckq, cql, ckl, cv, r.states});
     ctx.set("opt", opt);
     return r.o;
@@ -121,7 +119,7 @@ struct FlashFunction : autograd::Function<FlashFunction> {
     const auto& opt = ctx.get<detail::FlashResolved>("opt");
     std::vector<Tensor> s = ctx.saved();
     Tensor d_o = ops::contiguous(ops::to_dtype(d_out[0], s[0].dtype()));
-    detail::FlashBackwardResult r = run_backward(s[0], s[1], s[2], s[3], s[4], s[5], d_o, opt);
+    detail::FlashBackwardResult r = run_flash_backward(s[0], s[1], s[2], s[3], s[4], s[5], d_o, opt);
     return {r.d_qq, r.d_kq, r.d_ql, r.d_kl, r.d_v, ctx.needs_input_grad(5) ? r.d_bias : Tensor()};
   }
 };

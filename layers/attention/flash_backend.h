@@ -6,6 +6,10 @@
 
 namespace gau::attention::detail {
 
+// The compute dtype of a storage dtype: f64 for f64, f32 otherwise (every backend's accumulators,
+// the relative bias and the states).
+inline DType compute_dtype(DType t) { return t == DType::f64 ? DType::f64 : DType::f32; }
+
 struct FlashResolved {
   int64_t chunk = 256;
   bool causal = false;

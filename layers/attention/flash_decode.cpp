@@ -19,8 +19,6 @@ namespace gau::attention {
 
 namespace {
 
-DType compute_dtype(DType t) { return t == DType::f64 ? DType::f64 : DType::f32; }
-
 template <typename A>
 void decode_step(int64_t batch, int64_t s, int64_t e, int64_t c, int64_t position, const A* bias, double inv_norm,
                  const A* qq, const A* kq, const A* ql, const A* kl, const A* v, A* state, A* pending, A* keys,
@@ -74,7 +72,7 @@ FlashDecodeState::FlashDecodeState(int64_t batch, int64_t s, int64_t e, const Fl
   GAU_CHECK(is_floating(dtype), "FlashDecodeState: expected a floating dtype, got ", dtype_name(dtype));
   GAU_CHECK(opt.linear_norm != LinearNorm::n || opt.max_length > 0,
             "FlashDecodeState: linear_norm = n needs max_length > 0 (the length the full forward divides by)");
-  const DType cdt = compute_dtype(dtype);
+  const DType cdt = detail::compute_dtype(dtype);
   if (opt.bias.defined()) {
     GAU_CHECK(opt.bias.dim() == 1 && opt.bias.size(0) == 2 * opt.chunk - 1, "FlashDecodeState: bias must be [",
               2 * opt.chunk - 1, "], got ", describe(opt.bias));
@@ -106,7 +104,7 @@ Tensor FlashDecodeState::step(const Tensor& qq, const Tensor& kq, const Tensor& 
     GAU_CHECK(t->dtype() == dtype_ && t->device() == device_, "FlashDecodeState::step: expected ",
               dtype_name(dtype_), " on ", device_, ", got ", describe(*t));
   }
-  const DType cdt = compute_dtype(dtype_);
+  const DType cdt = detail::compute_dtype(dtype_);
   auto host = [&](const Tensor& x) {
     return ops::contiguous(ops::to_dtype(ops::to_device(x.detach(), Device::cpu()), cdt));
   };

@@ -12,12 +12,12 @@ namespace gau::ops::cuda {
 
 namespace {
 
-struct Geometry {
+struct SoftmaxGeometry {
   int64_t outer, D, inner;
 };
 
-Geometry geometry(const Tensor& x, int64_t dim) {
-  Geometry g{1, x.dim() == 0 ? 1 : x.shape()[dim], 1};
+SoftmaxGeometry geometry(const Tensor& x, int64_t dim) {
+  SoftmaxGeometry g{1, x.dim() == 0 ? 1 : x.shape()[dim], 1};
   for (int64_t d = 0; d < x.dim(); ++d) {
     if (d < dim) g.outer *= x.shape()[d];
     if (d > dim) g.inner *= x.shape()[d];
@@ -92,7 +92,7 @@ __global__ void softmax_backward_rows_kernel(const T* y, const T* dy, T* dx, int
 
 // dim is not the last one: one thread per (outer, inner) column walks D with stride inner.
 template <typename T>
-__global__ void softmax_cols_kernel(const T* x, T* y, Geometry g, bool log_out) {
+__global__ void softmax_cols_kernel(const T* x, T* y, SoftmaxGeometry g, bool log_out) {
   using A = acc_t<T>;
   const int64_t n = g.outer * g.inner;
   for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < n; t += int64_t(gridDim.x) * blockDim.x) {
@@ -111,7 +111,7 @@ __global__ void softmax_cols_kernel(const T* x, T* y, Geometry g, bool log_out) 
 }
 
 template <typename T>
-__global__ void softmax_backward_cols_kernel(const T* y, const T* dy, T* dx, Geometry g, bool log_in) {
+__global__ void softmax_backward_cols_kernel(const T* y, const T* dy, T* dx, SoftmaxGeometry g, bool log_in) {
   using A = acc_t<T>;
   const int64_t n = g.outer * g.inner;
   for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < n; t += int64_t(gridDim.x) * blockDim.x) {
@@ -147,7 +147,7 @@ Tensor forward(const Tensor& x_in, int64_t dim, bool log_out, const char* op) {
   Tensor x = contiguous_on_device(x_in);
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape
   if (x.numel() == 0) return y;
-  Geometry g = geometry(x, dim);
+  SoftmaxGeometry g = geometry(x, dim);
   cudaStream_t stream = current_cuda_stream(x.device());
   dispatch_floating(x.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -170,7 +170,7 @@ Tensor backward(const Tensor& y_in, const Tensor& dy_in, int64_t dim, bool log_i
   Tensor y = contiguous_on_device(y_in), dy = contiguous_on_device(dy_in);
   Tensor dx = Tensor::empty(y.shape(), y.dtype(), y.device());  // y's shape
   if (y.numel() == 0) return dx;
-  Geometry g = geometry(y, dim);
+  SoftmaxGeometry g = geometry(y, dim);
   cudaStream_t stream = current_cuda_stream(y.device());
   dispatch_floating(y.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;

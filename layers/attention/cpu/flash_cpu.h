@@ -161,7 +161,6 @@ class Scratch {
   Tensor t_;
 };
 
-// The compute dtype of a storage dtype: f64 for f64, f32 otherwise.
-inline DType compute_dtype(DType t) { return t == DType::f64 ? DType::f64 : DType::f32; }
+using detail::compute_dtype;  // f64 for f64, f32 otherwise (layers/attention/flash_backend.h)
 
 }  // namespace gau::attention::cpu_flash

@@ -353,8 +353,8 @@ void launch_s(const TileParams& p, const void* q, const void* k, const void* v, 
 }
 
 template <typename T>
-void launch_typed(const TileParams& p, const void* q, const void* k, const void* v, const BackwardBuffers& buf,
-                  cudaStream_t stream) {
+void launch_backward_typed(const TileParams& p, const void* q, const void* k, const void* v, const BackwardBuffers& buf,
+                           cudaStream_t stream) {
   if (p.kernel == kKernelSoftmax) {
     const int64_t rows = p.bh * p.n_q;
     softmax_rowsum_kernel<T><<<static_cast<unsigned>((rows + 7) / 8), 256, 0, stream>>>(
@@ -380,9 +380,9 @@ void launch_backward(const TileParams& p, const void* q, const void* k, const vo
   GAU_CHECK(p.bh <= 65535, "attention backward (CUDA): b*h must be <= 65535, got ", p.bh);
   if (p.bh == 0 || p.n_k == 0 || p.n_q == 0) return;  // dot_product_attention() rejects empty inputs
   if (p.type == ElemType::bf16) {
-    launch_typed<__nv_bfloat16>(p, q, k, v, buf, stream);
+    launch_backward_typed<__nv_bfloat16>(p, q, k, v, buf, stream);
   } else {
-    launch_typed<__half>(p, q, k, v, buf, stream);
+    launch_backward_typed<__half>(p, q, k, v, buf, stream);
   }
 }
 

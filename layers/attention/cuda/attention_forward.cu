@@ -161,8 +161,8 @@ __global__ void __launch_bounds__(kThreads) attention_forward_kernel(TileParams 
 }
 
 template <typename T, int S, int EV>
-void launch_typed(const TileParams& p, const void* q, const void* k, const void* v, void* o, float* lse,
-                  cudaStream_t stream) {
+void launch_forward_typed(const TileParams& p, const void* q, const void* k, const void* v, void* o, float* lse,
+                          cudaStream_t stream) {
   constexpr size_t bytes = ForwardSmem<S, EV>::kBytes;
   auto kernel = attention_forward_kernel<T, S, EV>;
   cudaError_t err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
@@ -183,10 +183,11 @@ void launch_for_type(const TileParams& p, const void* q, const void* k, const vo
   // A value tile of 128 columns halves the recomputation of S against 64 once e > 64.
   const bool wide = p.e > 64;
   if (p.s == 64) {
-    wide ? launch_typed<T, 64, 128>(p, q, k, v, o, lse, stream) : launch_typed<T, 64, 64>(p, q, k, v, o, lse, stream);
+    wide ? launch_forward_typed<T, 64, 128>(p, q, k, v, o, lse, stream)
+         : launch_forward_typed<T, 64, 64>(p, q, k, v, o, lse, stream);
   } else {
-    wide ? launch_typed<T, 128, 128>(p, q, k, v, o, lse, stream)
-         : launch_typed<T, 128, 64>(p, q, k, v, o, lse, stream);
+    wide ? launch_forward_typed<T, 128, 128>(p, q, k, v, o, lse, stream)
+         : launch_forward_typed<T, 128, 64>(p, q, k, v, o, lse, stream);
   }
 }
 
