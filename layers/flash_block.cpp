@@ -12,7 +12,7 @@ namespace gau::layers {
 
 namespace {
 
-GatedInputOptions input_options(const FlashBlockOptions& o) {
+GatedInputOptions flash_input_options(const FlashBlockOptions& o) {
   GatedInputOptions g;
   g.dim = o.dim;
   g.e = o.e > 0 ? o.e : 2 * o.dim;
@@ -34,7 +34,7 @@ struct FlashCache : DecodeCache {
 }  // namespace
 
 FlashBlock::FlashBlock(const FlashBlockOptions& options)
-    : SequenceBlock("FLASH"), opt_(options), e_(input_options(options).e), input_(*this, input_options(options)) {
+    : SequenceBlock("FLASH"), opt_(options), e_(flash_input_options(options).e), input_(*this, flash_input_options(options)) {
   GAU_CHECK(opt_.chunk > 0, where(), ": chunk must be > 0, got ", opt_.chunk);
   GAU_CHECK(opt_.dropout >= 0 && opt_.dropout < 1, where(), ": dropout must be in [0, 1), got ", opt_.dropout);
   GAU_CHECK(opt_.position != PositionType::rope || opt_.max_length > 0, where(),

@@ -36,7 +36,7 @@ struct GauCache : DecodeCache {
 
 namespace {
 
-GatedInputOptions input_options(const GauOptions& o) {
+GatedInputOptions gau_input_options(const GauOptions& o) {
   GatedInputOptions g;
   g.dim = o.dim;
   g.e = o.e > 0 ? o.e : 2 * o.dim;
@@ -52,7 +52,7 @@ GatedInputOptions input_options(const GauOptions& o) {
 }  // namespace
 
 Gau::Gau(const GauOptions& options)
-    : SequenceBlock("GAU"), opt_(options), e_(input_options(options).e), input_(*this, input_options(options)) {
+    : SequenceBlock("GAU"), opt_(options), e_(gau_input_options(options).e), input_(*this, gau_input_options(options)) {
   GAU_CHECK(opt_.dropout >= 0 && opt_.dropout < 1 && opt_.attention_dropout >= 0 && opt_.attention_dropout < 1, where(),
             ": dropout and attention_dropout must be in [0, 1), got ", opt_.dropout, " and ", opt_.attention_dropout);
   GAU_CHECK(opt_.position != PositionType::rope || opt_.max_length > 0, where(),

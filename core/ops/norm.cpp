@@ -42,7 +42,7 @@ void check_scalar_g(const Tensor& g, const Tensor& x, const char* op) {
 }
 
 // d_y like x; saved statistics [...] in acc dtype on x's device.
-void check_backward(const Tensor& d_y, const Tensor& x, const Tensor& stat, const char* name, const char* op) {
+void check_norm_backward(const Tensor& d_y, const Tensor& x, const Tensor& stat, const char* name, const char* op) {
   GAU_CHECK(d_y.shape() == x.shape() && d_y.dtype() == x.dtype() && d_y.device() == x.device(), op,
             ": d_y must match x, got x ", describe(x), " and d_y ", describe(d_y));
   const DType acc = x.dtype() == DType::f64 ? DType::f64 : DType::f32;
@@ -103,8 +103,8 @@ NormGrads layer_norm_backward(const Tensor& d_y, const Tensor& x, const Tensor& 
   check_input(x, 0, op);
   check_param(weight, x, "weight", op);
   check_param(bias, x, "bias", op);
-  check_backward(d_y, x, mean, "mean", op);
-  check_backward(d_y, x, rstd, "rstd", op);
+  check_norm_backward(d_y, x, mean, "mean", op);
+  check_norm_backward(d_y, x, rstd, "rstd", op);
   return backward(NormKind::layer, d_y, x, weight, bias, mean, rstd, 0, param_grads);
 }
 
@@ -119,7 +119,7 @@ NormGrads rms_norm_backward(const Tensor& d_y, const Tensor& x, const Tensor& we
   const char* op = "rms_norm_backward";
   check_input(x, 0, op);
   check_param(weight, x, "weight", op);
-  check_backward(d_y, x, rstd, "rstd", op);
+  check_norm_backward(d_y, x, rstd, "rstd", op);
   return backward(NormKind::rms, d_y, x, weight, Tensor(), Tensor(), rstd, 0, param_grads);
 }
 
@@ -136,7 +136,7 @@ NormGrads scale_norm_backward(const Tensor& d_y, const Tensor& x, const Tensor& 
   check_input(x, eps, op);
   GAU_CHECK(eps > 0, op, ": eps must be > 0 (the forward's), got ", eps);
   check_scalar_g(g, x, op);
-  check_backward(d_y, x, rstd, "rstd", op);
+  check_norm_backward(d_y, x, rstd, "rstd", op);
   return backward(NormKind::scale, d_y, x, g, Tensor(), Tensor(), rstd, eps, param_grads);
 }
 

@@ -59,7 +59,7 @@ void forward_kernel(const T* x, const T* w, const T* b, T* y, A_of<T>* mean, A_o
 // d_x = rstd (g - c1 - xhat c2), g = d_y w (norm_coefs); per-thread partials of d_w = sum d_y xhat
 // and d_b = sum d_y over the thread's rows, or (scale) the row sums sum_j d_y xhat in row_dot.
 template <NormKind K, typename T>
-void backward_kernel(const T* dy, const T* x, const T* w, const A_of<T>* mean, const A_of<T>* rstd, T* dx,
+void norm_backward_kernel(const T* dy, const T* x, const T* w, const A_of<T>* mean, const A_of<T>* rstd, T* dx,
                      A_of<T>* partial, A_of<T>* row_dot, int64_t threads, int64_t rows, int64_t d, A_of<T> eps) {
   using A = A_of<T>;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
@@ -160,7 +160,7 @@ NormGrads norm_backward(NormKind kind, const Tensor& d_y, const Tensor& x, const
     using A = acc_t<T>;
     std::vector<A> partial(per_dim ? static_cast<size_t>(threads * 2 * d) : 0, A(0));  // [threads, 2, d]
     dispatch_kind(kind, [&](auto k) {
-      backward_kernel<decltype(k)::value, T>(d_y.data<T>(), x.data<T>(), ptr_or_null<T>(weight),
+      norm_backward_kernel<decltype(k)::value, T>(d_y.data<T>(), x.data<T>(), ptr_or_null<T>(weight),
                                              mean.defined() ? mean.data<A>() : nullptr, rstd.data<A>(), g.d_x.data<T>(),
                                              per_dim ? partial.data() : nullptr,
                                              param_grads && kind == NormKind::scale ? g.d_weight.data<A>() : nullptr,

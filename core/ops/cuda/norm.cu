@@ -15,7 +15,7 @@ namespace gau::ops::cuda {
 namespace {
 
 template <bool kBlock, typename A>
-__device__ __forceinline__ A group_sum(A v, A* smem) {
+__device__ __forceinline__ A norm_group_sum(A v, A* smem) {
   if constexpr (kBlock)
     return block_sum(v, smem);
   else
@@ -40,14 +40,14 @@ __global__ void norm_forward_kernel(const T* x, const T* w, const T* b, T* y, ac
     if constexpr (K == NormKind::layer) {
       A s = 0;
       for (int64_t j = lane; j < d; j += group_size) s += to_acc(xr[j]);
-      m = group_sum<kBlock>(s, smem) / A(d);
+      m = norm_group_sum<kBlock>(s, smem) / A(d);
     }
     A sq = 0;
     for (int64_t j = lane; j < d; j += group_size) {
       const A v = to_acc(xr[j]) - m;
       sq += v * v;
     }
-    const A rs = norm_rstd<K>(group_sum<kBlock>(sq, smem), d, eps);
+    const A rs = norm_rstd<K>(norm_group_sum<kBlock>(sq, smem), d, eps);
     if (lane == 0) {
       if constexpr (K == NormKind::layer) mean[row] = m;
       rstd[row] = rs;
