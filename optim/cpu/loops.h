@@ -1,54 +1,30 @@
 #pragma once
-// The CPU optimizer kernels' shared machinery: the element types of an UpdateTarget, the chunk
-// loop over a range table, and the write-back of the rounded bf16/f16 copy.
+// The CPU optimizer kernels' chunk loop over a range table (optim/target.h has the rest).
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <type_traits>
 
-#include "core/dtype.h"
-#include "core/error.h"
 #include "core/ops/cpu/parallel.h"
-#include "core/rng.h"
 #include "optim/kernels.h"
+#include "optim/target.h"
 
 namespace gau::optim::cpu {
 
-// The copy type of a target without a bf16/f16 copy.
-struct NoCopy {};
-
-// Calls f(type_tag<W>, type_tag<G>, type_tag<C>) for the target's weight, gradient and copy types:
-// (f64, f64, none), (f32, f32, none), (f32, f32 | bf16, bf16), (f32, f32 | f16, f16).
-template <typename F>
-void dispatch_target(const UpdateTarget& t, const char* op, F&& f) {
-  const DType w = t.w.dtype(), g = t.g.dtype();
-  const DType c = t.copy.defined() ? t.copy.dtype() : w;
-  GAU_CHECK(t.w.is_contiguous() && t.g.is_contiguous() && t.g.numel() == t.w.numel(), op,
-            ": weights and gradients must be flat buffers of one size, got ", describe(t.w), " and ", describe(t.g));
-  if (w == DType::f64 && g == DType::f64 && !t.copy.defined())
-    return f(type_tag<double>{}, type_tag<double>{}, type_tag<NoCopy>{});
-  if (w == DType::f32 && !t.copy.defined() && g == DType::f32)
-    return f(type_tag<float>{}, type_tag<float>{}, type_tag<NoCopy>{});
-  if (w == DType::f32 && c == DType::bf16) {
-    if (g == DType::f32) return f(type_tag<float>{}, type_tag<float>{}, type_tag<bfloat16>{});
-    if (g == DType::bf16) return f(type_tag<float>{}, type_tag<bfloat16>{}, type_tag<bfloat16>{});
-  }
-  if (w == DType::f32 && c == DType::f16) {
-    if (g == DType::f32) return f(type_tag<float>{}, type_tag<float>{}, type_tag<float16>{});
-    if (g == DType::f16) return f(type_tag<float>{}, type_tag<float16>{}, type_tag<float16>{});
-  }
-  GAU_FAIL(op, ": unsupported combination of weights ", dtype_name(w), ", gradients ", dtype_name(g), ", copy ",
-           t.copy.defined() ? dtype_name(c) : "none");
-}
+using optim::copy_ptr;
+using optim::dispatch_rounding;
+using optim::dispatch_target;
+using optim::NoCopy;
+using optim::store_copy;
 
 // Runs f(chunk_index, range, begin, end) for every chunk, the chunks split statically over the
 // OpenMP threads (one per kParallelMin elements, none inside another parallel region).
 template <typename F>
 void for_each_chunk(const RangeTable& table, F&& f) {
+  const int64_t n = static_cast<int64_t>(table.chunks.size());
+  if (n == 0) return;
   int64_t total = 0;
   for (const KernelChunk& c : table.chunks) total += c.end - c.begin;
-  const int64_t n = static_cast<int64_t>(table.chunks.size());
   const int64_t threads = omp_in_parallel() ? 1
                                             : std::clamp<int64_t>(total / ops::cpu::kParallelMin, 1,
                                                                   std::min<int64_t>(omp_get_max_threads(), n));
@@ -64,37 +40,6 @@ void for_each_chunk(const RangeTable& table, F&& f) {
     const KernelChunk& ch = table.chunks[c];
     f(c, table.ranges[ch.range], ch.begin, ch.end);
   }
-}
-
-// The rounded copy of w at element i: nearest even, or stochastic from Philox(seed, i / 4, step).
-template <typename C, bool kStochastic>
-inline void store_copy(C* copy, int64_t i, float w, uint64_t seed, uint64_t step) {
-  if constexpr (!std::is_same_v<C, NoCopy>) {
-    if constexpr (kStochastic) {
-      const uint32_t u = philox4x32_10(seed, static_cast<uint64_t>(i) / 4, step).v[i % 4];
-      if constexpr (std::is_same_v<C, bfloat16>)
-        copy[i].bits = stochastic_bf16_bits(w, u);
-      else
-        copy[i].bits = stochastic_f16_bits(w, u);
-    } else {
-      copy[i] = C(w);
-    }
-  }
-}
-
-// Calls f(std::bool_constant<stochastic>) so the rounding mode is a compile-time choice.
-template <typename F>
-void dispatch_rounding(const UpdateTarget& t, F&& f) {
-  if (t.stochastic_rounding && t.copy.defined()) return f(std::true_type{});
-  return f(std::false_type{});
-}
-
-template <typename C>
-C* copy_ptr(const UpdateTarget& t) {
-  if constexpr (std::is_same_v<C, NoCopy>)
-    return nullptr;
-  else
-    return t.copy.data<C>();
 }
 
 }  // namespace gau::optim::cpu
