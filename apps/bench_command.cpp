@@ -13,6 +13,7 @@
 #include "bench/bench.h"
 #include "bench/flash_bench.h"
 #include "bench/ops_bench.h"
+#include "bench/optim_bench.h"
 #include "core/error.h"
 
 namespace gau::apps {
@@ -33,6 +34,8 @@ std::vector<Family> families() {
       {"flash", "FLASH mixed-chunk attention beside quadratic attention", bench::run_flash_bench},
       {"autograd", "tape cost per op (record, backward) on 1-element tensors, and a 1,000-op graph",
        bench::run_autograd_bench},
+      {"optim", "one fused AdamW step over 10M and 100M f32 parameters against memcpy of the same bytes",
+       bench::run_optim_bench},
   };
 }
 

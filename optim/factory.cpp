@@ -1,0 +1,177 @@
+#include "optim/factory.h"
+
+#include <cmath>
+
+#include "optim/adafactor.h"
+#include "optim/adam.h"
+#include "optim/lamb.h"
+#include "optim/lion.h"
+#include "optim/sgd.h"
+
+namespace gau::optim {
+
+namespace {
+
+using layers::ConfigReader;
+using layers::Range;
+
+std::string shown(const YAML::Node& v) { return v.IsScalar() ? "'" + v.Scalar() + "'" : "a list or map"; }
+
+double number_of(ConfigReader& r, const std::string& key, const YAML::Node& v, const std::string& what) {
+  double x = 0;
+  try {
+    if (!v.IsScalar()) r.fail(key, what + ": expected a number, got " + shown(v));
+    x = v.as<double>();
+  } catch (const YAML::Exception&) {
+    r.fail(key, what + ": expected a number, got " + shown(v));
+  }
+  if (!std::isfinite(x)) r.fail(key, what + ": expected a finite number, got " + shown(v));
+  return x;
+}
+
+// A list of exactly `count` numbers, each checked by `ok` (described by `rule`).
+std::vector<double> numbers(ConfigReader& r, const std::string& key, std::vector<double> fallback, bool (*ok)(double),
+                            const std::string& rule) {
+  const YAML::Node v = r.raw(key);
+  std::vector<double> out = fallback;
+  if (v.IsDefined()) {
+    if (!v.IsSequence() || v.size() != fallback.size())
+      r.fail(key, "expected a list of " + std::to_string(fallback.size()) + " numbers, got " + shown(v));
+    for (size_t i = 0; i < v.size(); ++i) out[i] = number_of(r, key, v[i], "element " + std::to_string(i));
+  }
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!ok(out[i]))
+      r.fail(key, "element " + std::to_string(i) + " must be " + rule + ", got " + std::to_string(out[i]));
+  YAML::Node filled(YAML::NodeType::Sequence);
+  for (double x : out) filled.push_back(x);
+  r.record(key, filled);
+  return out;
+}
+
+std::vector<double> betas(ConfigReader& r, double b1, double b2) {
+  return numbers(
+      r, "betas", {b1, b2}, [](double b) { return valid_beta(b); }, "in [0, 1)");
+}
+
+GroupRules group_rules(ConfigReader& r, const layers::FlatParameters& flat) {
+  GroupRules rules;
+  const YAML::Node nd = r.raw("no_decay");
+  if (nd.IsDefined() && !nd.IsNull()) {
+    if (!nd.IsSequence()) r.fail("no_decay", "expected a list of name patterns, got " + shown(nd));
+    for (size_t i = 0; i < nd.size(); ++i) {
+      if (!nd[i].IsScalar()) r.fail("no_decay", "element " + std::to_string(i) + ": expected a pattern string");
+      rules.no_decay.push_back(nd[i].Scalar());
+    }
+  }
+  const YAML::Node lm = r.raw("lr_multipliers");
+  if (lm.IsDefined() && !lm.IsNull()) {
+    if (!lm.IsMap()) r.fail("lr_multipliers", "expected a map of name patterns to multipliers, got " + shown(lm));
+    for (auto it = lm.begin(); it != lm.end(); ++it) {
+      const std::string pattern = it->first.Scalar();
+      const double mult = number_of(r, "lr_multipliers", it->second, "'" + pattern + "'");
+      if (mult < 0) r.fail("lr_multipliers", "'" + pattern + "' must be >= 0, got " + std::to_string(mult));
+      rules.lr_multipliers.emplace_back(pattern, mult);
+    }
+  }
+  YAML::Node filled_nd(YAML::NodeType::Sequence), filled_lm(YAML::NodeType::Map);
+  for (const std::string& p : rules.no_decay) filled_nd.push_back(p);
+  for (const auto& [p, m] : rules.lr_multipliers) filled_lm[p] = m;
+  r.record("no_decay", filled_nd);
+  r.record("lr_multipliers", filled_lm);
+  // A pattern that matches nothing is a typo or a stale config: name it and show what exists.
+  GroupRules one;
+  for (const std::string& p : rules.no_decay) {
+    one.no_decay = {p};
+    if (!unmatched_pattern(one, flat).empty())
+      r.fail("no_decay", "pattern '" + p + "' matches no parameter; parameters are " + some_parameter_names(flat));
+  }
+  one.no_decay.clear();
+  for (const auto& entry : rules.lr_multipliers) {
+    one.lr_multipliers = {entry};
+    if (!unmatched_pattern(one, flat).empty())
+      r.fail("lr_multipliers",
+             "pattern '" + entry.first + "' matches no parameter; parameters are " + some_parameter_names(flat));
+  }
+  return rules;
+}
+
+}  // namespace
+
+const std::vector<std::string>& optimizer_types() {
+  static const std::vector<std::string> types = {"sgd", "adam", "adamw", "lamb", "adafactor", "lion"};
+  return types;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(ConfigReader& r, layers::FlatParameters& flat) {
+  const std::string type = r.choice("type", optimizer_types(), "adamw");
+  OptimizerOptions common;
+  common.groups = group_rules(r, flat);
+  common.stochastic_rounding = r.boolean("stochastic_rounding", false);
+  common.seed = static_cast<uint64_t>(r.integer("seed", static_cast<int64_t>(common.seed), Range::at_least(0)));
+  const Range non_negative = Range::at_least(0), positive = Range::greater_than(0);
+  std::unique_ptr<Optimizer> opt;
+  if (type == "sgd") {
+    SgdOptions o;
+    o.lr = r.number("lr", o.lr, non_negative);
+    o.weight_decay = r.number("weight_decay", 0.0, non_negative);
+    o.momentum = r.number("momentum", 0.0, non_negative);
+    o.dampening = r.number("dampening", 0.0, Range::between(0, 1));
+    o.nesterov = r.boolean("nesterov", false);
+    if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
+      r.fail("nesterov", "nesterov needs momentum > 0 and dampening = 0");
+    r.check_no_unknown_keys();
+    opt = std::make_unique<Sgd>(flat, o, common);
+  } else if (type == "adam" || type == "adamw") {
+    AdamOptions o;
+    o.decoupled = type == "adamw";
+    o.lr = r.number("lr", o.lr, non_negative);
+    const std::vector<double> b = betas(r, o.beta1, o.beta2);
+    o.beta1 = b[0], o.beta2 = b[1];
+    o.eps = r.number("eps", o.eps, positive);
+    o.weight_decay = r.number("weight_decay", o.decoupled ? 0.01 : 0.0, non_negative);
+    o.amsgrad = r.boolean("amsgrad", false);
+    r.check_no_unknown_keys();
+    opt = std::make_unique<Adam>(flat, o, common);
+  } else if (type == "lamb") {
+    LambOptions o;
+    o.lr = r.number("lr", o.lr, non_negative);
+    const std::vector<double> b = betas(r, o.beta1, o.beta2);
+    o.beta1 = b[0], o.beta2 = b[1];
+    o.eps = r.number("eps", o.eps, positive);
+    o.weight_decay = r.number("weight_decay", o.weight_decay, non_negative);
+    o.bias_correction = r.boolean("bias_correction", true);
+    r.check_no_unknown_keys();
+    opt = std::make_unique<Lamb>(flat, o, common);
+  } else if (type == "lion") {
+    LionOptions o;
+    o.lr = r.number("lr", o.lr, non_negative);
+    const std::vector<double> b = betas(r, o.beta1, o.beta2);
+    o.beta1 = b[0], o.beta2 = b[1];
+    o.weight_decay = r.number("weight_decay", 0.0, non_negative);
+    r.check_no_unknown_keys();
+    opt = std::make_unique<Lion>(flat, o, common);
+  } else {
+    AdafactorOptions o;
+    o.relative_step = r.boolean("relative_step", true);
+    o.lr = r.number("lr", o.relative_step ? 1.0 : 1e-3, non_negative);
+    const std::vector<double> eps = numbers(
+        r, "eps", {o.eps1, o.eps2}, [](double e) { return e > 0; }, "> 0");
+    o.eps1 = eps[0], o.eps2 = eps[1];
+    o.clip_threshold = r.number("clip_threshold", o.clip_threshold, positive);
+    o.decay_rate = r.number("decay_rate", o.decay_rate, Range::between(-1e9, -1e-12));
+    if (r.raw("beta1").IsDefined() && !r.raw("beta1").IsNull()) {
+      const double b1 = r.number("beta1", Range::at_least(0));
+      if (!valid_beta(b1)) r.fail("beta1", "must be in [0, 1), got " + std::to_string(b1));
+      o.beta1 = b1;
+    }
+    o.weight_decay = r.number("weight_decay", 0.0, non_negative);
+    o.scale_parameter = r.boolean("scale_parameter", true);
+    o.warmup_init = r.boolean("warmup_init", false);
+    if (o.warmup_init && !o.relative_step) r.fail("warmup_init", "warmup_init needs relative_step: true");
+    r.check_no_unknown_keys();
+    opt = std::make_unique<Adafactor>(flat, o, common);
+  }
+  return opt;
+}
+
+}  // namespace gau::optim

@@ -1,0 +1,38 @@
+#pragma once
+// Builds an optimizer from the `optim:` section of a config, over a model's flat buffers.
+//
+//   optim:
+//     type: adamw            # sgd | adam | adamw | lamb | adafactor | lion
+//     lr: 3e-4               # >= 0 (adafactor with relative_step: a multiplier of the relative step, 1)
+//     weight_decay: 0.1      # >= 0 (adamw 0.01, lamb 0.01, the others 0 by default)
+//     no_decay: ["*.bias", "*norm*", "*.gamma", "*.beta", "*embedding*"]
+//     lr_multipliers: {"blocks.0.*": 0.5}
+//     stochastic_rounding: false   # of the bf16/f16 parameters written from the f32 master weights
+//     seed: 24301                  # the stochastic rounding's Philox key
+//     # adam, adamw, lamb, lion:  betas: [b1, b2], each in [0, 1)
+//     # adam, adamw, lamb:        eps: > 0;  adam, adamw: amsgrad: false;  lamb: bias_correction: true
+//     # sgd:                      momentum: 0, dampening: 0, nesterov: false
+//     # adafactor:                eps: [1e-30, 1e-3], clip_threshold: 1, decay_rate: -0.8,
+//     #                           beta1: (unset: no first moment), relative_step: true,
+//     #                           scale_parameter: true, warmup_init: false
+//
+// Defaults are PyTorch's (HF transformers' for Adafactor, the paper's for Lion). Every bad value
+// is an error naming its key's config path and position: an unknown type (listing the valid ones),
+// a negative lr, a beta outside [0, 1), an eps <= 0, a group pattern that matches no parameter
+// (listing a few parameter names), a key that the chosen type does not read.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "layers/config_reader.h"
+#include "layers/flat_parameters.h"
+#include "optim/optimizer.h"
+
+namespace gau::optim {
+
+// "sgd", "adam", "adamw", "lamb", "adafactor", "lion".
+const std::vector<std::string>& optimizer_types();
+
+std::unique_ptr<Optimizer> make_optimizer(layers::ConfigReader& r, layers::FlatParameters& flat);
+
+}  // namespace gau::optim
