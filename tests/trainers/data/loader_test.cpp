@@ -54,11 +54,6 @@ int64_t expected_target(int64_t p, const Corpus& c, bool within_document) {
   return p + 1 < limit ? p + 1 : kIgnore;
 }
 
-struct EpochCheck {
-  bool packing;
-  bool mask_across_documents;
-};
-
 class Coverage : public ::testing::TestWithParam<std::tuple<int64_t, bool, bool>> {};
 
 TEST_P(Coverage, EveryTokenExactlyOncePerEpochAcrossRanks) {
@@ -154,6 +149,22 @@ TEST(Loader, ResumeFromASavedPositionReadsTheSameNextBatches) {
     EXPECT_EQ(resumed.position(), first.position());
     EXPECT_EQ(resumed.position().epoch, 1);
   }
+}
+
+TEST(Loader, ResumeWithAnotherWorldSizeStartsAtTheFirstUnreadSequence) {
+  const Corpus corpus = counting_corpus({200});
+  Loader single(corpus, options(5, 4, true));  // one rank, 4 rows a step
+  take(single, 2);
+  const LoaderPosition saved = single.position();
+  const std::vector<int64_t> third = values(single.next().ids);
+  std::vector<int64_t> halves;
+  for (int64_t rank = 0; rank < 2; ++rank) {  // two ranks, 2 rows each: the same 4 sequences
+    Loader r(corpus, options(5, 2, true, rank, 2));
+    r.restore(saved);
+    const std::vector<int64_t> ids = values(r.next().ids);
+    halves.insert(halves.end(), ids.begin(), ids.end());
+  }
+  EXPECT_EQ(halves, third);
 }
 
 TEST(Loader, RestoreRejectsAPositionFromOtherData) {
