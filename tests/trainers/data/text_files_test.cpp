@@ -1,0 +1,87 @@
+// Text corpora: files and directories (recursive, sorted, hidden names skipped), gzip read
+// through zlib, corrupt gzip and missing paths named in the error, and the Jargon File that the
+// default run trains on.
+#include "trainers/data/text_files.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/support/checks.h"
+#include "tests/trainers/data/data_test_util.h"
+
+namespace gau::data {
+namespace {
+
+using gau::test::error_of;
+using test::expect_has;
+using test::ScratchDir;
+
+TEST(TextFiles, ReadsGzipAndPlainFiles) {
+  ScratchDir dir;
+  std::string text;
+  for (int i = 0; i < 2000; ++i) text += "line " + std::to_string(i) + " of a gzipped document\n";
+  test::write_gzip(dir / "doc.txt.gz", text);
+  ASSERT_LT(std::filesystem::file_size(dir / "doc.txt.gz"), text.size() / 4) << "the test file is compressed";
+  EXPECT_EQ(read_text_file(dir / "doc.txt.gz"), text);
+  test::write_bytes(dir / "plain.txt", "plain\ntext");
+  EXPECT_EQ(read_text_file(dir / "plain.txt"), "plain\ntext");
+  test::write_bytes(dir / "empty.txt", "");
+  EXPECT_EQ(read_text_file(dir / "empty.txt"), "");
+}
+
+TEST(TextFiles, CorruptOrTruncatedGzipIsAnErrorNamingTheFile) {
+  ScratchDir dir;
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += std::to_string(i * 7919 % 1000) + " ";
+  test::write_gzip(dir / "whole.gz", text);
+  std::string bytes(std::filesystem::file_size(dir / "whole.gz"), '\0');
+  {
+    std::ifstream f(dir / "whole.gz", std::ios::binary);
+    f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  test::write_bytes(dir / "truncated.gz", bytes.substr(0, bytes.size() / 2));
+  std::string msg = error_of([&] { read_text_file(dir / "truncated.gz"); });
+  expect_has(msg, dir / "truncated.gz");
+  expect_has(msg, "read failed");
+  std::string corrupt = bytes;
+  for (size_t i = 20; i < 60; ++i) corrupt[i] = static_cast<char>(corrupt[i] ^ 0x5a);
+  test::write_bytes(dir / "corrupt.gz", corrupt);
+  expect_has(error_of([&] { read_text_file(dir / "corrupt.gz"); }), dir / "corrupt.gz");
+  expect_has(error_of([&] { read_text_file(dir / "absent.txt"); }), "absent.txt: cannot open");
+}
+
+TEST(TextFiles, DirectoriesAreReadRecursivelyInSortedOrder) {
+  ScratchDir dir;
+  test::write_bytes(dir / "corpus/b.txt", "B");
+  test::write_bytes(dir / "corpus/a/z.txt", "AZ");
+  test::write_gzip(dir / "corpus/a/y.txt.gz", "AY");
+  test::write_bytes(dir / "corpus/c.bin", "C");
+  test::write_bytes(dir / "corpus/.hidden", "H");
+  test::write_bytes(dir / "corpus/.git/x.txt", "G");
+  const std::vector<TextDocument> docs = read_text_documents(dir / "corpus");
+  ASSERT_EQ(docs.size(), 4u);
+  EXPECT_EQ(docs[0].path, dir / "corpus/a/y.txt.gz");
+  EXPECT_EQ(docs[0].text, "AY");
+  EXPECT_EQ(docs[1].text, "AZ");
+  EXPECT_EQ(docs[2].text, "B");
+  EXPECT_EQ(docs[3].text, "C");
+  EXPECT_EQ(list_files(dir / "corpus", ".bin"), std::vector<std::string>{dir / "corpus/c.bin"});
+  EXPECT_EQ(list_files(dir / "corpus/b.txt"), std::vector<std::string>{dir / "corpus/b.txt"});
+
+  expect_has(error_of([&] { list_files(dir / "nowhere"); }), "nowhere: no such file or directory");
+  std::filesystem::create_directories(dir / "void");
+  expect_has(error_of([&] { list_files(dir / "void"); }), "void: no files in this directory");
+  expect_has(error_of([&] { list_files(dir / "corpus", ".npy"); }), "no '*.npy' files");
+}
+
+TEST(TextFiles, ReadsTheJargonFile) {
+  const std::string path = "/usr/share/doc/jargon-text/jargon.txt.gz";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " is absent: scripts/setup.sh installs jargon-text";
+  const std::string text = read_text_file(path);
+  EXPECT_GT(text.size(), 1500000u);
+  EXPECT_NE(text.find("hacker"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace gau::data
