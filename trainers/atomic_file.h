@@ -43,6 +43,8 @@ class AtomicFile {
 
 // Writes `content` to `path` through an AtomicFile.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
+// write(2) until all `n` bytes are written (retrying short writes and EINTR); errors name `path`.
+void write_fully(int fd, const void* data, size_t n, const std::filesystem::path& path);
 // fsync of a directory, so that a rename or a new entry in it survives a crash.
 void fsync_dir(const std::filesystem::path& dir);
 
