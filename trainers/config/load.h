@@ -38,15 +38,20 @@ class Origins : public layers::ConfigOrigins {
   // when the path is unknown. A path the config does not write falls back to the path without
   // list indices (model.blocks[2], built from model.blocks: {type: gau}), then to its nearest
   // written parent (a key a reader added to a map).
+  //
+  // A reader may hold a copy of the written node: YAML::Clone (a uniform block stack's blocks)
+  // marks every copied node 1:1. A mark that is neither the written node's nor its key's but
+  // 1:1 is such a copy's, and the written node's mark is shown instead.
   std::string position(const std::string& path, const YAML::Mark& mark) const override;
 
-  void set(const std::string& path, std::string source, bool is_override);
-
- private:
   struct Source {
     std::string text;  // the file, or the whole override
     bool is_override = false;
+    YAML::Mark value_mark = YAML::Mark::null_mark(), key_mark = YAML::Mark::null_mark();
   };
+  void set(const std::string& path, Source source);
+
+ private:
   const Source* find(const std::string& path) const;
   std::map<std::string, Source> by_path_;
 };

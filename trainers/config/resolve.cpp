@@ -8,10 +8,21 @@
 
 namespace gau::config {
 
+namespace {
+
+// The order a reader meets the sections in: what is trained, on what, how, then the run's
+// settings. Only the dump's layout: a section missing here sorts after these, by name.
+size_t reading_rank(const std::string& name) {
+  static const std::vector<std::string> order = {"model", "data",      "optim",       "schedule",
+                                                 "train", "precision", "distributed", "logging"};
+  return std::find(order.begin(), order.end(), name) - order.begin();
+}
+
+}  // namespace
+
 YAML::Node resolve_config(const LoadedConfig& config) {
   layers::ConfigOriginsScope scope(config.origins);
   const Schema& schema = Schema::global();
-  std::vector<std::string> order;
   for (auto it = config.root.begin(); it != config.root.end(); ++it) {
     const std::string name = it->first.Scalar();
     if (schema.find(name) == nullptr) {
@@ -22,10 +33,10 @@ YAML::Node resolve_config(const LoadedConfig& config) {
       GAU_FAIL(name, pos.empty() ? "" : " (" + pos + ")", ": unknown section '", name, "'",
                hint.empty() ? "" : "; did you mean '" + hint + "'?", "\nvalid sections: ", valid);
     }
-    order.push_back(name);
   }
-  for (const std::string& name : schema.names())
-    if (std::find(order.begin(), order.end(), name) == order.end()) order.push_back(name);
+  std::vector<std::string> order = schema.names();
+  std::stable_sort(order.begin(), order.end(),
+                   [](const std::string& a, const std::string& b) { return reading_rank(a) < reading_rank(b); });
 
   YAML::Node resolved(YAML::NodeType::Map);
   for (const std::string& name : order) resolved[name] = schema.find(name)->resolve(section_of(config.root, name));

@@ -16,8 +16,8 @@
 namespace gau::config {
 
 // Checks every section of `config` (a top-level key no section declares is an error with the
-// nearest section name) and returns them resolved: the config's sections in its order, then the
-// ones it does not write, by name.
+// nearest section name) and returns every declared section resolved, in reading order: model,
+// data, optim, schedule, train, precision, distributed, logging, then any others by name.
 YAML::Node resolve_config(const LoadedConfig& config);
 
 // A resolved config as YAML text, numbers in their shortest exact form.

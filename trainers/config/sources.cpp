@@ -11,16 +11,23 @@ std::string with_mark(const std::string& file, const YAML::Mark& mark) {
   return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
 }
 
+bool same(const YAML::Mark& a, const YAML::Mark& b) {
+  return a.pos == b.pos && a.line == b.line && a.column == b.column;
+}
+
+// visit(node, path, key mark) for `node` and everything under it (the key mark is null for the
+// root and list elements).
 template <typename F>
-void walk(const YAML::Node& node, const std::string& path, const F& visit) {
-  visit(node, path);
+void walk(const YAML::Node& node, const std::string& path, const YAML::Mark& key_mark, const F& visit) {
+  visit(node, path, key_mark);
   if (node.IsMap()) {
     for (auto it = node.begin(); it != node.end(); ++it) {
       const std::string key = it->first.Scalar();
-      walk(it->second, path.empty() ? key : path + "." + key, visit);
+      walk(it->second, path.empty() ? key : path + "." + key, it->first.Mark(), visit);
     }
   } else if (node.IsSequence()) {
-    for (size_t i = 0; i < node.size(); ++i) walk(node[i], path + "[" + std::to_string(i) + "]", visit);
+    for (size_t i = 0; i < node.size(); ++i)
+      walk(node[i], path + "[" + std::to_string(i) + "]", YAML::Mark::null_mark(), visit);
   }
 }
 
@@ -28,7 +35,9 @@ void walk(const YAML::Node& node, const std::string& path, const F& visit) {
 
 void Sources::add(const YAML::Node& root, const std::string& text, bool is_override) {
   sources_.push_back({text, is_override});
-  walk(root, "", [&](const YAML::Node& node, const std::string&) { nodes_.emplace_back(node, sources_.size() - 1); });
+  walk(root, "", YAML::Mark::null_mark(), [&](const YAML::Node& node, const std::string&, const YAML::Mark&) {
+    nodes_.emplace_back(node, sources_.size() - 1);
+  });
 }
 
 const Sources::Source* Sources::find(const YAML::Node& node) const {
@@ -44,9 +53,7 @@ std::string Sources::position_of(const YAML::Node& node) const {
   return with_mark(source->text, node.Mark());
 }
 
-void Origins::set(const std::string& path, std::string source, bool is_override) {
-  by_path_[path] = {std::move(source), is_override};
-}
+void Origins::set(const std::string& path, Source source) { by_path_[path] = std::move(source); }
 
 const Origins::Source* Origins::find(const std::string& path) const {
   if (const auto it = by_path_.find(path); it != by_path_.end()) return &it->second;
@@ -65,14 +72,15 @@ std::string Origins::position(const std::string& path, const YAML::Mark& mark) c
   const Source* source = find(path);
   if (source == nullptr) return "";
   if (source->is_override) return "--set " + source->text;
-  return with_mark(source->text, mark);
+  const bool copied = !same(mark, source->value_mark) && !same(mark, source->key_mark) && same(mark, YAML::Mark());
+  return with_mark(source->text, copied ? source->value_mark : mark);
 }
 
 std::shared_ptr<const Origins> Sources::origins_of(const YAML::Node& root) const {
   auto origins = std::make_shared<Origins>();
-  walk(root, "", [&](const YAML::Node& node, const std::string& path) {
+  walk(root, "", YAML::Mark::null_mark(), [&](const YAML::Node& node, const std::string& path, const YAML::Mark& key) {
     if (path.empty()) return;
-    if (const Source* source = find(node)) origins->set(path, source->text, source->is_override);
+    if (const Source* source = find(node)) origins->set(path, {source->text, source->is_override, node.Mark(), key});
   });
   return origins;
 }
