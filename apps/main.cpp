@@ -1,10 +1,11 @@
-// The gau command: one subcommand per file in apps/ (info, bench, demo).
+// The gau command: one subcommand per file in apps/ (info, bench, demo, config).
 // Every failure prints one line to stderr and exits with status 1.
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
 
 #include "apps/bench_command.h"
+#include "apps/config_command.h"
 #include "apps/demo_command.h"
 #include "apps/info_command.h"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   gau::apps::add_info_command(app);
   gau::apps::add_bench_command(app);
   gau::apps::add_demo_command(app);
+  gau::apps::add_config_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

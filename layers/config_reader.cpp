@@ -25,7 +25,16 @@ std::string format_number(double v) {
   return os.str();
 }
 
+thread_local std::shared_ptr<const ConfigOrigins> current_origins;
+
 }  // namespace
+
+ConfigOriginsScope::ConfigOriginsScope(std::shared_ptr<const ConfigOrigins> origins)
+    : previous_(std::move(current_origins)) {
+  current_origins = std::move(origins);
+}
+
+ConfigOriginsScope::~ConfigOriginsScope() { current_origins = std::move(previous_); }
 
 bool Range::contains(double v) const {
   const bool above = lo_open_ ? v > lo_ : v >= lo_;
@@ -66,15 +75,19 @@ std::string nearest(const std::string& key, const std::vector<std::string>& cand
 }
 
 ConfigReader::ConfigReader(YAML::Node node, std::string path, std::string file)
-    : node_(std::move(node)), path_(std::move(path)), file_(std::move(file)) {
+    : node_(std::move(node)), path_(std::move(path)), file_(std::move(file)), origins_(current_origins) {
   if (!node_.IsDefined() || node_.IsNull()) return;
   if (!node_.IsMap()) {
-    const std::string pos = position(node_.Mark());
+    const std::string pos = position(path_, node_.Mark());
     GAU_FAIL(path_, pos.empty() ? "" : " (" + pos + ")", ": expected a map of keys, got ", shown(node_));
   }
 }
 
-std::string ConfigReader::position(const YAML::Mark& mark) const {
+std::string ConfigReader::position(const std::string& path, const YAML::Mark& mark) const {
+  if (origins_) {
+    std::string pos = origins_->position(path, mark);
+    if (!pos.empty()) return pos;
+  }
   if (mark.is_null()) return file_;
   const std::string lc = std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
   return file_.empty() ? "line " + lc : file_ + ":" + lc;
@@ -82,13 +95,15 @@ std::string ConfigReader::position(const YAML::Mark& mark) const {
 
 std::string ConfigReader::where(const std::string& key) const {
   const std::string full = key.empty() ? path_ : path_ + "." + key;
+  // The key's own node when it is there, else the map that lacks it.
   YAML::Mark mark = node_.Mark();
+  std::string node_path = path_;
   if (!key.empty() && node_.IsMap()) {
     const YAML::Node& map = node_;
     const YAML::Node v = map[key];
-    if (v) mark = v.Mark();
+    if (v) mark = v.Mark(), node_path = full;
   }
-  const std::string pos = position(mark);
+  const std::string pos = position(node_path, mark);
   return pos.empty() ? full : full + " (" + pos + ")";
 }
 
@@ -262,7 +277,7 @@ void ConfigReader::check_no_unknown_keys() const {
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     const std::string key = it->first.Scalar();
     if (std::find(read_.begin(), read_.end(), key) != read_.end()) continue;
-    const std::string pos = position(it->first.Mark());
+    const std::string pos = position(path_ + "." + key, it->first.Mark());
     os << (unknown++ ? "\n" : "") << path_ << "." << key << (pos.empty() ? "" : " (" + pos + ")") << ": unknown key '"
        << key << "'";
     const std::string hint = nearest(key, read_);

@@ -13,6 +13,11 @@
 // (file:line:column, or line:column when no file is known) when the node came from text, and
 // what was expected: "expected an integer, got 'abc'", "must be >= 1, got 0". An unknown key
 // lists the valid keys and the nearest one by edit distance.
+//
+// A config merged from several files and command-line overrides (trainers/config/load.h) holds
+// nodes from many sources, so one `file` cannot name them all: while a ConfigOriginsScope is
+// alive, the readers made on that thread (the registry's nested ones too) ask its ConfigOrigins
+// for the position of each node by its config path.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -25,6 +30,30 @@
 namespace gau::layers {
 
 class Module;
+
+// Where the nodes of one config came from.
+class ConfigOrigins {
+ public:
+  virtual ~ConfigOrigins() = default;
+  // The position to show for the node at config path `path` ("optim.lr", "model.blocks[2]")
+  // whose mark is `mark`: "configs/base.yaml:4:7", "--set optim.lr=abc"; "" when unknown (the
+  // reader then shows its own file with the mark).
+  virtual std::string position(const std::string& path, const YAML::Mark& mark) const = 0;
+};
+
+// Makes `origins` the origins of every ConfigReader constructed on this thread while the scope
+// lives (a reader keeps them after). Thread-local because the registry builds nested readers from
+// a node, a path and a file alone; scopes nest.
+class ConfigOriginsScope {
+ public:
+  explicit ConfigOriginsScope(std::shared_ptr<const ConfigOrigins> origins);
+  ~ConfigOriginsScope();
+  ConfigOriginsScope(const ConfigOriginsScope&) = delete;
+  ConfigOriginsScope& operator=(const ConfigOriginsScope&) = delete;
+
+ private:
+  std::shared_ptr<const ConfigOrigins> previous_;
+};
 
 // An allowed interval for a number; open or closed at each end.
 class Range {
@@ -92,11 +121,13 @@ class ConfigReader {
  private:
   // The value node of `key` (marking it read), or an invalid node when absent.
   YAML::Node lookup(const std::string& key);
-  std::string position(const YAML::Mark& mark) const;
+  // The position of the node at config path `path` with `mark`.
+  std::string position(const std::string& path, const YAML::Mark& mark) const;
 
   YAML::Node node_;
   std::string path_;
   std::string file_;
+  std::shared_ptr<const ConfigOrigins> origins_;  // null: every node is from file_
   std::vector<std::string> read_;
   YAML::Node filled_;
 };

@@ -1,0 +1,110 @@
+// load_config: base: inheritance (relative paths, deep merge, lists replaced, several bases in
+// order), missing files, cycles and syntax errors with their positions, and the origins that
+// send a value's error to the file it came from.
+#include "trainers/config/load.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/checks.h"
+#include "tests/trainers/config/config_files.h"
+#include "trainers/config/resolve.h"
+
+namespace gau::config {
+namespace {
+
+using gau::test::error_of;
+using test::ConfigFiles;
+
+void expect_has(const std::string& msg, const std::string& want) {
+  EXPECT_NE(msg.find(want), std::string::npos) << "missing '" << want << "' in:\n" << msg;
+}
+
+TEST(LoadConfig, BasesMergeDeepRelativeToTheIncludingFileAndListsReplace) {
+  ConfigFiles files;
+  files.write("shared/model.yaml",
+              "model: {type: language_model, vocab: 256, dim: 32, blocks: {type: gau, s: 16}, layers: 2}\n"
+              "optim: {lr: 1e-3, betas: [0.9, 0.999]}\n");
+  files.write("shared/optim.yaml", "base: model.yaml\noptim: {lr: 5e-4, eps: 1e-6}\n");
+  const std::string top = files.write("runs/x.yaml",
+                                      "base: ../shared/optim.yaml\n"
+                                      "model:\n  blocks: {s: 32}\n  layers: 3\n"
+                                      "optim:\n  betas: [0.8]\n");
+  const LoadedConfig c = load_config(top);
+  const YAML::Node& r = c.root;
+  EXPECT_FALSE(r["base"]);
+  EXPECT_EQ(r["model"]["type"].as<std::string>(), "language_model");  // from the base's base
+  EXPECT_EQ(r["model"]["blocks"]["type"].as<std::string>(), "gau");   // merged two maps deep
+  EXPECT_EQ(r["model"]["blocks"]["s"].as<int>(), 32);                 // the file over its bases
+  EXPECT_EQ(r["model"]["layers"].as<int>(), 3);
+  EXPECT_EQ(r["optim"]["lr"].as<double>(), 5e-4);  // the nearer base over the farther
+  EXPECT_EQ(r["optim"]["eps"].as<double>(), 1e-6);
+  ASSERT_EQ(r["optim"]["betas"].size(), 1u);  // a list replaces, never merges
+  EXPECT_EQ(r["optim"]["betas"][0].as<double>(), 0.8);
+  ASSERT_EQ(c.files.size(), 3u);
+  EXPECT_EQ(c.files.front(), files.path("shared/model.yaml"));
+  EXPECT_EQ(c.files.back(), top);
+}
+
+TEST(LoadConfig, ListedBasesMergeInOrder) {
+  ConfigFiles files;
+  files.write("a.yaml", "train: {steps: 1, seed: 7}\n");
+  files.write("b.yaml", "train: {steps: 2}\n");
+  const LoadedConfig c = load_config(files.write("x.yaml", "base: [a.yaml, b.yaml]\ntrain: {log_every: 3}\n"));
+  EXPECT_EQ(c.root["train"]["steps"].as<int>(), 2);
+  EXPECT_EQ(c.root["train"]["seed"].as<int>(), 7);
+  EXPECT_EQ(c.root["train"]["log_every"].as<int>(), 3);
+}
+
+TEST(LoadConfig, MissingFiles) {
+  ConfigFiles files;
+  expect_has(error_of([&] { load_config(files.path("nope.yaml")); }),
+             "config file '" + files.path("nope.yaml") + "' not found");
+  const std::string x = files.write("x.yaml", "train: {steps: 1}\nbase: [ok.yaml, gone.yaml]\n");
+  files.write("ok.yaml", "");
+  expect_has(error_of([&] { load_config(x); }), x + ":2:17: base file '" + files.path("gone.yaml") + "' not found");
+}
+
+TEST(LoadConfig, BaseCycleIsNamed) {
+  ConfigFiles files;
+  const std::string a = files.write("a.yaml", "base: b.yaml\n");
+  const std::string b = files.write("b.yaml", "train: {steps: 1}\nbase: a.yaml\n");
+  expect_has(error_of([&] { load_config(a); }), b + ":2:7: base cycle: " + a + " -> " + b + " -> " + a);
+  const std::string self = files.write("self.yaml", "base: [self.yaml]\n");
+  expect_has(error_of([&] { load_config(self); }), self + ":1:8: base cycle: " + self + " -> " + self);
+}
+
+TEST(LoadConfig, BadBaseAndSyntaxErrors) {
+  ConfigFiles files;
+  const std::string x = files.write("x.yaml", "train: {steps: 1}\nbase: {a: 1}\n");
+  expect_has(error_of([&] { load_config(x); }), x + ":2:7: base: expected a file name or a list of file names");
+  const std::string y = files.write("y.yaml", "train:\n  steps: [1, 2\n");
+  expect_has(error_of([&] { load_config(y); }), y + ":3:1: YAML syntax error");
+  const std::string z = files.write("z.yaml", "- a\n- b\n");
+  expect_has(error_of([&] { load_config(z); }), z + ":1:1: expected a map of sections");
+}
+
+TEST(LoadConfig, ErrorsNameTheFileAValueCameFrom) {
+  ConfigFiles files;
+  const std::string base = files.write("base.yaml",
+                                       "model:\n"
+                                       "  type: language_model\n"
+                                       "  vocab: 256\n"
+                                       "  dim: 32\n"
+                                       "  blocks: {type: gau, kernel: relu3}\n"
+                                       "  layers: 2\n"
+                                       "train:\n"
+                                       "  steps: 0\n");
+  // A block key written in the base, read at model.blocks[0] of a uniform stack.
+  const std::string top = files.write("top.yaml", "base: base.yaml\ntrain: {steps: 5}\n");
+  expect_has(error_of([&] { resolve_config(load_config(top)); }),
+             "model.blocks[0].kernel (" + base + ":5:31): 'relu3' is not one of");
+  const std::string fixed = files.write("fixed.yaml", "base: base.yaml\nmodel: {blocks: {kernel: relu2}}\n");
+  expect_has(error_of([&] { resolve_config(load_config(fixed)); }),
+             "train.steps (" + base + ":8:10): must be >= 1, got 0");
+  const std::string unknown = files.write("unknown.yaml", "base: fixed.yaml\ntrain:\n  steps: 5\n  stepz: 5\n");
+  expect_has(error_of([&] { resolve_config(load_config(unknown)); }),
+             "train.stepz (" + unknown + ":4:3): unknown key 'stepz'; did you mean 'steps'?");
+}
+
+}  // namespace
+}  // namespace gau::config

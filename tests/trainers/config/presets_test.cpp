@@ -1,0 +1,72 @@
+// The shipped presets: the run configs in configs/ resolve; each size's GAU, FLASH and
+// Transformer++ models in configs/models/ build through the registry, their counts agree with
+// model_parameter_count and match each other within 5%; the long-context FLASH run holds n = 8192.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include "layers/models/language_model.h"
+#include "layers/models/matched_size.h"
+#include "tests/trainers/config/config_files.h"
+#include "trainers/config/load.h"
+#include "trainers/config/model_section.h"
+#include "trainers/config/resolve.h"
+
+namespace gau::config {
+namespace {
+
+TEST(Presets, RunConfigsResolve) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(test::source_configs())) {
+    if (entry.path().extension() != ".yaml") continue;
+    SCOPED_TRACE(entry.path().string());
+    const YAML::Node r = resolve_config(load_config(entry.path().string()));
+    EXPECT_EQ(r["model"]["type"].as<std::string>(), "language_model");
+    EXPECT_FALSE(r["data"]["path"].as<std::string>().empty());
+    ++count;
+  }
+  EXPECT_GE(count, 2);  // default.yaml, long_context_8k.yaml
+}
+
+struct Size {
+  const char* name;
+  int64_t low, high;  // the intended parameter count
+};
+
+TEST(Presets, EachSizeBuildsAndMatchesWithinFivePercent) {
+  for (const Size& size : {Size{"tiny", 1'500'000, 3'500'000}, Size{"small", 35'000'000, 45'000'000},
+                           Size{"base", 100'000'000, 120'000'000}}) {
+    std::vector<int64_t> counts;
+    for (const char* flavour : {"gau", "flash", "transformer_pp"}) {
+      const std::string name = std::string(flavour) + "_" + size.name + ".yaml";
+      SCOPED_TRACE(name);
+      const LoadedConfig c = load_config((test::source_configs() / "models" / name).string());
+      auto lm = std::dynamic_pointer_cast<layers::LanguageModel>(build_model(c));
+      ASSERT_NE(lm, nullptr);
+      counts.push_back(lm->parameter_count());
+      EXPECT_EQ(layers::model_parameter_count(c.root["model"]), counts.back());
+      EXPECT_GE(counts.back(), size.low);
+      EXPECT_LE(counts.back(), size.high);
+      if (std::string(size.name) == "tiny") {  // the big ones are only built: a forward would take long here
+        const Tensor ids = layers::example_token_ids(1, 16, 256, Device::cpu(), 1);
+        EXPECT_TRUE(std::isfinite(lm->loss(ids, ids).item()));
+      }
+    }
+    for (const int64_t c : counts)
+      EXPECT_LE(std::abs(static_cast<double>(c - counts[0])), 0.05 * static_cast<double>(counts[0]))
+          << size.name << ": " << c << " against GAU's " << counts[0];
+  }
+}
+
+TEST(Presets, LongContextFlashAt8k) {
+  const YAML::Node r = resolve_config(load_config((test::source_configs() / "long_context_8k.yaml").string()));
+  EXPECT_EQ(r["model"]["max_length"].as<int>(), 8192);
+  EXPECT_EQ(r["model"]["blocks"]["type"].as<std::string>(), "flash");
+  EXPECT_EQ(r["data"]["seq_len"].as<int>(), 8192);
+  EXPECT_EQ(r["precision"]["dtype"].as<std::string>(), "bf16");
+}
+
+}  // namespace
+}  // namespace gau::config

@@ -1,0 +1,129 @@
+#include "trainers/config/load.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "core/error.h"
+#include "trainers/config/overrides.h"
+#include "trainers/config/sources.h"
+
+namespace gau::config {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string mark_text(const YAML::Mark& mark) {
+  return std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+// The files being loaded, outermost first: for cycles.
+struct Stack {
+  std::vector<std::string> display;
+  std::vector<fs::path> canonical;
+};
+
+// `over` gains every key of `base` it lacks; a key both hold as maps merges the same way. `over`
+// is changed in place, so its nodes keep their marks, and base's nodes move in whole.
+void merge_into(YAML::Node over, const YAML::Node& base) {
+  for (auto it = base.begin(); it != base.end(); ++it) {
+    const YAML::Node& const_over = over;
+    const YAML::Node mine = const_over[it->first.Scalar()];
+    if (!mine) {
+      over.force_insert(it->first, it->second);
+    } else if (mine.IsMap() && it->second.IsMap()) {
+      merge_into(mine, it->second);
+    }
+  }
+}
+
+// The file names a `base:` value lists, with their nodes (for positions).
+std::vector<YAML::Node> base_entries(const YAML::Node& base, const std::string& file) {
+  std::vector<YAML::Node> entries;
+  if (base.IsScalar()) entries.push_back(base);
+  if (base.IsSequence())
+    for (size_t i = 0; i < base.size(); ++i) entries.push_back(base[i]);
+  const bool ok = !base.IsMap() && std::all_of(entries.begin(), entries.end(),
+                                               [](const YAML::Node& e) { return e.IsScalar() && !e.Scalar().empty(); });
+  GAU_CHECK(ok, file, ":", mark_text(base.Mark()), ": base: expected a file name or a list of file names");
+  return entries;
+}
+
+YAML::Node parse_file(const std::string& file) {
+  try {
+    YAML::Node root = YAML::LoadFile(file);
+    if (!root || root.IsNull()) return YAML::Node(YAML::NodeType::Map);
+    GAU_CHECK(root.IsMap(), file, ":", mark_text(root.Mark()), ": expected a map of sections (model:, train:, ...)");
+    return root;
+  } catch (const YAML::ParserException& e) {
+    GAU_FAIL(file, ":", mark_text(e.mark), ": YAML syntax error: ", e.msg);
+  } catch (const YAML::BadFile&) {
+    GAU_FAIL("config file '", file, "' cannot be read");
+  }
+}
+
+// The config of `file` with its bases merged in. `included_at` is where the including file
+// names it ("" for the file asked for).
+YAML::Node load_file(const std::string& file, const std::string& included_at, Stack& stack, Sources& sources,
+                     std::vector<std::string>& files) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    if (included_at.empty()) GAU_FAIL("config file '", file, "' not found");
+    GAU_FAIL(included_at, ": base file '", file, "' not found");
+  }
+  const fs::path canonical = fs::weakly_canonical(file);
+  const auto seen = std::find(stack.canonical.begin(), stack.canonical.end(), canonical);
+  if (seen != stack.canonical.end()) {
+    std::string cycle;
+    for (size_t i = seen - stack.canonical.begin(); i < stack.display.size(); ++i) cycle += stack.display[i] + " -> ";
+    GAU_FAIL(included_at, ": base cycle: ", cycle, file);
+  }
+
+  YAML::Node root = parse_file(file);
+  sources.add(root, file, false);
+  const YAML::Node base = static_cast<const YAML::Node&>(root)["base"];
+  if (!base || base.IsNull()) {
+    root.remove("base");
+    files.push_back(file);
+    return root;
+  }
+  const std::vector<YAML::Node> entries = base_entries(base, file);
+  root.remove("base");
+
+  stack.display.push_back(file);
+  stack.canonical.push_back(canonical);
+  YAML::Node merged;
+  for (const YAML::Node& entry : entries) {
+    const std::string path = (fs::path(file).parent_path() / entry.Scalar()).lexically_normal().string();
+    YAML::Node next = load_file(path, file + ":" + mark_text(entry.Mark()), stack, sources, files);
+    if (merged) merge_into(next, merged);
+    merged.reset(next);
+  }
+  stack.display.pop_back();
+  stack.canonical.pop_back();
+
+  merge_into(root, merged);
+  files.push_back(file);
+  return root;
+}
+
+}  // namespace
+
+YAML::Node section_of(const YAML::Node& root, const std::string& name) {
+  const YAML::Node v = root[name];
+  return v ? v : YAML::Node(YAML::NodeType::Undefined);
+}
+
+LoadedConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  LoadedConfig config;
+  config.file = path;
+  config.overrides = overrides;
+  Sources sources;
+  Stack stack;
+  config.root = load_file(path, "", stack, sources, config.files);
+  for (const std::string& text : overrides) apply_override(config.root, text, sources);
+  config.origins = sources.origins_of(config.root);
+  return config;
+}
+
+}  // namespace gau::config

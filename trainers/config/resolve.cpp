@@ -1,0 +1,48 @@
+#include "trainers/config/resolve.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "trainers/config/schema.h"
+#include "trainers/config/yaml_text.h"
+
+namespace gau::config {
+
+namespace {
+
+// The order a reader meets the sections in: what is trained, on what, how, then the run's
+// settings. Only the dump's layout: a section missing here sorts after these, by name.
+size_t reading_rank(const std::string& name) {
+  static const std::vector<std::string> order = {"model", "data",      "optim",       "schedule",
+                                                 "train", "precision", "distributed", "logging"};
+  return std::find(order.begin(), order.end(), name) - order.begin();
+}
+
+}  // namespace
+
+YAML::Node resolve_config(const LoadedConfig& config) {
+  layers::ConfigOriginsScope scope(config.origins);
+  const Schema& schema = Schema::global();
+  for (auto it = config.root.begin(); it != config.root.end(); ++it) {
+    const std::string name = it->first.Scalar();
+    if (schema.find(name) == nullptr) {
+      const std::string pos = config.origins->position(name, it->first.Mark());
+      const std::string hint = layers::nearest(name, schema.names());
+      std::string valid;
+      for (const std::string& s : schema.names()) valid += (valid.empty() ? "" : ", ") + s;
+      GAU_FAIL(name, pos.empty() ? "" : " (" + pos + ")", ": unknown section '", name, "'",
+               hint.empty() ? "" : "; did you mean '" + hint + "'?", "\nvalid sections: ", valid);
+    }
+  }
+  std::vector<std::string> order = schema.names();
+  std::stable_sort(order.begin(), order.end(),
+                   [](const std::string& a, const std::string& b) { return reading_rank(a) < reading_rank(b); });
+
+  YAML::Node resolved(YAML::NodeType::Map);
+  for (const std::string& name : order) resolved[name] = schema.find(name)->resolve(section_of(config.root, name));
+  return resolved;
+}
+
+std::string dump_config(const YAML::Node& resolved) { return to_yaml(tidy_numbers(resolved)) + "\n"; }
+
+}  // namespace gau::config

@@ -1,0 +1,45 @@
+#include "trainers/config/train_options.h"
+
+#include "core/device.h"
+#include "core/error.h"
+
+namespace gau::config {
+
+using layers::Range;
+
+const Section<TrainOptions>& train_section() {
+  static const Section<TrainOptions> section = [] {
+    using T = TrainOptions;
+    Section<T> s("train", "the training loop: how long, where, and how often it evaluates, checkpoints and logs");
+    s.integer("steps", &T::steps, Range::at_least(1), "optimizer steps to run");
+    s.string("device", &T::device, "where the model trains: cpu, cuda (the first GPU) or cuda:N");
+    s.integer("seed", &T::seed, Range::at_least(0), "seeds initialisation, shuffling and dropout");
+    s.integer("threads", &T::threads, Range::at_least(0),
+              "CPU threads; 0: OpenMP's default (OMP_NUM_THREADS or all cores)");
+    s.integer("eval_every", &T::eval_every, Range::at_least(0),
+              "steps between evaluations on the validation split; 0: only at the end");
+    s.integer("eval_steps", &T::eval_steps, Range::at_least(1), "batches per evaluation");
+    s.integer("checkpoint_every", &T::checkpoint_every, Range::at_least(0),
+              "steps between checkpoints; 0: only at the end (there is always one at the end)");
+    s.integer("keep_checkpoints", &T::keep_checkpoints, Range::at_least(1), "checkpoints kept, the latest ones");
+    s.integer("log_every", &T::log_every, Range::at_least(1), "steps between metric records and progress lines");
+    s.integer("grad_accumulation", &T::grad_accumulation, Range::at_least(1),
+              "micro-batches per optimizer step, their gradients averaged (an effective batch of this x data's batch)");
+    s.number("max_time_minutes", &T::max_time_minutes, Range::at_least(0),
+             "stops (with a checkpoint) after this much wall time; 0: no limit");
+    s.string("run_dir", &T::run_dir, "where the run writes its config, metrics and checkpoints; \"\": runs/<name>");
+    s.string("name", &T::name, "the run's name; \"\": the config file's name without .yaml");
+    s.check([](const T& o, layers::ConfigReader& r) {
+      try {
+        Device::parse(o.device);
+      } catch (const Error&) {
+        r.fail("device", "expected cpu, cuda or cuda:N, got '" + o.device + "'");
+      }
+    });
+    return s;
+  }();
+  return section;
+}
+GAU_CONFIG_SECTION(train_section());
+
+}  // namespace gau::config
