@@ -12,6 +12,7 @@
 #include "bench/autograd_bench.h"
 #include "bench/bench.h"
 #include "bench/flash_bench.h"
+#include "bench/model_bench.h"
 #include "bench/ops_bench.h"
 #include "core/error.h"
 
@@ -33,6 +34,8 @@ std::vector<Family> families() {
       {"flash", "FLASH mixed-chunk attention beside quadratic attention", bench::run_flash_bench},
       {"autograd", "tape cost per op (record, backward) on 1-element tensors, and a 1,000-op graph",
        bench::run_autograd_bench},
+      {"model", "one language-model training step (forward + backward) per flavour at matched size: time, memory, MFU",
+       bench::run_model_bench},
   };
 }
 
