@@ -12,6 +12,7 @@
 #include "bench/autograd_bench.h"
 #include "bench/bench.h"
 #include "bench/flash_bench.h"
+#include "bench/model_bench.h"
 #include "bench/ops_bench.h"
 #include "bench/optim_bench.h"
 #include "core/error.h"
@@ -36,6 +37,8 @@ std::vector<Family> families() {
        bench::run_autograd_bench},
       {"optim", "one fused AdamW step over 10M and 100M f32 parameters against memcpy of the same bytes",
        bench::run_optim_bench},
+      {"model", "one language-model training step (forward + backward) per flavour at matched size: time, memory, MFU",
+       bench::run_model_bench},
   };
 }
 
