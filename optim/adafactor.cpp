@@ -27,7 +27,7 @@ Adafactor::Adafactor(layers::FlatParameters& flat, const AdafactorOptions& af, c
   }
 }
 
-YAML::Node Adafactor::hyperparameters() const {
+YAML::Node Adafactor::settings() const {
   YAML::Node n;
   n["type"] = type();
   n["lr"] = lr();

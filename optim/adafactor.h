@@ -44,7 +44,7 @@ struct AdafactorOptions {
 class Adafactor : public Optimizer {
  public:
   Adafactor(layers::FlatParameters& flat, const AdafactorOptions& adafactor, const OptimizerOptions& options = {});
-  YAML::Node hyperparameters() const override;
+  YAML::Node settings() const override;
 
  private:
   void update(Group& g) override;

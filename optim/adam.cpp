@@ -20,7 +20,7 @@ Adam::Adam(layers::FlatParameters& flat, const AdamOptions& adam, const Optimize
   }
 }
 
-YAML::Node Adam::hyperparameters() const {
+YAML::Node Adam::settings() const {
   YAML::Node n;
   n["type"] = type();
   n["lr"] = lr();

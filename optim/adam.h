@@ -29,7 +29,7 @@ class Adam : public Optimizer {
  public:
   // type() is "adamw" when adam.decoupled, else "adam".
   Adam(layers::FlatParameters& flat, const AdamOptions& adam, const OptimizerOptions& options = {});
-  YAML::Node hyperparameters() const override;
+  YAML::Node settings() const override;
 
  private:
   void update(Group& g) override;

@@ -20,7 +20,7 @@ Lamb::Lamb(layers::FlatParameters& flat, const LambOptions& lamb, const Optimize
   }
 }
 
-YAML::Node Lamb::hyperparameters() const {
+YAML::Node Lamb::settings() const {
   YAML::Node n;
   n["type"] = type();
   n["lr"] = lr();

@@ -28,7 +28,7 @@ struct LambOptions {
 class Lamb : public Optimizer {
  public:
   Lamb(layers::FlatParameters& flat, const LambOptions& lamb, const OptimizerOptions& options = {});
-  YAML::Node hyperparameters() const override;
+  YAML::Node settings() const override;
 
  private:
   void update(Group& g) override;

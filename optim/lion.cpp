@@ -11,7 +11,7 @@ Lion::Lion(layers::FlatParameters& flat, const LionOptions& lion, const Optimize
   for (Group& g : groups()) add_buffer(g, "exp_avg", g.flat->params.numel());
 }
 
-YAML::Node Lion::hyperparameters() const {
+YAML::Node Lion::settings() const {
   YAML::Node n;
   n["type"] = type();
   n["lr"] = lr();

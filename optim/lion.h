@@ -19,7 +19,7 @@ struct LionOptions {
 class Lion : public Optimizer {
  public:
   Lion(layers::FlatParameters& flat, const LionOptions& lion, const OptimizerOptions& options = {});
-  YAML::Node hyperparameters() const override;
+  YAML::Node settings() const override;
 
  private:
   void update(Group& g) override;

@@ -146,6 +146,18 @@ int64_t Optimizer::state_bytes() const {
   return bytes;
 }
 
+YAML::Node Optimizer::hyperparameters() const {
+  YAML::Node n = settings();
+  YAML::Node no_decay(YAML::NodeType::Sequence), multipliers(YAML::NodeType::Map);
+  for (const std::string& p : options_.groups.no_decay) no_decay.push_back(p);
+  for (const auto& [p, m] : options_.groups.lr_multipliers) multipliers[p] = m;
+  n["no_decay"] = no_decay;
+  n["lr_multipliers"] = multipliers;
+  n["stochastic_rounding"] = options_.stochastic_rounding;
+  n["seed"] = options_.seed;
+  return n;
+}
+
 OptimizerState Optimizer::state_dict() const {
   OptimizerState s;
   s.type = type_;

@@ -82,8 +82,9 @@ class Optimizer {
   // Steps taken (the t of bias corrections; 1 during the first step's update).
   int64_t step_count() const { return step_; }
 
-  // The settings it was built with, as the config keys of optim/factory.h.
-  virtual YAML::Node hyperparameters() const = 0;
+  // The settings it was built with, as the config keys of optim/factory.h (groups and rounding
+  // included): make_optimizer on them builds the same optimizer.
+  YAML::Node hyperparameters() const;
   OptimizerState state_dict() const;
   void load_state_dict(const OptimizerState& state);
   // Bytes of optimizer state: moments, master weights and scratch, over all groups.
@@ -111,6 +112,8 @@ class Optimizer {
   Optimizer(std::string type, layers::FlatParameters& flat, double lr, double weight_decay,
             const OptimizerOptions& options, bool merge_ranges);
 
+  // The optimizer's own keys of hyperparameters() (type, lr and its hyperparameters).
+  virtual YAML::Node settings() const = 0;
   // The group's update for step step_count(); scalars that depend on the step are computed here.
   virtual void update(Group& g) = 0;
   // A zeroed state buffer [numel] in the group's compute dtype on its device, saved in the state dict.

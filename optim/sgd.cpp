@@ -15,7 +15,7 @@ Sgd::Sgd(layers::FlatParameters& flat, const SgdOptions& sgd, const OptimizerOpt
     for (Group& g : groups()) add_buffer(g, "momentum", g.flat->params.numel());
 }
 
-YAML::Node Sgd::hyperparameters() const {
+YAML::Node Sgd::settings() const {
   YAML::Node n;
   n["type"] = type();
   n["lr"] = lr();

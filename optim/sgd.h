@@ -24,7 +24,7 @@ struct SgdOptions {
 class Sgd : public Optimizer {
  public:
   Sgd(layers::FlatParameters& flat, const SgdOptions& sgd, const OptimizerOptions& options = {});
-  YAML::Node hyperparameters() const override;
+  YAML::Node settings() const override;
 
  private:
   void update(Group& g) override;

@@ -54,6 +54,30 @@ TEST(OptimizerConfig, EveryTypeBuildsAndReportsItsSettings) {
   EXPECT_THAT(error_of([&] { opt->set_lr(-1); }), HasSubstr("lr must be >= 0, got -1"));
 }
 
+TEST(OptimizerConfig, HyperparametersRebuildTheSameOptimizer) {
+  for (const char* yaml : {"{type: adamw, lr: 0.02, no_decay: ['*.bias'], lr_multipliers: {'proj.*': 0.5}}",
+                           "{type: sgd, lr: 0.05, momentum: 0.9, nesterov: true}",
+                           "{type: adafactor, beta1: 0.9, relative_step: false, lr: 0.01}",
+                           "{type: lamb, stochastic_rounding: true, seed: 7}", "{type: lion, betas: [0.8, 0.9]}"}) {
+    SCOPED_TRACE(yaml);
+    test::Problem a, b;
+    layers::FlatParameters flat_a(a), flat_b(b);
+    layers::ConfigReader ra(YAML::Load(yaml), "optim");
+    auto first = make_optimizer(ra, flat_a);
+    const YAML::Node h = first->hyperparameters();
+    layers::ConfigReader rb(YAML::Clone(h), "optim");
+    auto second = make_optimizer(rb, flat_b);
+    EXPECT_EQ(YAML::Dump(second->hyperparameters()), YAML::Dump(h));
+    for (int t = 0; t < 3; ++t) {
+      test::set_gradients(a);
+      test::set_gradients(b);
+      first->step();
+      second->step();
+    }
+    EXPECT_EQ(gau::test::values(flat_a.groups()[0].params), gau::test::values(flat_b.groups()[0].params));
+  }
+}
+
 TEST(OptimizerConfig, BadValuesNameTheirKey) {
   EXPECT_THAT(build_error("{type: adamx}"),
               AllOf(HasSubstr("optim.type (run.yaml:1:8)"), HasSubstr("'adamx' is not one of: sgd, adam, adamw, lamb"),
