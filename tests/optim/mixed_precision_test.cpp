@@ -1,7 +1,7 @@
 // The mixed-precision path on CPU: the policy table and its config key, and a small GAU language
 // model that trains in bf16 (f32 gradients and master weights) and in fp16 with the dynamic loss
-// scaler, with the plain SGD-with-master-weights update written here (the fused optimizers live
-// beside this, not in this test).
+// scaler, through the whole optim stack: apply_precision, make_optimizer (the fused AdamW with its
+// f32 master weights), the loss scaler and norm clipping.
 #include "optim/precision.h"
 
 #include <gmock/gmock.h>
@@ -17,6 +17,7 @@
 #include "layers/models/language_model.h"
 #include "layers/registry.h"
 #include "optim/clip.h"
+#include "optim/factory.h"
 #include "optim/loss_scaler.h"
 #include "tests/support/checks.h"
 
@@ -57,21 +58,6 @@ TEST(Precision, FromConfig) {
   EXPECT_THAT(error_of([&] { read("{precision: bf61}"); }), HasSubstr("did you mean 'bf16'"));
 }
 
-// SGD over the flat buffers with f32 master weights: m -= lr · g; p = round(m).
-struct MasterSgd {
-  explicit MasterSgd(const layers::FlatParameters& flat) : flat(flat) {
-    for (const layers::FlatGroup& g : flat.groups()) master.push_back(ops::to_dtype(ops::clone(g.params), DType::f32));
-  }
-  void step(double lr) {
-    for (size_t i = 0; i < master.size(); ++i) {
-      ops::axpy_(master[i], flat.groups()[i].grads, -lr);
-      ops::copy_(flat.groups()[i].params, master[i]);
-    }
-  }
-  const layers::FlatParameters& flat;
-  std::vector<Tensor> master;  // [total] f32 per group
-};
-
 struct Trajectory {
   std::vector<double> losses;
   int64_t skipped = 0;
@@ -86,7 +72,9 @@ Trajectory train(Precision precision, const LossScalerOptions& scaling = {}) {
   EXPECT_EQ(flat.groups().size(), 1u);
   EXPECT_EQ(flat.groups()[0].params.dtype(), policy.param_dtype);
   EXPECT_EQ(flat.groups()[0].grads.dtype(), DType::f32);
-  MasterSgd sgd(flat);
+  // The fused AdamW keeps the f32 master weights of a bf16/f16 model (optim/optimizer.h).
+  layers::ConfigReader optim_config(YAML::Load("{type: adamw, lr: 0.01, weight_decay: 0}"), "optim");
+  std::unique_ptr<Optimizer> adamw = make_optimizer(optim_config, flat);
   LossScaler scaler(scaling);
   const Tensor ids = layers::example_token_ids(4, 12, 32, Device::cpu(), 5);  // [4, 12]
   std::vector<int64_t> next;
@@ -104,8 +92,8 @@ Trajectory train(Precision precision, const LossScalerOptions& scaling = {}) {
       loss.backward();
     }
     clip_grad_norm(flat, 1.0);
-    sgd.step(0.5);
-    flat.zero_grad();
+    adamw->step();
+    adamw->zero_grad();
   }
   run.skipped = scaler.skipped_steps();
   return run;
