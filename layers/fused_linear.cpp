@@ -38,14 +38,25 @@ Tensor FusedLinear::forward(const Tensor& x) {
   return bias_.defined() ? gau::bias_act(y, bias_, ops::Activation::none) : y;
 }
 
-NamedViews FusedLinear::forward_views(const Tensor& x) {
+NamedViews FusedLinear::forward_views(const Tensor& x) { return forward_views(x, ops::Activation::none); }
+
+NamedViews FusedLinear::forward_views(const Tensor& x, ops::Activation act) {
+  check_linear_input(*this, x, in_, weight_);
+  ops::MatmulOptions opt;
+  opt.trans_b = true;
+  Tensor y = gau::matmul(x, weight_, opt);  // [..., sum]
+  if (bias_.defined()) {
+    y = gau::bias_act(y, bias_, act);
+  } else if (act != ops::Activation::none) {
+    y = gau::bias_act(y, ops::zeros({total_}, y.dtype(), y.device()), act);
+  }
   NamedViews out;
   std::vector<int64_t> widths;
   for (const auto& [name, width] : outputs_) {
     out.names.push_back(name);
     widths.push_back(width);
   }
-  out.views = gau::split(forward(x), widths, -1);
+  out.views = gau::split(y, widths, -1);
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/ops/elementwise.h"
 #include "layers/linear.h"
 
 namespace gau::layers {
@@ -39,6 +40,9 @@ class FusedLinear : public Module {
   Tensor forward(const Tensor& x) override;
   // x [..., in] -> one view [..., width] per section, in order.
   NamedViews forward_views(const Tensor& x);
+  // The same with act applied to every section, fused into the bias pass: act(x Wᵀ + b) in one
+  // pass over the output, instead of a bias pass and then one activation pass per section.
+  NamedViews forward_views(const Tensor& x, ops::Activation act);
 
   const Tensor& weight() const { return weight_; }  // [sum, in]
   const Tensor& bias() const { return bias_; }      // [sum], undefined without bias

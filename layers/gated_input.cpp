@@ -25,8 +25,8 @@ GatedInput::GatedInput(Module& owner, const GatedInputOptions& options) : opt_(o
 GatedInput::Out GatedInput::forward(const Module& owner, const Tensor& x, int64_t offset) {
   GAU_CHECK(x.dim() == 3 && x.size(2) == opt_.dim, owner.where(), ": expected x [b, n, ", opt_.dim, "], got ",
             describe(x));
-  NamedViews p = w_in_->forward_views(norm_->forward(x));
-  Out out{gau::silu(p["u"]), gau::silu(p["v"]), heads_->forward_heads(gau::silu(p["z"]))};
+  NamedViews p = w_in_->forward_views(norm_->forward(x), ops::Activation::silu);  // silu(u), silu(v), silu(z)
+  Out out{p["u"], p["v"], heads_->forward_heads(p["z"])};
   if (rope_)
     for (Tensor& h : out.heads) h = rope_->apply(h, offset);
   return out;
