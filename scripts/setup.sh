@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache
-  libyaml-cpp-dev libopenblas-dev libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+  libyaml-cpp-dev libopenblas-dev libopenblas-openmp-dev libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
   libopenmpi-dev openmpi-bin zlib1g-dev libsentencepiece-dev jargon-text gnuplot-nox
 )
 
