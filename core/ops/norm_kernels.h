@@ -5,6 +5,7 @@
 // Arguments are validated and made contiguous by norm.cpp.
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "core/macros.h"
 #include "core/ops/backend.h"
@@ -39,6 +40,20 @@ GAU_HD NormCoefs<A> norm_coefs(A sum_g, A sum_gx, A rstd, int64_t d, A eps) {
   if constexpr (K == NormKind::rms) return {A(0), sum_gx / A(d)};
   // scale: a clamped row (rstd = 1 / eps) is linear in x, so it has no projection term.
   return {A(0), rstd >= A(1) / eps ? A(0) : sum_gx};
+}
+
+// Calls f with NormKind `kind` as a compile-time constant (std::integral_constant), so both
+// backends specialise their row kernels on it.
+template <typename F>
+void dispatch_kind(NormKind kind, F&& f) {
+  switch (kind) {
+    case NormKind::layer:
+      return f(std::integral_constant<NormKind, NormKind::layer>{});
+    case NormKind::rms:
+      return f(std::integral_constant<NormKind, NormKind::rms>{});
+    case NormKind::scale:
+      return f(std::integral_constant<NormKind, NormKind::scale>{});
+  }
 }
 
 }  // namespace gau::ops

@@ -60,7 +60,7 @@ void forward_kernel(const T* x, const T* w, const T* b, T* y, A_of<T>* mean, A_o
 // and d_b = sum d_y over the thread's rows, or (scale) the row sums sum_j d_y xhat in row_dot.
 template <NormKind K, typename T>
 void norm_backward_kernel(const T* dy, const T* x, const T* w, const A_of<T>* mean, const A_of<T>* rstd, T* dx,
-                     A_of<T>* partial, A_of<T>* row_dot, int64_t threads, int64_t rows, int64_t d, A_of<T> eps) {
+                          A_of<T>* partial, A_of<T>* row_dot, int64_t threads, int64_t rows, int64_t d, A_of<T> eps) {
   using A = A_of<T>;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (int64_t t = 0; t < threads; ++t) {
@@ -101,18 +101,6 @@ void norm_backward_kernel(const T* dy, const T* x, const T* w, const A_of<T>* me
         }
       }
     }
-  }
-}
-
-template <typename F>
-void dispatch_kind(NormKind kind, F&& f) {
-  switch (kind) {
-    case NormKind::layer:
-      return f(std::integral_constant<NormKind, NormKind::layer>{});
-    case NormKind::rms:
-      return f(std::integral_constant<NormKind, NormKind::rms>{});
-    case NormKind::scale:
-      return f(std::integral_constant<NormKind, NormKind::scale>{});
   }
 }
 
@@ -160,11 +148,11 @@ NormGrads norm_backward(NormKind kind, const Tensor& d_y, const Tensor& x, const
     using A = acc_t<T>;
     std::vector<A> partial(per_dim ? static_cast<size_t>(threads * 2 * d) : 0, A(0));  // [threads, 2, d]
     dispatch_kind(kind, [&](auto k) {
-      norm_backward_kernel<decltype(k)::value, T>(d_y.data<T>(), x.data<T>(), ptr_or_null<T>(weight),
-                                             mean.defined() ? mean.data<A>() : nullptr, rstd.data<A>(), g.d_x.data<T>(),
-                                             per_dim ? partial.data() : nullptr,
-                                             param_grads && kind == NormKind::scale ? g.d_weight.data<A>() : nullptr,
-                                             threads, rows, d, static_cast<A>(eps));
+      norm_backward_kernel<decltype(k)::value, T>(
+          d_y.data<T>(), x.data<T>(), ptr_or_null<T>(weight), mean.defined() ? mean.data<A>() : nullptr, rstd.data<A>(),
+          g.d_x.data<T>(), per_dim ? partial.data() : nullptr,
+          param_grads && kind == NormKind::scale ? g.d_weight.data<A>() : nullptr, threads, rows, d,
+          static_cast<A>(eps));
     });
     if (!per_dim) return;
     T* dw = g.d_weight.data<T>();

@@ -126,18 +126,6 @@ __global__ void param_reduce_kernel(const acc_t<T>* partial, int64_t blocks, int
   }
 }
 
-template <typename F>
-void dispatch_kind(NormKind kind, F&& f) {
-  switch (kind) {
-    case NormKind::layer:
-      return f(std::integral_constant<NormKind, NormKind::layer>{});
-    case NormKind::rms:
-      return f(std::integral_constant<NormKind, NormKind::rms>{});
-    case NormKind::scale:
-      return f(std::integral_constant<NormKind, NormKind::scale>{});
-  }
-}
-
 template <typename T>
 const T* ptr_or_null(const Tensor& t) {
   return t.defined() ? static_cast<const T*>(t.data_ptr()) : nullptr;
