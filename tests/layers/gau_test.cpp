@@ -196,12 +196,7 @@ TEST(Gau, DecodingEqualsTheFullCausalPass) {
       full = m.forward(x);
     }
     for (int64_t step : {1, 3}) {
-      auto cache = m.start_decoding(2, 16);
-      std::vector<Tensor> parts;
-      for (int64_t t = 0; t < 10; t += step)
-        parts.push_back(m.decode(ops::narrow(x, 1, t, std::min<int64_t>(step, 10 - t)), *cache));
-      EXPECT_EQ(cache->position, 10);
-      test::expect_close(ops::cat(parts, 1), test::values(full), 1e-5,
+      test::expect_close(test::decode_in_steps(m, x, step, 16), test::values(full), 1e-5,
                          std::string(c.name) + ", " + std::to_string(step) + " per step");
     }
   }

@@ -1,11 +1,13 @@
 #include "tests/support/module_check.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <vector>
 
 #include "autograd/functions.h"
 #include "core/ops/copy.h"
+#include "core/ops/view.h"
 #include "tests/support/parity.h"
 
 namespace gau::test {
@@ -64,6 +66,15 @@ void set_parameter(const layers::Module& m, const std::string& name, const Tenso
   ASSERT_EQ(p.shape(), value.shape()) << name;
   NoGradGuard no_grad;
   ops::copy_(p, value);
+}
+
+Tensor decode_in_steps(layers::SequenceBlock& m, const Tensor& x, int64_t step, int64_t max_length) {
+  const int64_t n = x.size(1);
+  std::unique_ptr<layers::DecodeCache> cache = m.start_decoding(x.size(0), max_length);
+  std::vector<Tensor> parts;
+  for (int64_t t = 0; t < n; t += step) parts.push_back(m.decode(ops::narrow(x, 1, t, std::min(step, n - t)), *cache));
+  EXPECT_EQ(cache->position, n) << m.where();
+  return ops::cat(parts, 1);
 }
 
 }  // namespace gau::test

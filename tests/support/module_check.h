@@ -13,6 +13,7 @@
 
 #include "autograd/gradcheck.h"
 #include "core/tensor.h"
+#include "layers/block.h"
 #include "layers/module.h"
 
 namespace gau::test {
@@ -29,5 +30,10 @@ Tensor parameter(const layers::Module& m, const std::string& name);
 std::shared_ptr<layers::Module> child(const layers::Module& m, const std::string& name);
 // Copies `value` into the parameter called `name` (same shape), outside the tape.
 void set_parameter(const layers::Module& m, const std::string& name, const Tensor& value);
+
+// m's outputs for x [b, n, d] decoded `step` tokens at a time from a fresh cache of max_length
+// positions, concatenated along n (to compare with m.forward(x) of a causal block); a test
+// failure when the cache does not end at position n.
+Tensor decode_in_steps(layers::SequenceBlock& m, const Tensor& x, int64_t step, int64_t max_length);
 
 }  // namespace gau::test
