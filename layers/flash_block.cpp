@@ -12,19 +12,6 @@ namespace gau::layers {
 
 namespace {
 
-GatedInputOptions flash_input_options(const FlashBlockOptions& o) {
-  GatedInputOptions g;
-  g.dim = o.dim;
-  g.e = o.e > 0 ? o.e : 2 * o.dim;
-  g.s = o.s;
-  g.heads = 4;  // qq, kq, ql, kl
-  g.norm = o.norm;
-  g.norm_eps = o.norm_eps;
-  g.rope = o.position == PositionType::rope;
-  g.max_length = o.max_length;
-  return g;
-}
-
 // FLASH's decode cache: the attention op's running state (O(s e), whatever the position).
 struct FlashCache : DecodeCache {
   std::unique_ptr<attention::FlashDecodeState> state;
@@ -34,11 +21,12 @@ struct FlashCache : DecodeCache {
 }  // namespace
 
 FlashBlock::FlashBlock(const FlashBlockOptions& options)
-    : SequenceBlock("FLASH"), opt_(options), e_(flash_input_options(options).e), input_(*this, flash_input_options(options)) {
+    : SequenceBlock("FLASH"),
+      opt_(options),
+      e_(gated_input_options(options, 4).e),
+      input_(*this, gated_input_options(options, 4)) {  // 4 heads: qq, kq, ql, kl
   GAU_CHECK(opt_.chunk > 0, where(), ": chunk must be > 0, got ", opt_.chunk);
   GAU_CHECK(opt_.dropout >= 0 && opt_.dropout < 1, where(), ": dropout must be in [0, 1), got ", opt_.dropout);
-  GAU_CHECK(opt_.position != PositionType::rope || opt_.max_length > 0, where(),
-            ": position rope needs max_length (the length of its sin/cos table)");
   if (opt_.position == PositionType::relative)
     bias_ = register_parameter("bias", ops::zeros({2 * opt_.chunk - 1}));  // r[i - j] inside a chunk
   w_out_ = register_module("w_out", std::make_shared<Linear>(e_, opt_.dim));
@@ -109,22 +97,10 @@ Tensor FlashBlock::decode(const Tensor& x, DecodeCache& base) {
 
 std::shared_ptr<Module> FlashBlock::from_config(ConfigReader& r) {
   FlashBlockOptions o;
-  o.dim = r.integer("dim", Range::at_least(1));
-  o.e = r.integer("e", 2 * o.dim, Range::at_least(1));
-  o.s = r.integer("s", 128, Range::at_least(1));
+  read_gated_block_options(r, o);
   o.chunk = r.integer("chunk", 256, Range::at_least(1));
   o.linear_norm = attention::linear_norm_from_name(r.choice("linear_norm", {"chunk", "n", "prefix"}, "chunk"));
-  o.norm = norm_kind_from_name(r.choice("norm", {"scale_norm", "rms_norm", "layer_norm"}, "scale_norm"));
-  o.norm_eps = r.number("norm_eps", 1e-5, Range::greater_than(0));
-  o.position = position_type_from_name(r.choice("position", {"rope", "relative", "none"}, "rope"));
-  o.max_length = r.integer("max_length", 0, Range::at_least(0));
-  o.causal = r.boolean("causal", false);
-  o.dropout = r.number("dropout", 0.0, Range::between(0, 0.999));
-  o.checkpoint = r.boolean("checkpoint", false);
-  if (o.position == PositionType::rope && o.s % 2 != 0)
-    r.fail("s", "RoPE rotates pairs of features, so s must be even, got " + std::to_string(o.s));
-  if (o.position == PositionType::rope && o.max_length == 0)
-    r.fail("max_length", "position rope needs max_length (the length of its sin/cos table)");
+  check_gated_rope(r, o);
   return std::make_shared<FlashBlock>(o);
 }
 

@@ -29,19 +29,9 @@
 
 namespace gau::layers {
 
-struct FlashBlockOptions {
-  int64_t dim = 512;
-  int64_t e = 0;  // 0: 2 dim
-  int64_t s = 128;
+struct FlashBlockOptions : GatedBlockOptions {  // position: none, rope or relative
   int64_t chunk = 256;
   attention::LinearNorm linear_norm = attention::LinearNorm::chunk;
-  NormKind norm = NormKind::scale_norm;
-  double norm_eps = 1e-5;
-  PositionType position = PositionType::rope;  // none, rope or relative
-  int64_t max_length = 0;                      // RoPE's table and linear_norm n's n
-  bool causal = false;
-  double dropout = 0;
-  bool checkpoint = false;
 };
 
 class FlashBlock : public SequenceBlock {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "layers/config_reader.h"
 #include "layers/fused_linear.h"
 #include "layers/linear.h"
 #include "layers/module.h"
@@ -30,6 +31,30 @@ struct GatedInputOptions {
   bool rope = false;
   int64_t max_length = 0;  // the RoPE table's length
 };
+
+// What GAU and FLASH share in their configs: the gated input's shape, positions, and the block's
+// length, causality, output dropout and checkpointing.
+struct GatedBlockOptions {
+  int64_t dim = 512;
+  int64_t e = 0;  // 0: 2 dim
+  int64_t s = 128;
+  NormKind norm = NormKind::scale_norm;
+  double norm_eps = 1e-5;
+  PositionType position = PositionType::rope;
+  int64_t max_length = 0;  // RoPE's table, and the fixed length of GAU's inv_n and FLASH's linear_norm n
+  bool causal = false;
+  double dropout = 0;  // on the block's output, before the residual
+  bool checkpoint = false;
+};
+
+// Reads the shared keys (dim, e, s, norm, norm_eps, position, max_length, causal, dropout,
+// checkpoint) into o.
+void read_gated_block_options(ConfigReader& r, GatedBlockOptions& o);
+// Refuses RoPE with an odd s or without max_length, at those keys. A block calls it after reading
+// its own keys, so that a bad key of its own is reported first.
+void check_gated_rope(ConfigReader& r, const GatedBlockOptions& o);
+// The gated input of a block with these options and `heads` scale-offsets.
+GatedInputOptions gated_input_options(const GatedBlockOptions& o, int64_t heads);
 
 class GatedInput {
  public:

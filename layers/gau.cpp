@@ -34,29 +34,13 @@ struct GauCache : DecodeCache {
 
 }  // namespace
 
-namespace {
-
-GatedInputOptions gau_input_options(const GauOptions& o) {
-  GatedInputOptions g;
-  g.dim = o.dim;
-  g.e = o.e > 0 ? o.e : 2 * o.dim;
-  g.s = o.s;
-  g.heads = 2;
-  g.norm = o.norm;
-  g.norm_eps = o.norm_eps;
-  g.rope = o.position == PositionType::rope;
-  g.max_length = o.max_length;
-  return g;
-}
-
-}  // namespace
-
 Gau::Gau(const GauOptions& options)
-    : SequenceBlock("GAU"), opt_(options), e_(gau_input_options(options).e), input_(*this, gau_input_options(options)) {
+    : SequenceBlock("GAU"),
+      opt_(options),
+      e_(gated_input_options(options, 2).e),
+      input_(*this, gated_input_options(options, 2)) {
   GAU_CHECK(opt_.dropout >= 0 && opt_.dropout < 1 && opt_.attention_dropout >= 0 && opt_.attention_dropout < 1, where(),
             ": dropout and attention_dropout must be in [0, 1), got ", opt_.dropout, " and ", opt_.attention_dropout);
-  GAU_CHECK(opt_.position != PositionType::rope || opt_.max_length > 0, where(),
-            ": position rope needs max_length (the length of its sin/cos table)");
   if (opt_.position == PositionType::relative)
     bias_ = register_module("bias", std::make_shared<RelativePositionBias>(opt_.relative));
   w_out_ = register_module("w_out", std::make_shared<Linear>(e_, opt_.dim));
@@ -157,14 +141,7 @@ Tensor Gau::decode(const Tensor& x, DecodeCache& base) {
 
 std::shared_ptr<Module> Gau::from_config(ConfigReader& r) {
   GauOptions o;
-  o.dim = r.integer("dim", Range::at_least(1));
-  o.e = r.integer("e", 2 * o.dim, Range::at_least(1));
-  o.s = r.integer("s", 128, Range::at_least(1));
-  o.norm = norm_kind_from_name(r.choice("norm", {"scale_norm", "rms_norm", "layer_norm"}, "scale_norm"));
-  o.norm_eps = r.number("norm_eps", 1e-5, Range::greater_than(0));
-  o.position = position_type_from_name(r.choice("position", {"rope", "relative", "none"}, "rope"));
-  o.max_length = r.integer("max_length", 0, Range::at_least(0));
-  o.causal = r.boolean("causal", false);
+  read_gated_block_options(r, o);
   if (o.position == PositionType::relative)
     o.relative = RelativePositionBias::read_options(r, "relative_kind", /*bidirectional_default=*/!o.causal);
   const std::string scale = r.choice("scale", {"inv_n", "inv_sqrt_s", "inv_n_sqrt_s"}, "inv_n");
@@ -172,13 +149,8 @@ std::shared_ptr<Module> Gau::from_config(ConfigReader& r) {
             : scale == "inv_n_sqrt_s" ? GauScale::inv_n_sqrt_s
                                       : GauScale::inv_n;
   o.kernel = attention::kernel_from_name(r.choice("kernel", {"relu2", "softmax", "laplace"}, "relu2"));
-  o.dropout = r.number("dropout", 0.0, Range::between(0, 0.999));
   o.attention_dropout = r.number("attention_dropout", 0.0, Range::between(0, 0.999));
-  o.checkpoint = r.boolean("checkpoint", false);
-  if (o.position == PositionType::rope && o.s % 2 != 0)
-    r.fail("s", "RoPE rotates pairs of features, so s must be even, got " + std::to_string(o.s));
-  if (o.position == PositionType::rope && o.max_length == 0)
-    r.fail("max_length", "position rope needs max_length (the length of its sin/cos table)");
+  check_gated_rope(r, o);
   return std::make_shared<Gau>(o);
 }
 

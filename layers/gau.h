@@ -41,21 +41,11 @@ namespace gau::layers {
 
 enum class GauScale { inv_n, inv_sqrt_s, inv_n_sqrt_s };
 
-struct GauOptions {
-  int64_t dim = 512;
-  int64_t e = 0;  // 0: 2 dim
-  int64_t s = 128;
-  NormKind norm = NormKind::scale_norm;
-  double norm_eps = 1e-5;
-  PositionType position = PositionType::rope;
+struct GauOptions : GatedBlockOptions {
   RelativeBiasOptions relative;  // position = relative: per-offset (|i - j| <= max_offset) or T5 buckets
-  int64_t max_length = 0;        // RoPE's table and inv_n's n; 0: the input's n (no RoPE, no decoding)
   GauScale scale = GauScale::inv_n;
   attention::Kernel kernel = attention::Kernel::relu2;
-  bool causal = false;
-  double dropout = 0;            // on the block's output, before the residual
   double attention_dropout = 0;  // on the attention weights
-  bool checkpoint = false;
 };
 
 class Gau : public SequenceBlock {
