@@ -22,7 +22,8 @@ void expect_round_trip(const ConfigFiles& files, const std::string& file, const 
 TEST(Dump, FillsDefaultsInReadingOrderWithShortNumbers) {
   ConfigFiles files;
   files.write("base.yaml",
-              "model: {type: language_model, vocab: 256, dim: 16, blocks: {type: gau, s: 8}, layers: 2}\n");
+              "model: {type: language_model, vocab: 256, dim: 16, blocks: {type: gau, s: 8}, layers: 2}\n"
+              "data: {source: synthetic}\n");
   const std::string x = files.write("x.yaml", "base: base.yaml\ntrain: {steps: 5}\noptim: {lr: 3e-4}\n");
   const std::string dump = dump_config(resolve_config(load_config(x, {"optim.betas=[0.9, 0.95]"})));
   EXPECT_NE(dump.find("lr: 3e-04\n"), std::string::npos) << dump;
