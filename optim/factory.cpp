@@ -1,12 +1,7 @@
 #include "optim/factory.h"
 
 #include <cmath>
-
-#include "optim/adafactor.h"
-#include "optim/adam.h"
-#include "optim/lamb.h"
-#include "optim/lion.h"
-#include "optim/sgd.h"
+#include <type_traits>
 
 namespace gau::optim {
 
@@ -53,7 +48,7 @@ std::vector<double> betas(ConfigReader& r, double b1, double b2) {
       r, "betas", {b1, b2}, [](double b) { return valid_beta(b); }, "in [0, 1)");
 }
 
-GroupRules group_rules(ConfigReader& r, const layers::FlatParameters& flat) {
+GroupRules group_rules(ConfigReader& r) {
   GroupRules rules;
   const YAML::Node nd = r.raw("no_decay");
   if (nd.IsDefined() && !nd.IsNull()) {
@@ -78,7 +73,11 @@ GroupRules group_rules(ConfigReader& r, const layers::FlatParameters& flat) {
   for (const auto& [p, m] : rules.lr_multipliers) filled_lm[p] = m;
   r.record("no_decay", filled_nd);
   r.record("lr_multipliers", filled_lm);
-  // A pattern that matches nothing is a typo or a stale config: name it and show what exists.
+  return rules;
+}
+
+// A pattern that matches nothing is a typo or a stale config: name it and show what exists.
+void check_patterns_match(const ConfigReader& r, const GroupRules& rules, const layers::FlatParameters& flat) {
   GroupRules one;
   for (const std::string& p : rules.no_decay) {
     one.no_decay = {p};
@@ -92,7 +91,6 @@ GroupRules group_rules(ConfigReader& r, const layers::FlatParameters& flat) {
       r.fail("lr_multipliers",
              "pattern '" + entry.first + "' matches no parameter; parameters are " + some_parameter_names(flat));
   }
-  return rules;
 }
 
 }  // namespace
@@ -102,15 +100,14 @@ const std::vector<std::string>& optimizer_types() {
   return types;
 }
 
-std::unique_ptr<Optimizer> make_optimizer(ConfigReader& r, layers::FlatParameters& flat) {
-  const std::string type = r.choice("type", optimizer_types(), "adamw");
-  OptimizerOptions common;
-  common.groups = group_rules(r, flat);
-  common.stochastic_rounding = r.boolean("stochastic_rounding", false);
-  common.seed = static_cast<uint64_t>(r.integer("seed", static_cast<int64_t>(common.seed), Range::at_least(0)));
+OptimizerConfig read_optimizer_config(ConfigReader& r) {
+  OptimizerConfig c;
+  c.type = r.choice("type", optimizer_types(), "adamw");
+  c.common.groups = group_rules(r);
+  c.common.stochastic_rounding = r.boolean("stochastic_rounding", false);
+  c.common.seed = static_cast<uint64_t>(r.integer("seed", static_cast<int64_t>(c.common.seed), Range::at_least(0)));
   const Range non_negative = Range::at_least(0), positive = Range::greater_than(0);
-  std::unique_ptr<Optimizer> opt;
-  if (type == "sgd") {
+  if (c.type == "sgd") {
     SgdOptions o;
     o.lr = r.number("lr", o.lr, non_negative);
     o.weight_decay = r.number("weight_decay", 0.0, non_negative);
@@ -119,20 +116,18 @@ std::unique_ptr<Optimizer> make_optimizer(ConfigReader& r, layers::FlatParameter
     o.nesterov = r.boolean("nesterov", false);
     if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
       r.fail("nesterov", "nesterov needs momentum > 0 and dampening = 0");
-    r.check_no_unknown_keys();
-    opt = std::make_unique<Sgd>(flat, o, common);
-  } else if (type == "adam" || type == "adamw") {
+    c.options = o;
+  } else if (c.type == "adam" || c.type == "adamw") {
     AdamOptions o;
-    o.decoupled = type == "adamw";
+    o.decoupled = c.type == "adamw";
     o.lr = r.number("lr", o.lr, non_negative);
     const std::vector<double> b = betas(r, o.beta1, o.beta2);
     o.beta1 = b[0], o.beta2 = b[1];
     o.eps = r.number("eps", o.eps, positive);
     o.weight_decay = r.number("weight_decay", o.decoupled ? 0.01 : 0.0, non_negative);
     o.amsgrad = r.boolean("amsgrad", false);
-    r.check_no_unknown_keys();
-    opt = std::make_unique<Adam>(flat, o, common);
-  } else if (type == "lamb") {
+    c.options = o;
+  } else if (c.type == "lamb") {
     LambOptions o;
     o.lr = r.number("lr", o.lr, non_negative);
     const std::vector<double> b = betas(r, o.beta1, o.beta2);
@@ -140,16 +135,14 @@ std::unique_ptr<Optimizer> make_optimizer(ConfigReader& r, layers::FlatParameter
     o.eps = r.number("eps", o.eps, positive);
     o.weight_decay = r.number("weight_decay", o.weight_decay, non_negative);
     o.bias_correction = r.boolean("bias_correction", true);
-    r.check_no_unknown_keys();
-    opt = std::make_unique<Lamb>(flat, o, common);
-  } else if (type == "lion") {
+    c.options = o;
+  } else if (c.type == "lion") {
     LionOptions o;
     o.lr = r.number("lr", o.lr, non_negative);
     const std::vector<double> b = betas(r, o.beta1, o.beta2);
     o.beta1 = b[0], o.beta2 = b[1];
     o.weight_decay = r.number("weight_decay", 0.0, non_negative);
-    r.check_no_unknown_keys();
-    opt = std::make_unique<Lion>(flat, o, common);
+    c.options = o;
   } else {
     AdafactorOptions o;
     o.relative_step = r.boolean("relative_step", true);
@@ -168,10 +161,32 @@ std::unique_ptr<Optimizer> make_optimizer(ConfigReader& r, layers::FlatParameter
     o.scale_parameter = r.boolean("scale_parameter", true);
     o.warmup_init = r.boolean("warmup_init", false);
     if (o.warmup_init && !o.relative_step) r.fail("warmup_init", "warmup_init needs relative_step: true");
-    r.check_no_unknown_keys();
-    opt = std::make_unique<Adafactor>(flat, o, common);
+    c.options = o;
   }
-  return opt;
+  r.check_no_unknown_keys();
+  return c;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(ConfigReader& r, layers::FlatParameters& flat) {
+  const OptimizerConfig c = read_optimizer_config(r);
+  check_patterns_match(r, c.common.groups, flat);
+  return std::visit(
+      [&](const auto& o) -> std::unique_ptr<Optimizer> {
+        using Options = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<Options, SgdOptions>) {
+          return std::make_unique<Sgd>(flat, o, c.common);
+        } else if constexpr (std::is_same_v<Options, AdamOptions>) {
+          return std::make_unique<Adam>(flat, o, c.common);
+        } else if constexpr (std::is_same_v<Options, LambOptions>) {
+          return std::make_unique<Lamb>(flat, o, c.common);
+        } else if constexpr (std::is_same_v<Options, LionOptions>) {
+          return std::make_unique<Lion>(flat, o, c.common);
+        } else {
+          static_assert(std::is_same_v<Options, AdafactorOptions>);
+          return std::make_unique<Adafactor>(flat, o, c.common);
+        }
+      },
+      c.options);
 }
 
 }  // namespace gau::optim

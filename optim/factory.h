@@ -1,5 +1,5 @@
 #pragma once
-// Builds an optimizer from the `optim:` section of a config, over a model's flat buffers.
+// Reads the `optim:` section of a config, and builds its optimizer over a model's flat buffers.
 //
 //   optim:
 //     type: adamw            # sgd | adam | adamw | lamb | adafactor | lion
@@ -19,20 +19,41 @@
 // Defaults are PyTorch's (HF transformers' for Adafactor, the paper's for Lion). Every bad value
 // is an error naming its key's config path and position: an unknown type (listing the valid ones),
 // a negative lr, a beta outside [0, 1), an eps <= 0, a group pattern that matches no parameter
-// (listing a few parameter names), a key that the chosen type does not read.
+// (listing a few parameter names), a key that the chosen type does not read. Every check but the
+// patterns' needs no model: read_optimizer_config does them all, for `gau config`.
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "layers/config_reader.h"
 #include "layers/flat_parameters.h"
+#include "optim/adafactor.h"
+#include "optim/adam.h"
+#include "optim/lamb.h"
+#include "optim/lion.h"
 #include "optim/optimizer.h"
+#include "optim/sgd.h"
 
 namespace gau::optim {
 
 // "sgd", "adam", "adamw", "lamb", "adafactor", "lion".
 const std::vector<std::string>& optimizer_types();
 
+// The optim: section, read and checked.
+struct OptimizerConfig {
+  std::string type;         // one of optimizer_types()
+  OptimizerOptions common;  // no_decay, lr_multipliers, stochastic_rounding, seed
+  std::variant<SgdOptions, AdamOptions, LambOptions, LionOptions, AdafactorOptions> options;  // the type's
+};
+
+// Reads every key of the section `r` is on and checks that none is left unread; r.filled() then
+// holds the section with every default, as make_optimizer would build it. No model is needed, so
+// the group patterns are not matched against parameter names.
+OptimizerConfig read_optimizer_config(layers::ConfigReader& r);
+
+// read_optimizer_config, then the optimizer over `flat`; a group pattern that matches no
+// parameter is an error at its key.
 std::unique_ptr<Optimizer> make_optimizer(layers::ConfigReader& r, layers::FlatParameters& flat);
 
 }  // namespace gau::optim

@@ -103,7 +103,10 @@ Schedule make_schedule(layers::ConfigReader& r, double base_lr) {
     if (has_ratio) {
       o.min_lr = r.number("min_ratio", Range::between(0, 1)) * base_lr;
     } else if (has_lr) {
-      o.min_lr = r.number("min_lr", Range::between(0, base_lr));
+      // Not a Range: the schedule: section checks its keys before the lr is known (trainers/config).
+      o.min_lr = r.number("min_lr", Range::at_least(0));
+      if (o.min_lr > base_lr)
+        r.fail("min_lr", detail::concat("must be <= the base lr (", base_lr, "), got ", o.min_lr));
     }
   }
   if (o.type == ScheduleType::inverse_sqrt && r.raw("timescale").IsDefined()) {

@@ -1,7 +1,7 @@
 #pragma once
 // Learning-rate schedules: a pure function of the step count, so a resumed run continues exactly.
 //
-//   Schedule s = make_schedule(reader, /*base_lr=*/3e-4);   // reader on optim.schedule
+//   Schedule s = make_schedule(reader, /*base_lr=*/3e-4);   // reader on the schedule: section
 //   double lr = s.lr_at(step);                                // step 0, 1, 2, ...
 //
 // With base lr η, warmup W (warmup_steps), total T (total_steps) and floor η_min (min_lr, or
@@ -62,8 +62,9 @@ class Schedule {
   ScheduleOptions options_;
 };
 
-// Reads the schedule's keys from `r` (the schedule map, e.g. at optim.schedule) and checks that
-// none is left unread.
+// Reads the schedule's keys from `r` (the schedule map: a config's top-level schedule: section,
+// whose total_steps the trainer fills in from train.steps, trainers/config/schedule_section.h)
+// and checks that none is left unread.
 Schedule make_schedule(layers::ConfigReader& r, double base_lr);
 
 }  // namespace gau::optim

@@ -1,7 +1,8 @@
 // make_optimizer: every type builds from config with its defaults and reports them back; a bad
 // config is an error naming the key's path and position (unknown type with the valid ones,
 // negative lr, a beta outside [0, 1), eps <= 0, a pattern that matches nothing, a key the type
-// does not read); the C++ constructors check the same values.
+// does not read); read_optimizer_config checks all but the patterns without a model; the C++
+// constructors check the same values.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -104,6 +105,20 @@ TEST(OptimizerConfig, AGroupPatternThatMatchesNothingIsAnError) {
               AllOf(HasSubstr("optim.lr_multipliers"), HasSubstr("pattern 'blocks.0.*' matches no parameter")));
   EXPECT_THAT(build_error("{type: adamw, lr_multipliers: {'lin.*': -1}}"), HasSubstr("'lin.*' must be >= 0"));
   EXPECT_THAT(build_error("{type: adamw, no_decay: '*.bias'}"), HasSubstr("expected a list of name patterns"));
+}
+
+TEST(OptimizerConfig, ReadingChecksEverythingButThePatternsWithoutAModel) {
+  layers::ConfigReader r(YAML::Load("{type: sgd, momentum: 0.9, no_decay: ['*.nothing']}"), "optim");
+  const OptimizerConfig c = read_optimizer_config(r);
+  EXPECT_EQ(c.type, "sgd");
+  EXPECT_EQ(std::get<SgdOptions>(c.options).momentum, 0.9);
+  EXPECT_EQ(c.common.groups.no_decay, std::vector<std::string>{"*.nothing"});
+  EXPECT_EQ(r.filled()["dampening"].as<double>(), 0);  // defaults filled in
+  EXPECT_THAT(error_of([] {
+                layers::ConfigReader bad(YAML::Load("{type: adamw, momentum: 0.9}"), "optim", "run.yaml");
+                read_optimizer_config(bad);
+              }),
+              AllOf(HasSubstr("optim.momentum (run.yaml:1:15): unknown key 'momentum'"), HasSubstr("valid keys")));
 }
 
 TEST(OptimizerConfig, TheConstructorsCheckTheSameValues) {

@@ -19,7 +19,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 Schedule from_yaml(const std::string& yaml, double base_lr) {
-  layers::ConfigReader r(YAML::Load(yaml), "optim.schedule");
+  layers::ConfigReader r(YAML::Load(yaml), "schedule");
   return make_schedule(r, base_lr);
 }
 
@@ -109,7 +109,7 @@ TEST(Schedule, InverseSqrtWithATimescaleAndNoWarmup) {
 
 TEST(Schedule, IsAPureFunctionOfTheStepAndItsConfigRebuildsIt) {
   Schedule s = from_yaml("{type: cosine, warmup_steps: 3, total_steps: 30, min_ratio: 0.2}", 0.5);
-  layers::ConfigReader r(s.config(), "optim.schedule");
+  layers::ConfigReader r(s.config(), "schedule");
   Schedule again = make_schedule(r, 0.5);
   for (int64_t t : {29, 0, 7, 3, 30, 2, 31}) EXPECT_EQ(s.lr_at(t), again.lr_at(t)) << t;
   EXPECT_EQ(s.lr_at(7), s.lr_at(7));
@@ -117,28 +117,29 @@ TEST(Schedule, IsAPureFunctionOfTheStepAndItsConfigRebuildsIt) {
 
 TEST(Schedule, BadConfigNamesTheKey) {
   EXPECT_THAT(config_error("{type: cosine, warmup_steps: -5, total_steps: 10}"),
-              AllOf(HasSubstr("optim.schedule.warmup_steps ("), HasSubstr("): must be >= 0, got -5")));
-  EXPECT_THAT(
-      config_error("{type: cosine, warmup_steps: 2000, total_steps: 1000}"),
-      AllOf(HasSubstr("optim.schedule.total_steps ("), HasSubstr("): must be > warmup_steps (2000), got 1000")));
+              AllOf(HasSubstr("schedule.warmup_steps ("), HasSubstr("): must be >= 0, got -5")));
+  EXPECT_THAT(config_error("{type: cosine, warmup_steps: 2000, total_steps: 1000}"),
+              AllOf(HasSubstr("schedule.total_steps ("), HasSubstr("): must be > warmup_steps (2000), got 1000")));
   EXPECT_THAT(config_error("{type: linear, warmup_steps: 10, total_steps: 10}"),
-              AllOf(HasSubstr("optim.schedule.total_steps ("), HasSubstr("): must be > warmup_steps (10), got 10")));
+              AllOf(HasSubstr("schedule.total_steps ("), HasSubstr("): must be > warmup_steps (10), got 10")));
   EXPECT_THAT(config_error("{type: cosine}"),
-              AllOf(HasSubstr("optim.schedule.total_steps ("), HasSubstr("): missing required key")));
-  EXPECT_THAT(
-      config_error("{type: cosine, total_steps: 10, min_ratio: 1.5}"),
-      AllOf(HasSubstr("optim.schedule.min_ratio ("), HasSubstr("): must be a finite number in [0, 1], got 1.5")));
-  EXPECT_THAT(config_error("{type: cosine, total_steps: 10, min_ratio: -0.1}"), HasSubstr("optim.schedule.min_ratio"));
-  EXPECT_THAT(config_error("{type: cosine, total_steps: 10, min_lr: 2}", 1.0), HasSubstr("optim.schedule.min_lr"));
+              AllOf(HasSubstr("schedule.total_steps ("), HasSubstr("): missing required key")));
+  EXPECT_THAT(config_error("{type: cosine, total_steps: 10, min_ratio: 1.5}"),
+              AllOf(HasSubstr("schedule.min_ratio ("), HasSubstr("): must be a finite number in [0, 1], got 1.5")));
+  EXPECT_THAT(config_error("{type: cosine, total_steps: 10, min_ratio: -0.1}"), HasSubstr("schedule.min_ratio"));
+  EXPECT_THAT(config_error("{type: cosine, total_steps: 10, min_lr: 2}", 1.0),
+              AllOf(HasSubstr("schedule.min_lr ("), HasSubstr("): must be <= the base lr (1), got 2")));
+  EXPECT_THAT(config_error("{type: cosine, total_steps: 10, min_lr: -1}", 1.0),
+              AllOf(HasSubstr("schedule.min_lr ("), HasSubstr("): must be a finite number >= 0, got -1")));
   EXPECT_THAT(config_error("{type: cosine, total_steps: 10, min_lr: 0.1, min_ratio: 0.1}"),
-              AllOf(HasSubstr("optim.schedule.min_ratio ("), HasSubstr("): give min_lr or min_ratio, not both")));
+              AllOf(HasSubstr("schedule.min_ratio ("), HasSubstr("): give min_lr or min_ratio, not both")));
   const std::string unknown = config_error("{type: cosin}");
-  EXPECT_THAT(unknown, AllOf(HasSubstr("optim.schedule.type ("),
+  EXPECT_THAT(unknown, AllOf(HasSubstr("schedule.type ("),
                              HasSubstr("): 'cosin' is not one of: constant, cosine, linear, inverse_sqrt")));
   EXPECT_THAT(unknown, HasSubstr("did you mean 'cosine'"));
   EXPECT_THAT(config_error("{type: constant, total_steps: 10}"), HasSubstr("total_steps"))
       << "a key the type does not use";
-  EXPECT_THAT(config_error("{type: inverse_sqrt, timescale: 0}"), HasSubstr("optim.schedule.timescale"));
+  EXPECT_THAT(config_error("{type: inverse_sqrt, timescale: 0}"), HasSubstr("schedule.timescale"));
 }
 
 TEST(Schedule, BadOptionsInCodeAndBadStepsAreErrors) {

@@ -134,12 +134,7 @@ Schema& Schema::global() {
 }
 
 void Schema::add(const SectionSchema& section) {
-  for (const SectionSchema*& s : sections_) {
-    if (s->name() != section.name()) continue;
-    GAU_CHECK(s->provisional() != section.provisional(), "config section '", section.name(), "' is declared twice");
-    if (s->provisional()) s = &section;
-    return;
-  }
+  GAU_CHECK(find(section.name()) == nullptr, "config section '", section.name(), "' is declared twice");
   sections_.push_back(&section);
 }
 
@@ -171,7 +166,7 @@ std::string describe_schema(const std::string& section) {
   std::ostringstream os;
   for (const SectionSchema* s : schema.sections()) {
     if (!section.empty() && s->name() != section) continue;
-    os << s->name() << ":" << (s->provisional() ? " (provisional)" : "") << "\n  " << s->help() << "\n";
+    os << s->name() << ":\n  " << s->help() << "\n";
     size_t width = 0;
     for (const KeySpec& k : s->keys()) width = std::max(width, k.name.size());
     for (const KeySpec& k : s->keys()) {

@@ -24,12 +24,9 @@
 //
 //   TrainOptions o = train_section().read(config);   // config: a LoadedConfig (load.h)
 //
-// A section whose keys depend on a `type:` (the model, built by the layer registry) is a
-// ReaderSection: a function that checks the node through ConfigReaders and returns it filled in.
-//
-// Provisional sections: a section may be declared provisional (mark_provisional()) by someone
-// other than its owner, so that configs load before the owner's code exists; the owner's
-// declaration of the same name replaces it, in whatever order the two register.
+// A section whose keys depend on a `type:` (model:, built by the layer registry; data:, optim:,
+// schedule:) is a ReaderSection: a function that checks the node through ConfigReaders and
+// returns it filled in; its owner's header documents the keys.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -63,7 +60,6 @@ class SectionSchema {
   virtual ~SectionSchema() = default;
   const std::string& name() const { return name_; }
   const std::string& help() const { return help_; }
-  bool provisional() const { return provisional_; }
   // The declared keys, in declaration order (none for a ReaderSection).
   virtual const std::vector<KeySpec>& keys() const;
   // `written` is the section as the config holds it (undefined when absent), at config path
@@ -74,7 +70,6 @@ class SectionSchema {
  protected:
   SectionSchema(std::string name, std::string help) : name_(std::move(name)), help_(std::move(help)) {}
   std::string name_, help_;
-  bool provisional_ = false;
 };
 
 // A section of declared keys. Section<Options> adds the typed declarations and reading.
@@ -84,7 +79,6 @@ class KeySection : public SectionSchema {
   YAML::Node resolve(const YAML::Node& written) const override { return read_keys(written, nullptr); }
   // A scalar written for the whole section stands for {key: scalar}: `precision: bf16`.
   void shorthand(const std::string& key) { shorthand_ = key; }
-  void mark_provisional() { provisional_ = true; }
 
  protected:
   using SectionSchema::SectionSchema;
@@ -174,8 +168,8 @@ class ReaderSection : public SectionSchema {
 class Schema {
  public:
   static Schema& global();
-  // Adds `section` (which must outlive the schema: a function-local static). A provisional
-  // section gives way to its owner's; two of the same kind and name are an error.
+  // Adds `section` (which must outlive the schema: a function-local static); a second section
+  // of the same name is an error.
   void add(const SectionSchema& section);
   const SectionSchema* find(const std::string& name) const;
   // Sorted by name.

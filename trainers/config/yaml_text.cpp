@@ -42,9 +42,11 @@ bool all_scalars(const YAML::Node& seq) {
   return true;
 }
 
-// Block style, but a list of scalars on one line: betas: [0.9, 0.95].
+// Block style, but a list of scalars or an empty map on one line: betas: [0.9, 0.95],
+// lr_multipliers: {} (block style would put the {} on a line of its own).
 void emit(YAML::Emitter& out, const YAML::Node& node) {
   if (node.IsMap()) {
+    if (node.size() == 0) out << YAML::Flow;
     out << YAML::BeginMap;
     for (auto it = node.begin(); it != node.end(); ++it) {
       out << YAML::Key << it->first << YAML::Value;

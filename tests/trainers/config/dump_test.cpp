@@ -1,6 +1,6 @@
-// The resolved config and its dump: defaults filled in, numbers in their shortest form, and a
-// dump that loads and resolves to itself (for a small config with inheritance and overrides, and
-// for configs/default.yaml).
+// The resolved config and its dump: defaults filled in, numbers in their shortest form, empty
+// maps inline, and a dump that loads and resolves to itself (for a small config with inheritance
+// and overrides, and for configs/default.yaml).
 #include <gtest/gtest.h>
 
 #include "tests/trainers/config/config_files.h"
@@ -22,11 +22,13 @@ void expect_round_trip(const ConfigFiles& files, const std::string& file, const 
 TEST(Dump, FillsDefaultsInReadingOrderWithShortNumbers) {
   ConfigFiles files;
   files.write("base.yaml",
-              "model: {type: language_model, vocab: 256, dim: 16, blocks: {type: gau, s: 8}, layers: 2}\n");
+              "model: {type: language_model, vocab: 256, dim: 16, blocks: {type: gau, s: 8}, layers: 2}\n"
+              "data: {source: synthetic}\n");
   const std::string x = files.write("x.yaml", "base: base.yaml\ntrain: {steps: 5}\noptim: {lr: 3e-4}\n");
   const std::string dump = dump_config(resolve_config(load_config(x, {"optim.betas=[0.9, 0.95]"})));
   EXPECT_NE(dump.find("lr: 3e-04\n"), std::string::npos) << dump;
   EXPECT_NE(dump.find("betas: [0.9, 0.95]\n"), std::string::npos) << dump;
+  EXPECT_NE(dump.find("  lr_multipliers: {}\n"), std::string::npos) << dump;  // an empty map on its key's line
   EXPECT_NE(dump.find("  steps: 5\n  device: cpu\n"), std::string::npos) << dump;
   EXPECT_NE(dump.find("    e: 32\n"), std::string::npos) << dump;  // the block's default, as the registry filled it
   const std::string text = "\n" + dump;

@@ -93,7 +93,8 @@ TEST(LoadConfig, ErrorsNameTheFileAValueCameFrom) {
                                        "  blocks: {type: gau, kernel: relu3}\n"
                                        "  layers: 2\n"
                                        "train:\n"
-                                       "  steps: 0\n");
+                                       "  steps: 0\n"
+                                       "data: {source: synthetic}\n");
   // A block key written in the base, read at model.blocks[0] of a uniform stack.
   const std::string top = files.write("top.yaml", "base: base.yaml\ntrain: {steps: 5}\n");
   expect_has(error_of([&] { resolve_config(load_config(top)); }),

@@ -25,7 +25,8 @@ const char* kModel =
     "  dim: 32\n"
     "  blocks: [{type: gau, s: 16}, {type: gau}]\n"
     "optim:\n"
-    "  lr: 1e-3\n";
+    "  lr: 1e-3\n"
+    "data: {source: synthetic}\n";
 
 TEST(Overrides, SetScalarsListsMapsAndIndexedEntries) {
   ConfigFiles files;

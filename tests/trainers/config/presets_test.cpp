@@ -1,6 +1,7 @@
-// The shipped presets: the run configs in configs/ resolve; each size's GAU, FLASH and
-// Transformer++ models in configs/models/ build through the registry, their counts agree with
-// model_parameter_count and match each other within 5%; the long-context FLASH run holds n = 8192.
+// The shipped presets: the run configs in configs/ resolve, default.yaml with the data, optimizer
+// and schedule its comments describe; each size's GAU, FLASH and Transformer++ models in
+// configs/models/ build through the registry, their counts agree with model_parameter_count and
+// match each other within 5%; the long-context FLASH run holds n = 8192.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "trainers/config/load.h"
 #include "trainers/config/model_section.h"
 #include "trainers/config/resolve.h"
+#include "trainers/config/schedule_section.h"
 
 namespace gau::config {
 namespace {
@@ -28,6 +30,23 @@ TEST(Presets, RunConfigsResolve) {
     ++count;
   }
   EXPECT_GE(count, 2);  // default.yaml, long_context_8k.yaml
+}
+
+TEST(Presets, DefaultRunReadsItsSectionsOwnersKeys) {
+  const YAML::Node r = resolve_config(load_config((test::source_configs() / "default.yaml").string()));
+  const YAML::Node data = r["data"];
+  EXPECT_EQ(data["source"].as<std::string>(), "text");
+  EXPECT_EQ(data["path"].as<std::string>(), "/usr/share/doc/jargon-text/jargon.txt.gz");
+  EXPECT_EQ(data["tokenizer"]["type"].as<std::string>(), "byte");
+  EXPECT_EQ(data["seq_len"].as<int>(), 256);
+  EXPECT_EQ(data["batch_size"].as<int>(), 8);
+  EXPECT_EQ(data["val_fraction"].as<double>(), 0.05);
+  EXPECT_EQ(r["optim"]["type"].as<std::string>(), "adamw");
+  EXPECT_FALSE(r["schedule"]["total_steps"]);
+  const optim::Schedule s =
+      build_schedule(r["schedule"], r["optim"]["lr"].as<double>(), r["train"]["steps"].as<int64_t>());
+  EXPECT_EQ(s.options().type, optim::ScheduleType::cosine);
+  EXPECT_EQ(s.options().total_steps, r["train"]["steps"].as<int64_t>());
 }
 
 struct Size {
