@@ -1,4 +1,4 @@
-// The gau command: one subcommand per file in apps/ (info, bench, demo, config).
+// The gau command: one subcommand per file in apps/ (train, eval, generate, config, info, bench).
 // Every failure prints one line to stderr and exits with status 1.
 #include <CLI/CLI.hpp>
 #include <exception>
@@ -6,17 +6,21 @@
 
 #include "apps/bench_command.h"
 #include "apps/config_command.h"
-#include "apps/demo_command.h"
+#include "apps/eval_command.h"
+#include "apps/generate_command.h"
 #include "apps/info_command.h"
+#include "apps/train_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"gau: GAU/FLASH attention models on CPU and CUDA"};
   app.require_subcommand(1);
   app.set_version_flag("--version", GAU_VERSION);
+  gau::apps::add_train_command(app);
+  gau::apps::add_eval_command(app);
+  gau::apps::add_generate_command(app);
+  gau::apps::add_config_command(app);
   gau::apps::add_info_command(app);
   gau::apps::add_bench_command(app);
-  gau::apps::add_demo_command(app);
-  gau::apps::add_config_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

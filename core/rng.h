@@ -85,6 +85,24 @@ class Generator {
   uint64_t offset_ = 0;
 };
 
+// Puts a generator back at its (seed, offset) on destruction, so that work in between which
+// draws (a GAU block reserves dropout counters even in eval mode) leaves the generator's stream
+// as it was: an evaluation inside a training run does not change the run's dropout masks.
+class GeneratorStateGuard {
+ public:
+  explicit GeneratorStateGuard(Generator& gen) : gen_(gen), seed_(gen.seed()), offset_(gen.offset()) {}
+  ~GeneratorStateGuard() {
+    gen_.manual_seed(seed_);
+    gen_.advance(offset_ * 4);  // advance(n) moves the offset by ceil(n / 4)
+  }
+  GeneratorStateGuard(const GeneratorStateGuard&) = delete;
+  GeneratorStateGuard& operator=(const GeneratorStateGuard&) = delete;
+
+ private:
+  Generator& gen_;
+  uint64_t seed_, offset_;
+};
+
 Generator& default_generator();
 void manual_seed(uint64_t seed);
 

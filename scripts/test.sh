@@ -29,10 +29,10 @@ export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root}
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGAU_CUDA=AUTO ${GAU_CMAKE_ARGS:-}
 ninja -C "$build" -j"$(nproc)"
 ctest --test-dir "$build" --output-on-failure -j2
-# The command itself, end to end: it must start, describe itself, train the demo and run the
-# smallest case of each benchmark family.
+# The command itself, end to end: it must start, describe itself, train, resume, evaluate and
+# generate (tests/cli/smoke.sh), and run the smallest case of each benchmark family.
 "$build/gau" info
-"$build/gau" demo
+bash "$root/tests/cli/smoke.sh" "$build/gau"
 for family in $("$build/gau" bench --help | awk '/^Subcommands:/ {on=1; next} on && NF {print $1}'); do
   "$build/gau" bench "$family" --quick --warmup-s 0 --repeats 1
 done

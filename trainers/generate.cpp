@@ -91,6 +91,7 @@ Generated generate(layers::LanguageModel& lm, const std::vector<int32_t>& prompt
   const bool was_training = lm.is_training();
   lm.eval();
   NoGradGuard no_grad;
+  const GeneratorStateGuard keep_rng(default_generator());
   const int64_t length = std::min(max_length, prompt_length + s.max_tokens);
   layers::LanguageModelCache cache = lm.start_decoding(1, length);
   Generated out;

@@ -27,6 +27,13 @@ const Section<TrainOptions>& train_section() {
               "micro-batches per optimizer step, their gradients averaged (an effective batch of this x data's batch)");
     s.number("max_time_minutes", &T::max_time_minutes, Range::at_least(0),
              "stops (with a checkpoint) after this much wall time; 0: no limit");
+    s.number("clip_norm", &T::clip_norm, Range::at_least(0),
+             "clips the gradients to this global norm (reported as grad_norm before clipping); 0: off");
+    s.number("clip_value", &T::clip_value, Range::at_least(0),
+             "clamps every gradient element to [-clip_value, clip_value], before the norm clip; 0: off");
+    s.integer("sample_tokens", &T::sample_tokens, Range::at_least(0),
+              "tokens generated from the trained model at the end, to show what it learned; 0: none");
+    s.string("sample_prompt", &T::sample_prompt, "the end-of-run sample's prompt; \"\": a document's start");
     s.string("run_dir", &T::run_dir, "where the run writes its config, metrics and checkpoints; \"\": runs/<name>");
     s.string("name", &T::name, "the run's name; \"\": the config file's name without .yaml");
     s.check([](const T& o, layers::ConfigReader& r) {

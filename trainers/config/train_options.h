@@ -23,6 +23,10 @@ struct TrainOptions {
   int64_t log_every = 10;
   int64_t grad_accumulation = 1;
   double max_time_minutes = 0;  // 0: no limit
+  double clip_norm = 1.0;         // 0: no clipping by global norm
+  double clip_value = 0;          // 0: no clipping by value
+  int64_t sample_tokens = 200;    // generated at the end of the run; 0: none
+  std::string sample_prompt;      // "": the start of a document
   std::string run_dir;          // "": runs/<name>
   std::string name;             // "": the config file's name without .yaml
 };

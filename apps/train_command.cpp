@@ -1,0 +1,67 @@
+#include "apps/train_command.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "trainers/progress.h"
+#include "trainers/trainer.h"
+
+namespace gau::apps {
+
+namespace {
+
+void print_summary(const trainers::TrainSummary& s) {
+  const std::string dir = s.run_dir.string();
+  std::printf("\ntrained %lld of %lld steps in %s (%s); stopped by %s\n", static_cast<long long>(s.step),
+              static_cast<long long>(s.steps), trainers::format_duration(s.seconds).c_str(),
+              trainers::format_rate(s.tokens_per_s).c_str(), s.stop_reason.c_str());
+  if (s.final_eval)
+    std::printf("validation: %.4f %s (loss %.4f nats, perplexity %.2f, %lld tokens)\n", s.final_eval->bits_per_token(),
+                s.byte_level ? "bits per byte" : "bits per token", s.final_eval->loss, s.final_eval->perplexity(),
+                static_cast<long long>(s.final_eval->targets));
+  if (!s.sample.empty()) std::printf("sample:\n----\n%s\n----\n", s.sample.c_str());
+  std::printf("run directory: %s\n", dir.c_str());
+  std::printf("  metrics:    %s/metrics.jsonl (TensorBoard: tensorboard --logdir %s)\n", dir.c_str(), dir.c_str());
+  std::printf("  checkpoint: %s\n", s.checkpoint.string().c_str());
+  std::printf("  plot:       gau plot %s\n", dir.c_str());
+  if (s.step < s.steps)
+    std::printf("  resume:     gau train --resume %s\n", dir.c_str());
+  else
+    std::printf("  train more: gau train --resume %s --set train.steps=%lld\n", dir.c_str(),
+                static_cast<long long>(2 * s.steps));
+  std::printf("  evaluate:   gau eval %s\n  generate:   gau generate %s --prompt \"The \"\n", dir.c_str(), dir.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "Train the model a YAML config describes, or resume a run");
+  auto req = std::make_shared<trainers::TrainRequest>();
+  cmd->add_option("config", req->config_file, "the YAML config (configs/default.yaml: the default run)");
+  cmd->add_option("--set", req->overrides, "override a key: key.path=value, the value as YAML (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--resume", req->resume, "continue RUN_DIR from its latest checkpoint (--set applies over its config)");
+  cmd->add_option("--run-dir", req->run_dir, "where a new run writes (default: train.run_dir, or runs/<name>)");
+  cmd->footer(
+      "Examples:\n"
+      "  gau train configs/default.yaml                          the default: a byte-level GAU LM on the Jargon File\n"
+      "  gau train configs/default.yaml --set train.steps=100 --set model.blocks.type=flash\n"
+      "  gau train configs/default.yaml --run-dir runs/mine       choose the run directory\n"
+      "  gau train --resume runs/default                         continue after a stop (Ctrl-C checkpoints)\n"
+      "  gau train --resume runs/default --set train.steps=1200  train on for more steps\n"
+      "Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and exits 0; a second Ctrl-C exits at once.");
+  cmd->callback([req] {
+    GAU_CHECK(!(req->resume.empty() && req->config_file.empty()), "gau train: give a CONFIG file, or --resume RUN_DIR");
+    GAU_CHECK(req->resume.empty() || req->config_file.empty(), "gau train: give a CONFIG or --resume RUN_DIR, not both "
+              "(a resumed run keeps its own config; change it with --set)");
+    GAU_CHECK(req->resume.empty() || req->run_dir.empty(), "gau train: --run-dir is for a new run; --resume names the run");
+    trainers::Trainer trainer(*req);
+    print_summary(trainer.run());
+  });
+}
+
+}  // namespace gau::apps

@@ -1,0 +1,35 @@
+#include "trainers/evaluate.h"
+
+#include "autograd/grad_mode.h"
+#include "core/error.h"
+
+namespace gau::trainers {
+
+EvalResult evaluate(const Objective& objective, layers::Module& model, const data::Corpus& corpus,
+                    data::LoaderOptions loader, const EvalOptions& options) {
+  GAU_CHECK(!corpus.empty(), "evaluate: the corpus is empty");
+  loader.shuffle = false;
+  loader.drop_last = false;
+  loader.prefetch = 0;
+  data::Loader batches(corpus, loader);
+  const int64_t total = options.max_batches > 0 ? std::min(options.max_batches, batches.steps_per_epoch())
+                                                : batches.steps_per_epoch();
+  const bool was_training = model.is_training();
+  model.eval();
+  NoGradGuard no_grad;
+  const GeneratorStateGuard keep_rng(default_generator());
+  Generator gen(options.seed);
+  double nats = 0;
+  EvalResult r;
+  for (int64_t i = 0; i < total; ++i) {
+    const BatchLoss b = objective.loss(batches.next(), options.device, gen);
+    nats += b.loss.item() * static_cast<double>(b.targets);
+    r.targets += b.targets;
+  }
+  model.train(was_training);
+  r.batches = total;
+  r.loss = r.targets > 0 ? nats / static_cast<double>(r.targets) : 0;
+  return r;
+}
+
+}  // namespace gau::trainers

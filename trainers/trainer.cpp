@@ -1,0 +1,358 @@
+#include "trainers/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "core/allocator.h"
+#include "core/error.h"
+#include "core/ops/factory.h"
+#include "core/rng.h"
+#include "core/threads.h"
+#include "layers/config_reader.h"
+#include "layers/flat_parameters.h"
+#include "layers/models/language_model.h"
+#include "layers/registry.h"
+#include "optim/accumulation.h"
+#include "optim/clip.h"
+#include "optim/factory.h"
+#include "optim/loss_scaler.h"
+#include "optim/precision.h"
+#include "optim/schedule.h"
+#include "trainers/atomic_file.h"
+#include "trainers/checkpoint.h"
+#include "trainers/config/load.h"
+#include "trainers/config/resolve.h"
+#include "trainers/config/run_sections.h"
+#include "trainers/config/schedule_section.h"
+#include "trainers/config/train_options.h"
+#include "trainers/data/dataset.h"
+#include "trainers/generate.h"
+#include "trainers/metrics.h"
+#include "trainers/optimizer_checkpoint.h"
+#include "trainers/progress.h"
+#include "trainers/run_dir.h"
+#include "trainers/stop_signal.h"
+
+namespace gau::trainers {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+optim::Precision precision_from_name(const std::string& name) {
+  if (name == "bf16") return optim::Precision::bf16;
+  if (name == "fp16") return optim::Precision::fp16;
+  GAU_CHECK(name == "fp32", "precision: expected fp32, bf16 or fp16, got '", name, "'");
+  return optim::Precision::fp32;
+}
+
+std::string run_name(const config::TrainOptions& train, const std::string& config_file) {
+  if (!train.name.empty()) return train.name;
+  return fs::path(config_file).stem().string();
+}
+
+}  // namespace
+
+struct Trainer::State {
+  TrainRequest request;
+  YAML::Node resolved;
+  std::string config_yaml;
+  config::TrainOptions train;
+  config::LoggingOptions logging;
+  optim::PrecisionPolicy policy;
+  Device device = Device::cpu();
+  std::unique_ptr<RunDir> run;
+
+  std::shared_ptr<layers::Module> model;
+  std::unique_ptr<Objective> objective;
+  layers::FlatParameters flat;
+  std::unique_ptr<optim::Optimizer> optimizer;
+  std::unique_ptr<optim::Schedule> schedule;
+  optim::ClipOptions clip;
+  std::unique_ptr<optim::LossScaler> scaler;  // fp16 only
+
+  data::DataConfig data_config;
+  data::Dataset dataset;
+  std::unique_ptr<data::Loader> loader;
+
+  std::unique_ptr<MetricsWriter> metrics;
+  Generator mask_generator;  // the masked LM's masks
+  int64_t step = 0;
+  int64_t start_step = 0;
+  fs::path last_checkpoint;
+  int64_t last_checkpoint_step = -1;
+  int64_t last_eval_step = -1;
+  std::optional<EvalResult> last_eval;
+
+  void say(const std::string& line) const {
+    std::fprintf(request.log, "%s\n", line.c_str());
+    std::fflush(request.log);
+  }
+  bool byte_level() const { return dataset.tokenizer && dataset.tokenizer->name() == "byte"; }
+  void setup();
+  void resume_from(const fs::path& checkpoint);
+  void save(Progress& progress);
+  void evaluate_now(Progress& progress);
+  std::string sample() const;
+};
+
+void Trainer::State::setup() {
+  const bool resuming = !request.resume.empty();
+  GAU_CHECK(resuming || !request.config_file.empty(), "gau train: give a CONFIG file, or --resume RUN_DIR");
+  std::unique_ptr<RunDir> resumed;
+  std::string config_file = request.config_file;
+  if (resuming) {
+    resumed = std::make_unique<RunDir>(RunDir::open(request.resume));
+    config_file = resumed->config_path().string();
+  }
+  const config::LoadedConfig loaded = config::load_config(config_file, request.overrides);
+  resolved = config::resolve_config(loaded);
+  config_yaml = config::dump_config(resolved);
+  train = config::train_section().read(resolved["train"]);
+  logging = config::logging_section().read(resolved["logging"]);
+  policy = optim::precision_policy(precision_from_name(config::precision_section().read(resolved["precision"]).dtype));
+  device = Device::parse(train.device);
+  if (train.threads > 0) set_num_threads(static_cast<int>(train.threads));
+
+  if (resuming) {
+    run = std::move(resumed);
+    // --set on a resumed run (more steps, a new lr) changes its config from here on.
+    if (run->config_yaml() != config_yaml) write_file_atomic(run->config_path(), config_yaml);
+  } else {
+    const std::string dir = !request.run_dir.empty() ? request.run_dir
+                            : !train.run_dir.empty() ? train.run_dir
+                                                     : new_run_path("runs", run_name(train, config_file)).string();
+    run = std::make_unique<RunDir>(RunDir::create(dir, config_yaml));
+  }
+
+  // The model's initialisation draws from the default generator, seeded here; so does dropout.
+  manual_seed(static_cast<uint64_t>(train.seed));
+  mask_generator.manual_seed(static_cast<uint64_t>(train.seed) ^ 0x6d61736bULL);
+  model = layers::build(resolved["model"], "model");
+  objective = std::make_unique<Objective>(*model);
+  flat = optim::apply_precision(*model, policy, device);
+  {
+    layers::ConfigReader r(resolved["optim"], "optim");
+    optimizer = optim::make_optimizer(r, flat);
+  }
+  schedule = std::make_unique<optim::Schedule>(config::build_schedule(resolved["schedule"], optimizer->lr(), train.steps));
+  if (train.clip_norm > 0) clip.max_norm = train.clip_norm;
+  if (train.clip_value > 0) clip.max_value = train.clip_value;
+  if (policy.loss_scaling) scaler = std::make_unique<optim::LossScaler>();
+
+  data_config = data::read_data_config(resolved["data"], "", "data");
+  dataset = data::build_dataset(data_config, run->path().string());
+  const int64_t model_vocab = resolved["model"]["vocab"].as<int64_t>();
+  GAU_CHECK(dataset.vocab_size <= model_vocab, "the data's vocabulary has ", dataset.vocab_size,
+            " ids but model.vocab is ", model_vocab, ": set model.vocab to at least ", dataset.vocab_size);
+  loader = std::make_unique<data::Loader>(dataset.train, data::loader_options(data_config, dataset, data::Split::train));
+
+  std::optional<int64_t> resume_step;
+  if (resuming) {
+    const fs::path checkpoint = resolve_checkpoint(run->path());
+    resume_from(checkpoint);
+    resume_step = step;
+  }
+  metrics = std::make_unique<MetricsWriter>(run->path(), MetricsOptions{.tensorboard = logging.tensorboard,
+                                                                        .resume_step = resume_step});
+}
+
+void Trainer::State::resume_from(const fs::path& checkpoint) {
+  const Checkpoint c = load_checkpoint(checkpoint, *model);
+  const json& t = c.state.trainer;
+  GAU_CHECK(t.contains("optimizer") && t.contains("rng") && t.contains("loader"), checkpoint.string(),
+            ": not a training checkpoint (state.json lacks the optimizer, rng or loader entries)");
+  optimizer->load_state_dict(optimizer_state_from(t.at("optimizer"), c.optimizer));
+  restore_generator(default_generator(), t.at("rng"));
+  if (t.contains("mask_rng")) restore_generator(mask_generator, t.at("mask_rng"));
+  loader->restore(t.at("loader").get<data::LoaderPosition>());
+  if (scaler && t.contains("loss_scaler")) {
+    const json& ls = t.at("loss_scaler");
+    scaler->load_state_dict({{"scale", ops::from_vector(std::vector<double>{ls.at("scale").get<double>()}, {1})},
+                             {"good_steps", ops::from_vector(std::vector<int64_t>{ls.at("good_steps").get<int64_t>()}, {1})},
+                             {"skipped_steps",
+                              ops::from_vector(std::vector<int64_t>{ls.at("skipped_steps").get<int64_t>()}, {1})}});
+  }
+  step = start_step = c.state.step;
+  last_checkpoint = checkpoint;
+  last_checkpoint_step = step;
+  say("resuming " + run->path().string() + " from step " + std::to_string(step) + " (" + checkpoint.string() + ")");
+}
+
+void Trainer::State::save(Progress& progress) {
+  if (last_checkpoint_step == step) return;
+  CheckpointState state{.step = step, .config_yaml = config_yaml};
+  const optim::OptimizerState opt = optimizer->state_dict();
+  state.trainer["optimizer"] = optimizer_meta(opt);
+  state.trainer["rng"] = generator_state(default_generator());
+  state.trainer["mask_rng"] = generator_state(mask_generator);
+  state.trainer["loader"] = loader->position();
+  if (scaler)
+    state.trainer["loss_scaler"] = {{"scale", scaler->scale_value()},
+                                    {"good_steps", scaler->good_steps()},
+                                    {"skipped_steps", scaler->skipped_steps()}};
+  last_checkpoint = save_checkpoint(run->path(), state, *model, optimizer_tensors(opt),
+                                    {.keep_last = static_cast<int>(train.keep_checkpoints)});
+  last_checkpoint_step = step;
+  progress.print("checkpoint: " + last_checkpoint.string());
+}
+
+void Trainer::State::evaluate_now(Progress& progress) {
+  if (dataset.val.empty() || last_eval_step == step) return;
+  const EvalResult r = evaluate(*objective, *model, dataset.val, data::loader_options(data_config, dataset, data::Split::val),
+                                {.max_batches = train.eval_steps, .device = device, .seed = static_cast<uint64_t>(train.seed)});
+  last_eval = r;
+  last_eval_step = step;
+  Scalars scalars = {{"loss", r.loss}, {"perplexity", r.perplexity()}, {"bits_per_token", r.bits_per_token()}};
+  if (byte_level()) scalars.emplace_back("bits_per_byte", r.bits_per_token());
+  metrics->log_eval(step, "val", scalars);
+  char line[160];
+  std::snprintf(line, sizeof line, "eval step %lld: val loss %.4f | %s %.4f | ppl %.2f", static_cast<long long>(step),
+                r.loss, byte_level() ? "bits/byte" : "bits/token", r.bits_per_token(), r.perplexity());
+  progress.print(line);
+}
+
+std::string Trainer::State::sample() const {
+  layers::LanguageModel* lm = objective->language_model();
+  if (!lm || !dataset.tokenizer || train.sample_tokens == 0) return "";
+  std::vector<int32_t> prompt = dataset.tokenizer->encode(train.sample_prompt);
+  if (prompt.empty()) {
+    if (dataset.eos_id < 0) return "";
+    prompt = {dataset.eos_id};  // a document starts after an end of document
+  }
+  const Generated g = generate(*lm, prompt,
+                               {.max_tokens = train.sample_tokens, .temperature = 0.8, .top_k = 40,
+                                .seed = static_cast<uint64_t>(train.seed), .stop_id = dataset.eos_id},
+                               device);
+  std::vector<int32_t> shown = prompt[0] == dataset.eos_id ? std::vector<int32_t>(prompt.begin() + 1, prompt.end()) : prompt;
+  for (const int32_t id : g.tokens)
+    if (id != dataset.eos_id) shown.push_back(id);
+  return dataset.tokenizer->decode(shown);
+}
+
+Trainer::Trainer(const TrainRequest& request) : s_(std::make_unique<State>()) {
+  s_->request = request;
+  s_->setup();
+}
+
+Trainer::~Trainer() = default;
+
+TrainSummary Trainer::run() {
+  State& s = *s_;
+  TrainSummary summary;
+  summary.run_dir = s.run->path();
+  summary.start_step = s.start_step;
+  summary.steps = s.train.steps;
+  summary.byte_level = s.byte_level();
+  if (auto* lm = s.objective->language_model()) s.say(lm->summary());
+  s.say("data: " + std::to_string(s.dataset.train.size()) + " training tokens, " +
+        std::to_string(s.dataset.val.size()) + " validation tokens; " + std::to_string(s.loader->steps_per_epoch()) +
+        " steps per epoch");
+  s.say("run directory: " + s.run->path().string());
+
+  const std::optional<bool> tty = s.logging.progress == "bar"     ? std::optional<bool>(true)
+                                  : s.logging.progress == "lines" ? std::optional<bool>(false)
+                                                                  : s.request.tty;
+  Progress progress(s.train.steps, s.step,
+                    {.log_every = static_cast<int>(s.train.log_every), .tty = tty, .out = s.request.log});
+  StopSignals signals;
+  optim::GradAccumulator accumulator(s.train.grad_accumulation);
+  RateMeter rate;
+  const auto start = std::chrono::steady_clock::now();
+  rate.add(0, s.step, 0);
+  int64_t tokens = 0;
+  summary.stop_reason = "steps";
+  reset_peak_memory(s.device);
+
+  while (s.step < s.train.steps) {
+    const double lr = s.schedule->lr_at(s.step);
+    s.optimizer->set_lr(lr);
+    std::vector<data::Batch> micro(static_cast<size_t>(s.train.grad_accumulation));
+    int64_t total_targets = 0, step_tokens = 0;
+    for (auto& b : micro) {
+      b = s.loader->next();
+      total_targets += s.objective->expected_targets(b);
+      step_tokens += b.num_tokens;
+    }
+    double loss = 0;
+    for (const auto& b : micro) {
+      const int64_t expected = s.objective->expected_targets(b);
+      if (expected == 0) {
+        accumulator.step();
+        continue;
+      }
+      const BatchLoss bl = s.objective->loss(b, s.device, s.mask_generator);
+      // A masked LM's count is known only after masking: weigh its micro-batches equally.
+      const Tensor weighted = s.objective->language_model() ? accumulator.scale(bl.loss, expected, total_targets)
+                                                            : accumulator.scale(bl.loss);
+      const double value = bl.loss.item();
+      loss += s.objective->language_model() ? value * static_cast<double>(expected) / static_cast<double>(total_targets)
+                                            : value / static_cast<double>(micro.size());
+      if (!std::isfinite(value) && !s.scaler)
+        GAU_FAIL("step ", s.step + 1, ": the training loss is ", value, "; stopping. The last good checkpoint is ",
+                 s.last_checkpoint.empty() ? std::string("none (no checkpoint was written yet)")
+                                           : s.last_checkpoint.string(),
+                 " (written before it). Lower optim.lr or set train.clip_norm");
+      (s.scaler ? s.scaler->scale(weighted) : weighted).backward();
+      accumulator.step();
+    }
+    const bool finite = s.scaler ? s.scaler->unscale_and_check(s.flat) : true;
+    double grad_norm = std::nan("");
+    if (finite) {
+      grad_norm = optim::clip_gradients(s.flat, s.clip);
+      if (!std::isfinite(grad_norm) && !s.scaler)
+        GAU_FAIL("step ", s.step + 1, ": the gradient norm is ", grad_norm, " (loss ", loss,
+                 "); stopping before the update. The last good checkpoint is ",
+                 s.last_checkpoint.empty() ? std::string("none") : s.last_checkpoint.string());
+      s.optimizer->step();
+    }
+    s.flat.zero_grad();
+    ++s.step;
+    tokens += step_tokens;
+    summary.losses.push_back(loss);
+    const double elapsed = seconds_since(start);
+    rate.add(elapsed, s.step, step_tokens);
+    progress.update(s.step, loss, step_tokens);
+    if (s.step % s.train.log_every == 0 || s.step == s.train.steps)
+      s.metrics->log_train({.step = s.step,
+                            .loss = loss,
+                            .lr = lr,
+                            .grad_norm = grad_norm,
+                            .tokens_per_s = rate.tokens_per_s(),
+                            .peak_memory_bytes = static_cast<int64_t>(memory_stats(s.device).peak),
+                            .loss_scale = s.scaler ? s.scaler->scale_value() : 1.0});
+    if (signals.requested()) {
+      summary.stop_reason = signals.signal() == SIGINT ? "SIGINT" : "SIGTERM";
+      progress.print(summary.stop_reason + ": stopping after step " + std::to_string(s.step));
+      break;
+    }
+    if (s.train.max_time_minutes > 0 && elapsed > s.train.max_time_minutes * 60) {
+      summary.stop_reason = "time limit";
+      progress.print("time limit of " + std::to_string(s.train.max_time_minutes) + " minutes reached at step " +
+                     std::to_string(s.step));
+      break;
+    }
+    if (s.train.eval_every > 0 && s.step % s.train.eval_every == 0 && s.step < s.train.steps) s.evaluate_now(progress);
+    if (s.train.checkpoint_every > 0 && s.step % s.train.checkpoint_every == 0) s.save(progress);
+  }
+  summary.seconds = seconds_since(start);
+  summary.tokens_per_s = summary.seconds > 0 ? static_cast<double>(tokens) / summary.seconds : 0;
+  // A signal asks for a quick exit: the checkpoint, but no evaluation or sample.
+  const bool interrupted = summary.stop_reason == "SIGINT" || summary.stop_reason == "SIGTERM";
+  if (!interrupted) s.evaluate_now(progress);
+  s.save(progress);
+  progress.finish();
+  summary.step = s.step;
+  summary.checkpoint = s.last_checkpoint;
+  summary.final_eval = s.last_eval_step == s.step ? s.last_eval : std::nullopt;
+  if (!interrupted) summary.sample = s.sample();
+  return summary;
+}
+
+}  // namespace gau::trainers

@@ -1,0 +1,68 @@
+#pragma once
+// The training loop: everything a resolved config describes (model, data, optimizer, schedule,
+// precision, clipping, logging), joined into steps, with evaluation, checkpoints, resume,
+// signals and a non-finite-loss stop.
+//
+//   TrainRequest req{.config_file = "configs/default.yaml", .overrides = {"train.steps=100"}};
+//   Trainer trainer(req);          // builds it all, or resumes (req.resume = "runs/default")
+//   TrainSummary s = trainer.run();
+//
+// One step (optim/accumulation.h, optim/loss_scaler.h):
+//   lr = schedule(step); for each of k micro-batches: loss_i · n_i / N (token-weighted),
+//   · S under fp16, backward into the flat f32 gradient buffers; [fp16: unscale, skip on inf];
+//   clip; optimizer step; zero the gradients.
+// Every `eval_every` steps the validation split is evaluated; every `checkpoint_every` steps, at
+// the end, at the time limit and on SIGINT/SIGTERM a checkpoint is written (trainers/checkpoint.h)
+// holding the weights, the optimizer's state, the RNGs, the loader's position and the loss
+// scale, so a resumed run continues bit for bit on the CPU: the same steps as if it had never
+// stopped. A NaN or infinite loss or gradient norm (without fp16, which skips such steps)
+// stops the run with an error naming the step and the last good checkpoint.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "trainers/evaluate.h"
+
+namespace gau::trainers {
+
+struct TrainRequest {
+  std::string config_file;             // a new run's config ("" when resuming)
+  std::vector<std::string> overrides;  // "key.path=value", over the config (a resumed run's too)
+  std::string resume;                  // a run directory to continue from its latest checkpoint
+  std::string run_dir;                 // a new run's directory, over train.run_dir
+  std::FILE* log = stderr;             // progress, evaluations and checkpoints
+  std::optional<bool> tty;             // default: whether `log` is a terminal (logging.progress: auto)
+};
+
+struct TrainSummary {
+  std::filesystem::path run_dir;
+  std::filesystem::path checkpoint;  // the last one written
+  int64_t start_step = 0;            // > 0 when resumed
+  int64_t step = 0;                  // steps done in all, this run's and before
+  int64_t steps = 0;                 // train.steps
+  std::optional<EvalResult> final_eval;
+  bool byte_level = false;  // the data are bytes: bits per token are bits per byte
+  double tokens_per_s = 0;  // over this run's steps
+  double seconds = 0;       // this run's wall time
+  std::string stop_reason;  // "steps", "time limit", "SIGINT", "SIGTERM"
+  std::string sample;       // the end-of-run sample (prompt included), "" when none
+  std::vector<double> losses;  // the training loss of each step of this run
+};
+
+class Trainer {
+ public:
+  explicit Trainer(const TrainRequest& request);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+  TrainSummary run();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace gau::trainers
