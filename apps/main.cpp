@@ -1,4 +1,4 @@
-// The gau command: one subcommand per file in apps/ (info, bench, demo, config).
+// The gau command: one subcommand per file in apps/ (info, bench, demo, config, plot).
 // Every failure prints one line to stderr and exits with status 1.
 #include <CLI/CLI.hpp>
 #include <exception>
@@ -8,6 +8,7 @@
 #include "apps/config_command.h"
 #include "apps/demo_command.h"
 #include "apps/info_command.h"
+#include "apps/plot_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"gau: GAU/FLASH attention models on CPU and CUDA"};
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   gau::apps::add_bench_command(app);
   gau::apps::add_demo_command(app);
   gau::apps::add_config_command(app);
+  gau::apps::add_plot_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
