@@ -1,4 +1,4 @@
-// The gau command: one subcommand per file in apps/ (train, eval, generate, config, info, bench).
+// The gau command: one subcommand per file in apps/ (train, eval, generate, plot, config, info, bench).
 // Every failure prints one line to stderr and exits with status 1.
 #include <CLI/CLI.hpp>
 #include <exception>
@@ -9,6 +9,7 @@
 #include "apps/eval_command.h"
 #include "apps/generate_command.h"
 #include "apps/info_command.h"
+#include "apps/plot_command.h"
 #include "apps/train_command.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
   gau::apps::add_train_command(app);
   gau::apps::add_eval_command(app);
   gau::apps::add_generate_command(app);
+  gau::apps::add_plot_command(app);
   gau::apps::add_config_command(app);
   gau::apps::add_info_command(app);
   gau::apps::add_bench_command(app);
