@@ -16,6 +16,12 @@ void exp_f32_block(char* const* p, int64_t n, const void*) {
   exp_row(reinterpret_cast<const float*>(p[1]), reinterpret_cast<float*>(p[0]), n);
 }
 
+// y = silu(x + b) for f32 compute (bf16 and f16 are staged to f32 blocks) with exp8.
+void silu_bias_f32_block(char* const* p, int64_t n, const void*) {
+  silu_bias_row(reinterpret_cast<const float*>(p[1]), reinterpret_cast<const float*>(p[2]),
+                reinterpret_cast<float*>(p[0]), n);
+}
+
 }  // namespace
 
 Tensor unary(Unary op, const Tensor& x) {
@@ -42,6 +48,10 @@ Tensor unary(Unary op, const Tensor& x) {
 Tensor bias_act(const Tensor& x, const Tensor& bias, Activation act) {
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());  // x's shape [*, d]
   StridedIter it(x.shape(), {y, x, bias});
+  if (act == Activation::silu && x.dtype() != DType::f64) {
+    it.run(it.bind(&silu_bias_f32_block, nullptr, {4, 4, 4}, {true, true, true}));
+    return y;
+  }
   dispatch_floating_compute(x.dtype(), "bias_act", [&](auto tag) {
     using A = typename decltype(tag)::type;
     with_op(act, [&](auto c) {

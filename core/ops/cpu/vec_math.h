@@ -118,5 +118,10 @@ float exp_shifted_total(const float* x, int64_t n, float shift);
 double exp_shifted_total(const double* x, int64_t n, double shift);
 // y [n] *= s.
 void scale_row(float* y, int64_t n, float s);
+// SiLU of v = x + b, elementwise over [n] (b is the bias staged to the row): y = v sigmoid(v), and
+// its backward d_x = d_y s (1 + v (1 - s)), s = sigmoid(v) = 1 / (1 + exp(-v)), with exp8. The
+// fused bias + SiLU of the GAU's input projection, whose scalar expf was 15% of a training step.
+void silu_bias_row(const float* x, const float* b, float* y, int64_t n);
+void silu_bias_grad_row(const float* x, const float* b, const float* d_y, float* d_x, int64_t n);
 
 }  // namespace gau::ops::cpu
