@@ -23,12 +23,13 @@ What it matches (each checked against the gau sources named):
   data      the Jargon File's bytes plus an eos byte 0, the last 5% of the tokens held out, packed
             windows of 256, batch 8, and gau's shuffle: the very same batches in the same order
             (bench/gau_loader.py, verified against trainers/data/random.h's Philox draws)
-  optimizer torch.optim.AdamW, lr 2e-3, betas (0.9, 0.95), eps 1e-8, weight_decay 0.01 on every
-            parameter (gau's optim.no_decay is empty by default; --no-decay takes gau's patterns
-            over gau's parameter names), no gradient clipping (default.yaml sets none)
+  optimizer torch.optim.AdamW, lr 1e-2 (--lr), betas (0.9, 0.95), eps 1e-8, weight_decay 0.01 on
+            every parameter (gau's optim.no_decay is empty by default; --no-decay takes gau's
+            patterns over gau's parameter names); gradients clipped to global norm 1
+            (--clip-norm, train.clip_norm: clip_grad_norm_, whose + 1e-6 gau leaves out)
   schedule  optim/schedule.h's cosine: lr(s) = lr (s + 1) / 50 for s < 50, then 0.1 lr + 0.9 lr
             (1 + cos(pi p)) / 2 with p = min((s - 50) / (steps - 50), 1), over the step count
-            (--steps, train.steps = 600) whether or not the time limit stops the run first
+            (--steps, train.steps = 1000) whether or not the time limit stops the run first
   eval      every --eval-every steps and at the end: the first eval_steps = 10 validation batches
             of 8 x 256 (validation is not shuffled, each evaluation starts at its first window);
             bits per byte = mean cross-entropy over their targets, in nats, / ln 2
@@ -68,23 +69,23 @@ from model_torch_cpu import Gau, LanguageModel, parameters  # noqa: E402
 CORPUS = "/usr/share/doc/jargon-text/jargon.txt.gz"
 VOCAB, DIM, LAYERS, E, S, MAX_LENGTH = 256, 256, 4, 512, 128, 256
 SEQ_LEN, BATCH, VAL_FRACTION, EOS = 256, 8, 0.05, 0
-LR, BETAS, EPS, WEIGHT_DECAY = 2e-3, (0.9, 0.95), 1e-8, 0.01
+BETAS, EPS, WEIGHT_DECAY = (0.9, 0.95), 1e-8, 0.01
 WARMUP_STEPS, MIN_RATIO = 50, 0.1
 EVAL_STEPS = 10
 
 EXAMPLES = """examples:
-  bench/default_run_torch.py --out runs/default_torch/metrics.jsonl    the full run: 600 steps or 4.5 min
+  bench/default_run_torch.py --out runs/default_torch/metrics.jsonl    the full run: 1000 steps or 4.5 min
   bench/default_run_torch.py --minutes 2 --eval-every 50 --out /tmp/t/metrics.jsonl
   build/gau plot runs/default runs/default_torch/metrics.jsonl         overlay it on gau's run"""
 
 
-def lr_at(step, total_steps):
+def lr_at(step, total_steps, peak):
     """optim/schedule.h, cosine with warmup: the lr of optimizer step `step` (0, 1, ...)."""
     if step < WARMUP_STEPS:
-        return LR * (step + 1) / WARMUP_STEPS
+        return peak * (step + 1) / WARMUP_STEPS
     p = min((step - WARMUP_STEPS) / (total_steps - WARMUP_STEPS), 1.0)
-    min_lr = MIN_RATIO * LR
-    return min_lr + (LR - min_lr) * 0.5 * (1 + math.cos(math.pi * p))
+    min_lr = MIN_RATIO * peak
+    return min_lr + (peak - min_lr) * 0.5 * (1 + math.cos(math.pi * p))
 
 
 def build_model():
@@ -101,6 +102,19 @@ def gau_name(torch_name):
         if torch_name.endswith("." + table):
             return torch_name[: -len(table)] + "heads." + table
     return torch_name
+
+
+def load_gau_weights(model, checkpoint):
+    """Copies a gau checkpoint's weights in, by gau's names: every parameter exactly once."""
+    from safetensors.torch import load_file
+    weights = load_file(os.path.join(checkpoint, "model.safetensors"))
+    named = {gau_name(n): p for n, p in model.named_parameters()}
+    if set(named) != set(weights):
+        sys.exit(f"--init {checkpoint}: the names differ: missing {sorted(set(named) - set(weights))}, "
+                 f"unexpected {sorted(set(weights) - set(named))}")
+    with torch.no_grad():
+        for name, p in named.items():
+            p.copy_(weights[name].reshape(p.shape))
 
 
 def param_groups(model, no_decay):
@@ -155,12 +169,16 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
     parser.add_argument("--minutes", type=float, default=4.5, help="wall-time limit (train.max_time_minutes)")
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (train.threads)")
-    parser.add_argument("--steps", type=int, default=600, help="step limit and the schedule's length (train.steps)")
-    parser.add_argument("--eval-every", type=int, default=200, help="steps between evaluations (train.eval_every)")
+    parser.add_argument("--steps", type=int, default=1000, help="step limit and the schedule's length (train.steps)")
+    parser.add_argument("--lr", type=float, default=1e-2, help="the peak learning rate (optim.lr)")
+    parser.add_argument("--clip-norm", type=float, default=1.0, help="global gradient-norm clip; 0: off (train.clip_norm)")
+    parser.add_argument("--eval-every", type=int, default=250, help="steps between evaluations (train.eval_every)")
     parser.add_argument("--log-every", type=int, default=10, help="steps between train records (train.log_every)")
     parser.add_argument("--seed", type=int, default=1, help="initialisation and shuffle seed (train.seed)")
     parser.add_argument("--no-decay", action="append", default=[], metavar="GLOB",
                         help="a gau parameter-name pattern exempt from weight decay (optim.no_decay; repeatable)")
+    parser.add_argument("--init", metavar="CHECKPOINT",
+                        help="start from the weights of a gau checkpoint directory (its model.safetensors)")
     parser.add_argument("--data", default=CORPUS, help="the text file (data.path)")
     parser.add_argument("--out", default="runs/default_torch/metrics.jsonl", help="the metrics.jsonl to write")
     args = parser.parse_args()
@@ -172,7 +190,9 @@ def main():
     train_tokens, val_tokens = split_tokens(read_byte_corpus(args.data, EOS), VAL_FRACTION)
     loader = Loader(train_tokens, SEQ_LEN, BATCH, shuffle=True, seed=args.seed)
     model = build_model()
-    optimizer = torch.optim.AdamW(param_groups(model, args.no_decay), lr=LR, betas=BETAS, eps=EPS)
+    if args.init:
+        load_gau_weights(model, args.init)
+    optimizer = torch.optim.AdamW(param_groups(model, args.no_decay), lr=args.lr, betas=BETAS, eps=EPS)
     metrics = MetricsFile(args.out)
 
     def log_eval(step):
@@ -187,12 +207,14 @@ def main():
     while not done:
         t0 = time.perf_counter()
         ids, targets = loader.next()
-        lr = lr_at(step, args.steps)
+        lr = lr_at(step, args.steps, args.lr)
         for group in optimizer.param_groups:
             group["lr"] = lr
         optimizer.zero_grad(set_to_none=True)
         loss = model.loss(ids, targets)
         loss.backward()
+        # The norm before clipping, as gau reports it.
+        grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip_norm if args.clip_norm > 0 else math.inf)
         optimizer.step()
         loss_value = loss.item()
         dt = time.perf_counter() - t0
@@ -204,8 +226,7 @@ def main():
             sys.exit(f"step {step}: the loss is {loss_value}")
         done = step >= args.steps or time.perf_counter() >= deadline
         if step % args.log_every == 0 or done:
-            grad_norm = torch.nn.utils.get_total_norm([p.grad for p in model.parameters()]).item()
-            metrics.write("train", step, loss=loss_value, lr=lr, grad_norm=grad_norm,
+            metrics.write("train", step, loss=loss_value, lr=lr, grad_norm=grad_norm.item(),
                           tokens_per_s=interval_tokens / interval_seconds, peak_memory_bytes=peak_rss_bytes(),
                           loss_scale=1.0)
             interval_seconds, interval_tokens = 0.0, 0
