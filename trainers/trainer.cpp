@@ -269,6 +269,7 @@ TrainSummary Trainer::run() {
   int64_t tokens = 0;
   summary.stop_reason = "steps";
   reset_peak_memory(s.device);
+  if (s.train.save_initial && s.step == 0) s.save(progress);
 
   while (s.step < s.train.steps) {
     const double lr = s.schedule->lr_at(s.step);

@@ -22,6 +22,8 @@ const Section<TrainOptions>& train_section() {
     s.integer("checkpoint_every", &T::checkpoint_every, Range::at_least(0),
               "steps between checkpoints; 0: only at the end (there is always one at the end)");
     s.integer("keep_checkpoints", &T::keep_checkpoints, Range::at_least(1), "checkpoints kept, the latest ones");
+    s.boolean("save_initial", &T::save_initial,
+              "also write the initial weights as checkpoint step 0 (to start another framework from them)");
     s.integer("log_every", &T::log_every, Range::at_least(1), "steps between metric records and progress lines");
     s.integer("grad_accumulation", &T::grad_accumulation, Range::at_least(1),
               "micro-batches per optimizer step, their gradients averaged (an effective batch of this x data's batch)");

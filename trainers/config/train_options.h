@@ -20,6 +20,7 @@ struct TrainOptions {
   int64_t eval_steps = 20;
   int64_t checkpoint_every = 1000;
   int64_t keep_checkpoints = 3;
+  bool save_initial = false;  // also checkpoint the initial weights, as step 0
   int64_t log_every = 10;
   int64_t grad_accumulation = 1;
   double max_time_minutes = 0;  // 0: no limit
