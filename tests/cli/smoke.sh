@@ -13,7 +13,7 @@ cd "$root"
 # The default run, shrunk to seconds: one narrow layer, short rows, 30 steps.
 small=(--set model.dim=64 --set model.layers=1 --set model.max_length=64 --set data.seq_len=64
        --set train.eval_every=10 --set train.eval_steps=2 --set train.checkpoint_every=10
-       --set train.sample_tokens=40 --set logging.progress=lines)
+       --set train.sample_tokens=40 --set logging.progress=lines --set schedule.warmup_steps=5)
 "$gau" train configs/default.yaml "${small[@]}" --set train.steps=30 --run-dir "$work/run"
 test -f "$work/run/latest"
 "$gau" eval "$work/run" --batches 2
