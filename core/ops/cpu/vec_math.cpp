@@ -59,36 +59,43 @@ void exp_row(const float* x, float* y, int64_t n) {
   for (; c < n; ++c) y[c] = exp_approx(x[c]);
 }
 
+// 1 / (1 + exp(-v)), the scalar and the 8-lane form computing the same.
+inline float sigmoid_approx(float v) { return 1.0f / (1.0f + exp_approx(-v)); }
+#ifdef GAU_VEC_AVX2
+inline __m256 sigmoid8(__m256 v) {
+  const __m256 one = _mm256_set1_ps(1.0f);
+  return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), v))));
+}
+#endif
+
 void silu_bias_row(const float* x, const float* b, float* y, int64_t n) {
   int64_t c = 0;
 #ifdef GAU_VEC_AVX2
-  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
   for (; c + 8 <= n; c += 8) {
     const __m256 v = _mm256_add_ps(_mm256_loadu_ps(x + c), _mm256_loadu_ps(b + c));
-    const __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(zero, v))));
-    _mm256_storeu_ps(y + c, _mm256_mul_ps(v, s));
+    _mm256_storeu_ps(y + c, _mm256_mul_ps(v, sigmoid8(v)));
   }
 #endif
   for (; c < n; ++c) {
     const float v = x[c] + b[c];
-    y[c] = v * (1.0f / (1.0f + exp_approx(-v)));
+    y[c] = v * sigmoid_approx(v);
   }
 }
 
 void silu_bias_grad_row(const float* x, const float* b, const float* d_y, float* d_x, int64_t n) {
   int64_t c = 0;
 #ifdef GAU_VEC_AVX2
-  const __m256 one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+  const __m256 one = _mm256_set1_ps(1.0f);
   for (; c + 8 <= n; c += 8) {
     const __m256 v = _mm256_add_ps(_mm256_loadu_ps(x + c), _mm256_loadu_ps(b + c));
-    const __m256 s = _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(zero, v))));
+    const __m256 s = sigmoid8(v);
     const __m256 grad = _mm256_mul_ps(s, _mm256_fmadd_ps(v, _mm256_sub_ps(one, s), one));
     _mm256_storeu_ps(d_x + c, _mm256_mul_ps(_mm256_loadu_ps(d_y + c), grad));
   }
 #endif
   for (; c < n; ++c) {
     const float v = x[c] + b[c];
-    const float s = 1.0f / (1.0f + exp_approx(-v));
+    const float s = sigmoid_approx(v);
     d_x[c] = d_y[c] * (s * std::fma(v, 1.0f - s, 1.0f));
   }
 }

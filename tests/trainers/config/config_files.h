@@ -33,6 +33,11 @@ class ConfigFiles {
   std::filesystem::path dir_;
 };
 
+// Expects `want` within an error message, showing the whole message when it is missing.
+inline void expect_has(const std::string& msg, const std::string& want) {
+  EXPECT_NE(msg.find(want), std::string::npos) << "missing '" << want << "' in:\n" << msg;
+}
+
 // <source>/configs: GAU_TEST_FIXTURES is <source>/tests/reference/fixtures.
 inline std::filesystem::path source_configs() {
   return std::filesystem::path(GAU_TEST_FIXTURES).parent_path().parent_path().parent_path() / "configs";

@@ -13,10 +13,7 @@ namespace {
 
 using gau::test::error_of;
 using test::ConfigFiles;
-
-void expect_has(const std::string& msg, const std::string& want) {
-  EXPECT_NE(msg.find(want), std::string::npos) << "missing '" << want << "' in:\n" << msg;
-}
+using test::expect_has;
 
 const char* kModel =
     "model:\n"

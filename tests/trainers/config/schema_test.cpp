@@ -17,10 +17,7 @@ namespace {
 
 using gau::test::error_of;
 using test::ConfigFiles;
-
-void expect_has(const std::string& msg, const std::string& want) {
-  EXPECT_NE(msg.find(want), std::string::npos) << "missing '" << want << "' in:\n" << msg;
-}
+using test::expect_has;
 
 // The line of `text` that starts with `start` ("" when none).
 std::string line_of(const std::string& text, const std::string& start) {

@@ -14,10 +14,7 @@ namespace {
 
 using gau::test::error_of;
 using test::ConfigFiles;
-
-void expect_has(const std::string& msg, const std::string& want) {
-  EXPECT_NE(msg.find(want), std::string::npos) << "missing '" << want << "' in:\n" << msg;
-}
+using test::expect_has;
 
 const char* kModel = "model: {type: language_model, vocab: 256, dim: 16, blocks: {type: gau, s: 8}, layers: 1}\n";
 // For the tests of the other sections: their own lines start at 3.
