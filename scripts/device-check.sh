@@ -390,6 +390,7 @@ if [ -f "$corpus" ]; then
       --set train.device=cuda --set "train.steps=$train_steps" --set train.eval_every=0 \
       --set train.sample_tokens=0 --set logging.progress=lines --set logging.tensorboard=false \
       --set "data.path=$corpus" --set "precision=$precision"
+    [ $? -eq 125 ] && continue  # skipped: the run budget is spent
     cp "$run_dir/metrics.jsonl" "$logs/train_cuda_$precision.metrics.jsonl" 2>/dev/null
     train_report "$run_dir/metrics.jsonl" "$precision" "$logs/train_cuda_$precision.json" 2>&1 |
       sed 's/^/  /' | tee -a "$summary"
