@@ -9,7 +9,9 @@
 // apps/bench_command.cpp wraps it with the machine description and prints it (JSON or a table).
 // A PyTorch comparison for the GPU is a script bench/<family>_torch_gpu.py that, run as
 // `python3 bench/<family>_torch_gpu.py --json`, prints one JSON document to stdout with the same
-// case names; scripts/device-check.sh runs every such script beside `gau bench <family>`.
+// case names; scripts/device-check.sh runs every such script beside `gau bench <family>`, and
+// adds --quick when it runs gau's with --quick and the script takes it (the script's cases are
+// then those of `gau bench <family> --quick`).
 // Timings are host wall-clock around the work, with the device synchronised before and after
 // every repeat, so asynchronous CUDA work is counted in full.
 #include <cstdint>

@@ -11,6 +11,9 @@ with the step's median milliseconds, tokens/s, the model FLOPs of the step with 
   GAU LM (layers/gau.h, the block defaults): ScaleNorm (g = sqrt(d)) -> ONE Linear d -> 2e + s
     with bias -> silu -> u, v, z; q, k = z * gamma_i + beta_i; RoPE (rotate-half) on q and k;
     A = relu(q k^T / n)^2 with the causal mask; o = Linear e -> d (u * (A v)); y = x + o.
+  FLASH LM (layers/flash_block.h, --flavours gau,flash,transformer_pp): the GAU block with four
+    scale-offsets qq, kq, ql, kl (all rotated) and the causal mixed-chunk attention of
+    layers/attention/flash.h at its defaults (chunk c = 256, linear_norm chunk) in place of A v.
   Transformer++ LM (layers/transformer_pp.h): RMSNorm -> fused QKV (no bias) -> RoPE ->
     F.scaled_dot_product_attention(is_causal=True) -> out projection; RMSNorm -> SwiGLU; both
     residual. Its SwiGLU width is set, as matched_size_config does, to the multiple of 8 that
@@ -72,6 +75,43 @@ class Gau(nn.Module):
         return x + self.w_out(u * (a @ v))
 
 
+def flash_attention(qq, kq, ql, kl, v, c, mask):
+    """layers/attention/flash.h, causal, linear_norm chunk: qq, kq, ql, kl [b, n, s], v [b, n, e].
+
+    quad_g = relu(qq_g kq_g^T / c)^2 v_g with j <= i inside chunk g, lin_g = ql_g (sum_{h<g} kl_h^T
+    v_h) / c. n is padded with zeros to whole chunks, as gau does: in a causal attention the padded
+    keys come after every real query, and the padded queries are cut off again.
+    """
+    n = qq.shape[1]
+    g = -(-n // c)
+    pad = g * c - n
+    if pad:
+        qq, kq, ql, kl, v = (F.pad(x, (0, 0, 0, pad)) for x in (qq, kq, ql, kl, v))
+    qq, kq, ql, kl, v = (x.unflatten(1, (g, c)) for x in (qq, kq, ql, kl, v))  # [b, g, c, .]
+    a = F.relu((qq @ kq.transpose(-1, -2)) / c).square().masked_fill(mask, 0.0)  # [b, g, c, c]
+    kv = kl.transpose(-1, -2) @ v  # [b, g, s, e]
+    kv = kv.cumsum(dim=1) - kv  # the chunks before g
+    o = a @ v + (ql @ kv) / c
+    return o.flatten(1, 2)[:, :n]
+
+
+class Flash(nn.Module):
+    def __init__(self, d, e, s, chunk):
+        super().__init__()
+        self.e, self.s, self.chunk = e, s, chunk
+        self.norm = ScaleNorm(d)
+        self.w_in = nn.Linear(d, 2 * e + s)
+        self.gamma = nn.Parameter(torch.randn(4, s) * 0.02)  # qq, kq, ql, kl
+        self.beta = nn.Parameter(torch.zeros(4, s))
+        self.w_out = nn.Linear(e, d)
+        self.register_buffer("chunk_mask", torch.ones(chunk, chunk, dtype=torch.bool).triu(1), persistent=False)
+
+    def forward(self, x, cos, sin, mask):  # mask: the n x n one, not used
+        u, v, z = F.silu(self.w_in(self.norm(x))).split([self.e, self.e, self.s], dim=-1)
+        qq, kq, ql, kl = (rope(z * self.gamma[i] + self.beta[i], cos, sin) for i in range(4))
+        return x + self.w_out(u * flash_attention(qq, kq, ql, kl, v, self.chunk, self.chunk_mask))
+
+
 class TransformerPP(nn.Module):
     def __init__(self, d, heads, hidden):
         super().__init__()
@@ -117,8 +157,11 @@ def parameters(model):
 
 
 def build(flavour, vocab, d, layers, n):
-    """The GAU model of 2L layers, or the Transformer++ model of L layers matched to it."""
-    e, s = 2 * d, 128
+    """The GAU or FLASH model of 2L layers, or the Transformer++ model of L layers matched to the GAU one."""
+    e, s, chunk = 2 * d, 128, 256
+    if flavour == "flash":
+        return LanguageModel(vocab, d, [Flash(d, e, s, chunk) for _ in range(2 * layers)], s, n), \
+            {"e": e, "s": s, "chunk": chunk}
     gau = LanguageModel(vocab, d, [Gau(d, e, s, n) for _ in range(2 * layers)], s, n)
     if flavour == "gau":
         return gau, {"e": e, "s": s}
@@ -133,15 +176,22 @@ def build(flavour, vocab, d, layers, n):
 
 def step_flops(flavour, vocab, d, layers, b, n, shape):
     """gau's model FLOPs of one step (bench/model_flops.h): 6 P T + 3 x the attention forward."""
-    pairs = n * (n + 1) / 2  # causal
-    if flavour == "gau":
+    def pairs(m):  # causal
+        return m * (m + 1) / 2
+
+    if flavour in ("gau", "flash"):
         e, s, blocks = shape["e"], shape["s"], 2 * layers
         per_block = d * (2 * e + s) + e * d
-        attention = blocks * b * pairs * 2 * (s + e)
+        if flavour == "gau":
+            attention = blocks * b * pairs(n) * 2 * (s + e)
+        else:  # within chunks, plus the linear part's kl^T v and ql KV
+            c = shape["chunk"]
+            local = n // c * pairs(c) + pairs(n % c)
+            attention = blocks * b * (local * 2 * (s + e) + 4 * n * s * e)
     else:
         blocks = layers
         per_block = 4 * d * d + 3 * d * shape["hidden"]
-        attention = blocks * b * pairs * 2 * (2 * d)
+        attention = blocks * b * pairs(n) * 2 * (2 * d)
     matmul_params = vocab * d + blocks * per_block
     return 6 * matmul_params * b * n + 3 * attention
 
@@ -169,7 +219,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print JSON (the only output format)")
     parser.add_argument("--sizes", default="512", help="sequence lengths n")
-    parser.add_argument("--flavours", default="gau,transformer_pp")
+    parser.add_argument("--flavours", default="gau,transformer_pp", help="of gau, flash, transformer_pp")
     parser.add_argument("--dim", type=int, default=256)
     parser.add_argument("--layers", type=int, default=2, help="Transformer++ layers L (GAU: 2L)")
     parser.add_argument("--vocab", type=int, default=256)

@@ -5,18 +5,31 @@
 #      environment's site-packages and the user's), puts every nvidia/*/lib folder on
 #      LD_LIBRARY_PATH, and fails loudly when no cuDNN is found (the run goes on without it and
 #      exits 1),
-#   2. builds only what the run needs, the gpu test targets and the gau command, for sm_90, and
-#      prints the cuDNN and cuBLAS versions the built library loads,
+#   2. builds only what the run needs, the gpu test targets and the gau command (gau_cli), for
+#      sm_90, and prints the cuDNN and cuBLAS versions the built library loads,
 #   3. runs every test labelled `gpu` (each compares the GPU with the CPU backend), then one small
 #      case per kernel under compute-sanitizer memcheck (and racecheck for the kernels with shared
 #      memory), a few at once,
-#   4. runs `gau bench <family> --device cuda $GAU_DEVICE_BENCH_ARGS` (default --quick) and the
-#      PyTorch comparison scripts bench/*_torch_gpu.py on the time left,
+#   4. on the time left, in this order: `gau bench <family> --device cuda $GAU_DEVICE_BENCH_ARGS`
+#      (default --quick) for every family; the whole trainer, `gau train configs/default.yaml`
+#      on the GPU for 200 steps in fp32 and again in bf16 (the default run's model and batch on
+#      the Jargon File; tokens/s from its metrics.jsonl); the PyTorch comparison scripts
+#      bench/*_torch_gpu.py, with --quick when gau's benches ran with it and the script takes it
+#      (model_torch_gpu.py does: its cases are then those of gau bench model --quick),
 #   5. writes under $OUT: summary.txt (also printed last), results.json (every benchmark report,
-#      keyed by name) and logs.tar.gz (every log and JSON file). It exits 1 when a step failed.
+#      keyed by name: bench_<family>, <family>_torch_gpu, train_cuda_fp32, train_cuda_bf16) and
+#      logs.tar.gz (every log and JSON file, and the training runs' metrics.jsonl). It exits 1
+#      when a step failed.
 #
-# The GPU machine has no yaml-cpp, OpenBLAS, GoogleTest, CLI11 or nlohmann-json and cannot download
-# them, so they travel as unpacked Debian packages. From this machine:
+# What to copy into docs/benchmarks.md from results.json, with summary.txt's date, commit and GPU
+# line: each bench_<family> beside its <family>_torch_gpu (bench_model's lm_step records beside
+# model_torch_gpu's of the same flavour, n and dtype: step median_ms, tokens_per_s, mfu), and
+# train_cuda_fp32 / train_cuda_bf16 (tokens_per_s, the median of the rates logged at steps 50-200;
+# val_bits_per_byte after the 200 steps).
+#
+# The GPU machine has no yaml-cpp, OpenBLAS, GoogleTest, CLI11, nlohmann-json or sentencepiece
+# (nor, perhaps, zlib's headers or the default run's corpus, Debian's jargon-text) and cannot
+# download them, so they travel as unpacked Debian packages. From this machine:
 #   bash scripts/fetch-device-deps.sh        # once: fills .device-deps/ (ignored by git)
 #   device run: command "bash scripts/device-check.sh", carry [".device-deps"], timeout_s 330
 #
@@ -287,8 +300,9 @@ sanitize() {
   fi
   printf '%-50s %-30s %4ds\n' "$name" "$verdict" $((SECONDS - start)) >"$logs/$name.status"
 }
-# At most 100 s for all of them, and a minute kept for the benchmarks.
-sanitize_window=$((deadline - SECONDS - 60))
+# At most 100 s for all of them, and 90 s kept for what follows (about 30 s for gau's quick
+# benches, 10-20 s for the two training runs, 30-40 s for the PyTorch scripts).
+sanitize_window=$((deadline - SECONDS - 90))
 [ $sanitize_window -gt 100 ] && sanitize_window=100
 sanitize_deadline=$((SECONDS + sanitize_window))
 if [ $sanitize_window -ge 20 ] && command -v compute-sanitizer >/dev/null; then
@@ -316,16 +330,84 @@ else
   fail "compute-sanitizer skipped: $(command -v compute-sanitizer >/dev/null && echo "only ${sanitize_window}s left" || echo "not on PATH")"
 fi
 
-# ---- 4. benchmarks: gau, then PyTorch on the same GPU, on the time left ----
+# ---- 4. benchmarks: gau, the whole trainer, then PyTorch on the same GPU, on the time left ----
 families=$("$build/gau" bench --help 2>/dev/null | awk '/^Subcommands:/ {on=1; next} on && NF {print $1}')
 for family in $families; do
   # shellcheck disable=SC2086  # bench_args is a list of flags
   step "bench-$family" 45 "$build/gau" bench "$family" --device cuda $bench_args --out "$logs/bench_$family.json"
 done
+
+# train_report METRICS PRECISION DEST: DEST gets one JSON report of a training run's metrics.jsonl
+# and stdout one line. Each train record (every 10 steps) holds the rate over the 20 steps before
+# it (trainers/progress.h, RateMeter), so the median of those logged after step 40 (steps 50, 60,
+# ...: rates over steps 31 on) leaves the start-up out (CUDA and cuBLAS set-up, the allocator's
+# first blocks).
+train_steps=200
+train_report() {
+  python3 - "$@" "$train_steps" <<'EOF'
+import json, statistics, sys
+path, precision, dest, steps = sys.argv[1:]
+report = {"name": "train_step", "config": "configs/default.yaml", "device": "cuda", "precision": precision,
+          "steps": int(steps)}
+try:
+    records = [json.loads(line) for line in open(path) if line.strip()]
+except (OSError, ValueError) as e:
+    records, report["error"] = [], f"no metrics ({e}): see the run's log"
+train = [r for r in records if r["kind"] == "train"]
+steady_steps = [r["step"] for r in train if r["step"] > 40 and r["tokens_per_s"]]
+steady = [r["tokens_per_s"] for r in train if r["step"] in steady_steps]
+evals = [r for r in records if r["kind"] == "eval"]
+if train:
+    report.update(steps_done=train[-1]["step"], last_loss=train[-1]["loss"],
+                  peak_memory_bytes=max(r["peak_memory_bytes"] for r in train))
+if evals:
+    report["val_bits_per_byte"] = evals[-1].get("bits_per_byte")
+if steady:
+    report.update(tokens_per_s=statistics.median(steady), tokens_per_s_min=min(steady),
+                  tokens_per_s_max=max(steady), rates_logged_at=[steady_steps[0], steady_steps[-1]])
+else:
+    report.setdefault("error", "no train record after step 40: see the run's log")
+json.dump(report, open(dest, "w"), indent=1)
+if steady:
+    bpb = report.get("val_bits_per_byte")
+    print(f"{precision}: {report['tokens_per_s']:.0f} tokens/s (median of the rates logged at steps "
+          f"{steady_steps[0]}-{steady_steps[-1]}), val {'-' if bpb is None else f'{bpb:.3f}'} bits/byte")
+else:
+    print(f"{precision}: {report['error']}")
+EOF
+}
+# configs/default.yaml as it is, on the GPU: its model and batch (d 256, 4 GAU layers, 8 x 256
+# bytes) on its own text, so the figure is a real run's (the loss falls as on the CPU) and pairs
+# with the CPU default run's tokens/s. The run directory stays out of $OUT, since its final
+# checkpoint (weights and AdamW state, 20-30 MB) is not wanted back; metrics.jsonl goes to logs/.
+corpus=$deps/usr/share/doc/jargon-text/jargon.txt.gz  # carried (scripts/fetch-device-deps.sh)
+[ -f "$corpus" ] || corpus=/usr/share/doc/jargon-text/jargon.txt.gz  # Debian's jargon-text, here
+if [ -f "$corpus" ]; then
+  for precision in fp32 bf16; do
+    run_dir=$build/train-cuda-$precision
+    rm -rf "$run_dir"  # a new run never writes into an existing one
+    step "train-cuda-$precision" 40 "$build/gau" train "$root/configs/default.yaml" --run-dir "$run_dir" \
+      --set train.device=cuda --set "train.steps=$train_steps" --set train.eval_every=0 \
+      --set train.sample_tokens=0 --set logging.progress=lines --set logging.tensorboard=false \
+      --set "data.path=$corpus" --set "precision=$precision"
+    [ $? -eq 125 ] && continue  # skipped: the run budget is spent
+    cp "$run_dir/metrics.jsonl" "$logs/train_cuda_$precision.metrics.jsonl" 2>/dev/null
+    train_report "$run_dir/metrics.jsonl" "$precision" "$logs/train_cuda_$precision.json" 2>&1 |
+      sed 's/^/  /' | tee -a "$summary"
+  done
+else
+  fail "no Jargon File in .device-deps/ or /usr/share/doc/jargon-text: no training runs (scripts/fetch-device-deps.sh)"
+fi
+
 for script in "$root"/bench/*_torch_gpu.py; do
   [ -e "$script" ] || continue
   name=$(basename "$script" .py)
-  step "$name" 45 sh -c "python3 '$script' --json >'$logs/$name.json'"
+  script_args=--json
+  # A script with a --quick option runs gau's quick cases when gau's benches did (bench/bench.h).
+  if [[ " $bench_args " == *" --quick "* ]] && grep -q -- 'add_argument("--quick"' "$script"; then
+    script_args="--json --quick"
+  fi
+  step "$name" 45 sh -c "python3 '$script' $script_args >'$logs/$name.json'"
 done
 
 # ---- 5. results ----
