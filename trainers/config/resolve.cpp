@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "trainers/config/schedule_section.h"
 #include "trainers/config/schema.h"
 #include "trainers/config/yaml_text.h"
 
@@ -16,6 +17,15 @@ size_t reading_rank(const std::string& name) {
   static const std::vector<std::string> order = {"model", "data",      "optim",       "schedule",
                                                  "train", "precision", "distributed", "logging"};
   return std::find(order.begin(), order.end(), name) - order.begin();
+}
+
+// Rules that join sections, checked once each section is: the schedule against train.steps and
+// the optimizer's lr (a warmup longer than the run, a floor above the lr), so that `gau config`
+// rejects what `gau train` would.
+void check_across_sections(const YAML::Node& resolved) {
+  const YAML::Node schedule = resolved["schedule"], optim = resolved["optim"], train = resolved["train"];
+  if (!schedule || !optim || !optim["lr"] || !train || !train["steps"]) return;
+  build_schedule(schedule, optim["lr"].as<double>(), train["steps"].as<int64_t>());
 }
 
 }  // namespace
@@ -40,6 +50,7 @@ YAML::Node resolve_config(const LoadedConfig& config) {
 
   YAML::Node resolved(YAML::NodeType::Map);
   for (const std::string& name : order) resolved[name] = schema.find(name)->resolve(section_of(config.root, name));
+  check_across_sections(resolved);
   return resolved;
 }
 

@@ -121,10 +121,24 @@ TEST_F(Sections, TotalStepsIsTrainStepsUnlessWritten) {
 
   const YAML::Node written = resolve_config(load(std::string(kData) + "schedule: {type: linear, total_steps: 80}\n"));
   EXPECT_EQ(build_schedule(written["schedule"], 1.0, 600).options().total_steps, 80);
-  const YAML::Node floor = resolve_config(load(std::string(kData) + "schedule: {type: linear, min_lr: 0.5}\n"));
+  const YAML::Node floor = resolve_config(load(std::string(kData) + "schedule: {type: linear, min_lr: 0.5}\n" +
+                                                "optim: {lr: 1.0}\n"));
   expect_has(error_of([&] { build_schedule(floor["schedule"], 0.1, 600); }),
              "schedule.min_lr: must be <= the base lr (0.1), got 0.5");
   EXPECT_EQ(build_schedule(resolve_config(load(kData))["schedule"], 0.1, 600).lr_at(0), 0.1);  // constant
+}
+
+// What joins sections is checked when the config resolves, so `gau config` rejects what
+// `gau train` would: a warmup as long as the run, a floor above the optimizer's lr.
+TEST_F(Sections, ScheduleIsCheckedAgainstTrainStepsAndTheLr) {
+  expect_has(error_of([&] {
+               resolve_config(load(std::string(kData) + "schedule: {type: cosine, warmup_steps: 20}\ntrain: {steps: 10}\n"));
+             }),
+             "decays over train.steps (10), which must be more than schedule.warmup_steps (20)");
+  expect_has(error_of([&] {
+               resolve_config(load(std::string(kData) + "schedule: {type: linear, min_lr: 0.5}\noptim: {lr: 0.1}\n"));
+             }),
+             "schedule.min_lr (" + file_ + "): must be <= the base lr (0.1), got 0.5");
 }
 
 }  // namespace
