@@ -8,6 +8,9 @@
 #ifdef GAU_WITH_MPI
 #include "distributed/mpi/mpi_communicator.h"
 #endif
+#ifdef GAU_WITH_NCCL
+#include "distributed/nccl/nccl_communicator.h"
+#endif
 
 namespace gau::distributed {
 
@@ -30,7 +33,8 @@ std::string resolve_backend(const CommunicatorOptions& options) {
   return backend;
 }
 
-[[noreturn]] void fail_not_built(int ranks, const std::string& what, const std::string& flag) {
+// Unused in a build with both MPI and NCCL.
+[[noreturn, maybe_unused]] void fail_not_built(int ranks, const std::string& what, const std::string& flag) {
   GAU_FAIL("this process is one of ", ranks, " ranks started by an MPI launcher, but gau was built without ", what,
            ": reconfigure with -D", flag, "=ON (", flag == "GAU_MPI" ? "install libopenmpi-dev" : "needs CUDA and NCCL",
            ") and rebuild, or run a single process without the launcher");
@@ -54,10 +58,14 @@ std::shared_ptr<Communicator> mpi_world(const CommunicatorOptions& options, int 
 #endif
 }
 
-// The NCCL backend is not written yet: a multi-rank GPU launch is refused, one rank is a world of one.
+// NCCL's ranks find each other through the MPI world (or the world of one).
 std::shared_ptr<Communicator> nccl_world(const CommunicatorOptions& options, int launched_ranks) {
+#ifdef GAU_WITH_NCCL
+  return make_nccl_communicator(options, mpi_world(options, launched_ranks));
+#else
   if (launched_ranks > 1) fail_not_built(launched_ranks, "NCCL", "GAU_NCCL");
   return make_single_communicator(options.device);
+#endif
 }
 
 }  // namespace
