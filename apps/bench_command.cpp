@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "apps/system_info.h"
+#include "bench/allreduce_bench.h"
 #include "bench/attention_bench.h"
 #include "bench/autograd_bench.h"
 #include "bench/bench.h"
@@ -39,6 +40,8 @@ std::vector<Family> families() {
        bench::run_optim_bench},
       {"model", "one language-model training step (forward + backward) per flavour at matched size: time, memory, MFU",
        bench::run_model_bench},
+      {"allreduce", "all_reduce bus bandwidth, 1 MiB to 256 MiB, beside raw MPI_Allreduce (under mpirun -np 2 or more)",
+       bench::run_allreduce_bench},
   };
 }
 
@@ -116,6 +119,7 @@ void run_family(const Family& family, const BenchArgs& args) {
                              {"sizes", cfg.sizes}}},
                            {"system", system_info()}};
   report["results"] = family.run(cfg);
+  if (report["results"].is_null()) return;  // a rank other than 0 of a multi-rank family
 
   if (!args.out.empty()) {
     std::ofstream file(args.out);

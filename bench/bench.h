@@ -7,6 +7,8 @@
 // returning a JSON array with one object per measured case, e.g.
 //     {"name": "matmul", "shape": [512, 512, 512], "dtype": "f32", "gau": {timing...}, "gflops": 812.4}
 // apps/bench_command.cpp wraps it with the machine description and prints it (JSON or a table).
+// A family that runs on several ranks (under mpirun) returns null on every rank but 0, which
+// then prints nothing: one report per run.
 // A PyTorch comparison for the GPU is a script bench/<family>_torch_gpu.py that, run as
 // `python3 bench/<family>_torch_gpu.py --json`, prints one JSON document to stdout with the same
 // case names; scripts/device-check.sh runs every such script beside `gau bench <family>`, and

@@ -36,3 +36,7 @@ bash "$root/tests/cli/smoke.sh" "$build/gau"
 for family in $("$build/gau" bench --help | awk '/^Subcommands:/ {on=1; next} on && NF {print $1}'); do
   "$build/gau" bench "$family" --quick --warmup-s 0 --repeats 1
 done
+# allreduce above only notes that it needs a launcher; with MPI, run it under one too (CI is root).
+if "$build/gau" info | grep -q 'mpi=on' && command -v mpirun >/dev/null; then
+  mpirun -np 2 --oversubscribe --allow-run-as-root "$build/gau" bench allreduce --quick --warmup-s 0 --repeats 1
+fi
