@@ -6,9 +6,11 @@
 
 #include "core/allocator.h"
 #include "core/error.h"
+#include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "distributed/data_parallel.h"
 #include "layers/config_reader.h"
 #include "layers/flat_parameters.h"
 #include "layers/models/language_model.h"
@@ -52,6 +54,24 @@ optim::Precision precision_from_name(const std::string& name) {
   return optim::Precision::fp32;
 }
 
+// Rank 0's `text` on every rank (a run directory's path, which only rank 0 can choose).
+std::string broadcast_text(distributed::Communicator& comm, const std::string& text) {
+  Tensor length = ops::from_vector(std::vector<int64_t>{static_cast<int64_t>(text.size())}, {1}, comm.device());
+  comm.broadcast(length, 0)->wait();
+  const int64_t n = ops::to_device(length, Device::cpu()).data<int64_t>()[0];
+  std::vector<int32_t> chars(static_cast<size_t>(n));
+  for (size_t i = 0; i < text.size() && comm.rank() == 0; ++i) chars[i] = static_cast<unsigned char>(text[i]);
+  Tensor buffer = ops::from_vector(chars, {std::max<int64_t>(n, 1)}, comm.device());
+  if (n > 0) comm.broadcast(buffer, 0)->wait();
+  const Tensor host = ops::to_device(buffer, Device::cpu());
+  std::string out(static_cast<size_t>(n), '\0');
+  for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = static_cast<char>(host.data<int32_t>()[i]);
+  return out;
+}
+
+// Each rank's dropout stream: rank 0's is the seed itself, so a run of one rank is unchanged.
+uint64_t rank_seed(uint64_t seed, int rank) { return seed ^ (static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL); }
+
 std::string run_name(const config::TrainOptions& train, const std::string& config_file) {
   if (!train.name.empty()) return train.name;
   return fs::path(config_file).stem().string();
@@ -68,6 +88,9 @@ struct Trainer::State {
   optim::PrecisionPolicy policy;
   Device device = Device::cpu();
   std::unique_ptr<RunDir> run;
+  std::shared_ptr<distributed::Communicator> comm;
+  std::unique_ptr<distributed::DataParallel> data_parallel;  // null for a world of one
+  std::FILE* quiet = nullptr;  // where ranks other than 0 send their progress
 
   std::shared_ptr<layers::Module> model;
   std::unique_ptr<Objective> objective;
@@ -90,9 +113,14 @@ struct Trainer::State {
   int64_t last_eval_step = -1;
   std::optional<EvalResult> last_eval;
 
+  ~State() {
+    if (quiet) std::fclose(quiet);
+  }
+  bool lead() const { return comm->rank() == 0; }
+  std::FILE* log() const { return lead() ? request.log : quiet; }
   void say(const std::string& line) const {
-    std::fprintf(request.log, "%s\n", line.c_str());
-    std::fflush(request.log);
+    std::fprintf(log(), "%s\n", line.c_str());
+    std::fflush(log());
   }
   bool byte_level() const { return dataset.tokenizer && dataset.tokenizer->name() == "byte"; }
   void setup();
@@ -100,6 +128,13 @@ struct Trainer::State {
   void save(Progress& progress);
   void evaluate_now(Progress& progress);
   std::string sample() const;
+  // Element-wise sums over all ranks, in f64 (exact for the counts the trainer sums).
+  std::vector<double> sum_over_ranks(const std::vector<double>& values) const {
+    Tensor t = ops::from_vector(values, {static_cast<int64_t>(values.size())}, comm->device());
+    comm->all_reduce(t, distributed::ReduceOp::sum)->wait();
+    const Tensor host = ops::to_device(t, Device::cpu());
+    return std::vector<double>(host.data<double>(), host.data<double>() + values.size());
+  }
 };
 
 void Trainer::State::setup() {
@@ -119,24 +154,40 @@ void Trainer::State::setup() {
   policy = optim::precision_policy(precision_from_name(config::precision_section().read(resolved["precision"]).dtype));
   device = Device::parse(train.device);
   if (train.threads > 0) set_num_threads(static_cast<int>(train.threads));
+  const config::DistributedOptions dist = config::distributed_section().read(resolved["distributed"]);
+  comm = request.communicator;
+  if (!comm) comm = distributed::make_communicator({.backend = dist.backend, .timeout_s = dist.timeout_s, .device = device});
+  // Ranks of one node share its GPUs: an unnumbered cuda means the local rank's.
+  if (device.is_cuda() && train.device == "cuda") device = Device::cuda(comm->local_rank());
+  if (!lead()) quiet = std::fopen("/dev/null", "w");
+  GAU_CHECK(dist.zero == 0 || comm->world_size() == 1, "distributed.zero: ZeRO-1 (sharded optimizer state) is not "
+            "built yet; set distributed.zero: 0");
 
   if (resuming) {
     run = std::move(resumed);
     // --set on a resumed run (more steps, a new lr) changes its config from here on.
-    if (run->config_yaml() != config_yaml) write_file_atomic(run->config_path(), config_yaml);
+    if (lead() && run->config_yaml() != config_yaml) write_file_atomic(run->config_path(), config_yaml);
   } else {
-    const std::string dir = !request.run_dir.empty() ? request.run_dir
-                            : !train.run_dir.empty() ? train.run_dir
-                                                     : new_run_path("runs", run_name(train, config_file)).string();
-    run = std::make_unique<RunDir>(RunDir::create(dir, config_yaml));
+    std::string dir = !request.run_dir.empty() ? request.run_dir
+                      : !train.run_dir.empty() ? train.run_dir
+                                               : (lead() ? new_run_path("runs", run_name(train, config_file)).string() : "");
+    if (comm->world_size() > 1) dir = broadcast_text(*comm, dir);
+    // Rank 0 creates the run; the others open it once it exists (a shared file system).
+    if (lead()) run = std::make_unique<RunDir>(RunDir::create(dir, config_yaml));
+    comm->barrier();
+    if (!lead()) run = std::make_unique<RunDir>(RunDir::open(dir));
   }
 
   // The model's initialisation draws from the default generator, seeded here; so does dropout.
   manual_seed(static_cast<uint64_t>(train.seed));
   mask_generator.manual_seed(static_cast<uint64_t>(train.seed) ^ 0x6d61736bULL);
   model = layers::build(resolved["model"], "model");
+  default_generator().manual_seed(rank_seed(static_cast<uint64_t>(train.seed), comm->rank()));
   objective = std::make_unique<Objective>(*model);
   flat = optim::apply_precision(*model, policy, device);
+  if (comm->world_size() > 1)
+    data_parallel = std::make_unique<distributed::DataParallel>(comm, *model, flat, config_yaml,
+                                                                distributed::DataParallelOptions{.bucket_mb = dist.bucket_mb});
   {
     layers::ConfigReader r(resolved["optim"], "optim");
     optimizer = optim::make_optimizer(r, flat);
@@ -147,11 +198,15 @@ void Trainer::State::setup() {
   if (policy.loss_scaling) scaler = std::make_unique<optim::LossScaler>();
 
   data_config = data::read_data_config(resolved["data"], "", "data");
-  dataset = data::build_dataset(data_config, run->path().string());
+  // Rank 0 first: a sentencepiece model it trains is then loaded by the others.
+  if (lead()) dataset = data::build_dataset(data_config, run->path().string());
+  comm->barrier();
+  if (!lead()) dataset = data::build_dataset(data_config, run->path().string());
   const int64_t model_vocab = resolved["model"]["vocab"].as<int64_t>();
   GAU_CHECK(dataset.vocab_size <= model_vocab, "the data's vocabulary has ", dataset.vocab_size,
             " ids but model.vocab is ", model_vocab, ": set model.vocab to at least ", dataset.vocab_size);
-  loader = std::make_unique<data::Loader>(dataset.train, data::loader_options(data_config, dataset, data::Split::train));
+  loader = std::make_unique<data::Loader>(
+      dataset.train, data::loader_options(data_config, dataset, data::Split::train, comm->rank(), comm->world_size()));
 
   std::optional<int64_t> resume_step;
   if (resuming) {
@@ -159,8 +214,9 @@ void Trainer::State::setup() {
     resume_from(checkpoint);
     resume_step = step;
   }
-  metrics = std::make_unique<MetricsWriter>(run->path(), MetricsOptions{.tensorboard = logging.tensorboard,
-                                                                        .resume_step = resume_step});
+  if (lead())
+    metrics = std::make_unique<MetricsWriter>(run->path(), MetricsOptions{.tensorboard = logging.tensorboard,
+                                                                          .resume_step = resume_step});
 }
 
 void Trainer::State::resume_from(const fs::path& checkpoint) {
@@ -170,6 +226,11 @@ void Trainer::State::resume_from(const fs::path& checkpoint) {
             ": not a training checkpoint (state.json lacks the optimizer, rng or loader entries)");
   optimizer->load_state_dict(optimizer_state_from(t.at("optimizer"), c.optimizer));
   restore_generator(default_generator(), t.at("rng"));
+  if (!lead()) {  // rank 0's stream is saved; the others' are at the same offset of their own seeds
+    const uint64_t offset = default_generator().offset();
+    default_generator().manual_seed(rank_seed(default_generator().seed(), comm->rank()));
+    default_generator().advance(offset * 4);
+  }
   if (t.contains("mask_rng")) restore_generator(mask_generator, t.at("mask_rng"));
   loader->restore(t.at("loader").get<data::LoaderPosition>());
   if (scaler && t.contains("loss_scaler")) {
@@ -182,11 +243,16 @@ void Trainer::State::resume_from(const fs::path& checkpoint) {
   step = start_step = c.state.step;
   last_checkpoint = checkpoint;
   last_checkpoint_step = step;
-  say("resuming " + run->path().string() + " from step " + std::to_string(step) + " (" + checkpoint.string() + ")");
+  if (lead()) say("resuming " + run->path().string() + " from step " + std::to_string(step) + " (" + checkpoint.string() + ")");
 }
 
 void Trainer::State::save(Progress& progress) {
   if (last_checkpoint_step == step) return;
+  if (!lead()) {  // every rank holds the same weights and optimizer state: rank 0 writes them
+    last_checkpoint = run->checkpoints_dir() / checkpoint_dir_name(step);
+    last_checkpoint_step = step;
+    return;
+  }
   CheckpointState state{.step = step, .config_yaml = config_yaml};
   const optim::OptimizerState opt = optimizer->state_dict();
   state.trainer["optimizer"] = optimizer_meta(opt);
@@ -211,7 +277,7 @@ void Trainer::State::evaluate_now(Progress& progress) {
   last_eval_step = step;
   Scalars scalars = {{"loss", r.loss}, {"perplexity", r.perplexity()}, {"bits_per_token", r.bits_per_token()}};
   if (byte_level()) scalars.emplace_back("bits_per_byte", r.bits_per_token());
-  metrics->log_eval(step, "val", scalars);
+  if (metrics) metrics->log_eval(step, "val", scalars);
   char line[160];
   std::snprintf(line, sizeof line, "eval step %lld: val loss %.4f | %s %.4f | ppl %.2f", static_cast<long long>(step),
                 r.loss, byte_level() ? "bits/byte" : "bits/token", r.bits_per_token(), r.perplexity());
@@ -220,7 +286,7 @@ void Trainer::State::evaluate_now(Progress& progress) {
 
 std::string Trainer::State::sample() const {
   layers::LanguageModel* lm = objective->language_model();
-  if (!lm || !dataset.tokenizer || train.sample_tokens == 0) return "";
+  if (!lead() || !lm || !dataset.tokenizer || train.sample_tokens == 0) return "";
   std::vector<int32_t> prompt = dataset.tokenizer->encode(train.sample_prompt);
   if (prompt.empty()) {
     if (dataset.eos_id < 0) return "";
@@ -250,6 +316,8 @@ TrainSummary Trainer::run() {
   summary.start_step = s.start_step;
   summary.steps = s.train.steps;
   summary.byte_level = s.byte_level();
+  summary.rank = s.comm->rank();
+  summary.world_size = s.comm->world_size();
   if (auto* lm = s.objective->language_model()) s.say(lm->summary());
   s.say("data: " + std::to_string(s.dataset.train.size()) + " training tokens, " +
         std::to_string(s.dataset.val.size()) + " validation tokens; " + std::to_string(s.loader->steps_per_epoch()) +
@@ -260,7 +328,7 @@ TrainSummary Trainer::run() {
                                   : s.logging.progress == "lines" ? std::optional<bool>(false)
                                                                   : s.request.tty;
   Progress progress(s.train.steps, s.step,
-                    {.log_every = static_cast<int>(s.train.log_every), .tty = tty, .out = s.request.log});
+                    {.log_every = static_cast<int>(s.train.log_every), .tty = tty, .out = s.log()});
   StopSignals signals;
   optim::GradAccumulator accumulator(s.train.grad_accumulation);
   RateMeter rate;
@@ -271,76 +339,97 @@ TrainSummary Trainer::run() {
   reset_peak_memory(s.device);
   if (s.train.save_initial && s.step == 0) s.save(progress);
 
-  while (s.step < s.train.steps) {
-    const double lr = s.schedule->lr_at(s.step);
-    s.optimizer->set_lr(lr);
-    std::vector<data::Batch> micro(static_cast<size_t>(s.train.grad_accumulation));
-    int64_t total_targets = 0, step_tokens = 0;
-    for (auto& b : micro) {
-      b = s.loader->next();
-      total_targets += s.objective->expected_targets(b);
-      step_tokens += b.num_tokens;
-    }
-    double loss = 0;
-    for (const auto& b : micro) {
-      const int64_t expected = s.objective->expected_targets(b);
-      if (expected == 0) {
-        accumulator.step();
-        continue;
+  const int world = s.comm->world_size();
+  try {
+    while (s.step < s.train.steps) {
+      const double lr = s.schedule->lr_at(s.step);
+      s.optimizer->set_lr(lr);
+      std::vector<data::Batch> micro(static_cast<size_t>(s.train.grad_accumulation));
+      int64_t local_targets = 0, step_tokens = 0;
+      for (auto& b : micro) {
+        b = s.loader->next();
+        local_targets += s.objective->expected_targets(b);
+        step_tokens += b.num_tokens;
       }
-      const BatchLoss bl = s.objective->loss(b, s.device, s.mask_generator);
-      // A masked LM's count is known only after masking: weigh its micro-batches equally.
-      const Tensor weighted = s.objective->language_model() ? accumulator.scale(bl.loss, expected, total_targets)
-                                                            : accumulator.scale(bl.loss);
-      const double value = bl.loss.item();
-      loss += s.objective->language_model() ? value * static_cast<double>(expected) / static_cast<double>(total_targets)
-                                            : value / static_cast<double>(micro.size());
-      if (!std::isfinite(value) && !s.scaler)
-        GAU_FAIL("step ", s.step + 1, ": the training loss is ", value, "; stopping. The last good checkpoint is ",
-                 s.last_checkpoint.empty() ? std::string("none (no checkpoint was written yet)")
-                                           : s.last_checkpoint.string(),
-                 " (written before it). Lower optim.lr or set train.clip_norm");
-      (s.scaler ? s.scaler->scale(weighted) : weighted).backward();
-      accumulator.step();
+      // The token-weighted rule over every rank's micro-batches: each loss weighs n_i / N.
+      const int64_t total_targets =
+          world > 1 ? static_cast<int64_t>(s.sum_over_ranks({static_cast<double>(local_targets)})[0]) : local_targets;
+      double loss = 0;  // this rank's share of the step's mean loss
+      for (size_t i = 0; i < micro.size(); ++i) {
+        const data::Batch& b = micro[i];
+        if (s.data_parallel) s.data_parallel->start_backward(i + 1 == micro.size());
+        const int64_t expected = s.objective->expected_targets(b);
+        if (expected == 0) {
+          accumulator.step();
+          continue;
+        }
+        const BatchLoss bl = s.objective->loss(b, s.device, s.mask_generator);
+        // A masked LM's count is known only after masking: its micro-batches weigh equally.
+        const int64_t shares = static_cast<int64_t>(micro.size()) * world;
+        const Tensor weighted = s.objective->language_model() ? accumulator.scale(bl.loss, expected, total_targets)
+                                                              : accumulator.scale(bl.loss, 1, shares);
+        const double value = bl.loss.item();
+        loss += s.objective->language_model() ? value * static_cast<double>(expected) / static_cast<double>(total_targets)
+                                              : value / static_cast<double>(shares);
+        if (!std::isfinite(value) && !s.scaler)
+          GAU_FAIL("step ", s.step + 1, ": the training loss is ", value, "; stopping. The last good checkpoint is ",
+                   s.last_checkpoint.empty() ? std::string("none (no checkpoint was written yet)")
+                                             : s.last_checkpoint.string(),
+                   " (written before it). Lower optim.lr or set train.clip_norm");
+        (s.scaler ? s.scaler->scale(weighted) : weighted).backward();
+        accumulator.step();
+      }
+      if (s.data_parallel) s.data_parallel->finish_backward();
+      const bool finite = s.scaler ? s.scaler->unscale_and_check(s.flat) : true;
+      double grad_norm = std::nan("");
+      if (finite) {
+        grad_norm = optim::clip_gradients(s.flat, s.clip);
+        if (!std::isfinite(grad_norm) && !s.scaler)
+          GAU_FAIL("step ", s.step + 1, ": the gradient norm is ", grad_norm, " (loss ", loss,
+                   "); stopping before the update. The last good checkpoint is ",
+                   s.last_checkpoint.empty() ? std::string("none") : s.last_checkpoint.string());
+        s.optimizer->step();
+      }
+      s.flat.zero_grad();
+      ++s.step;
+      const double elapsed = seconds_since(start);
+      // A stop is agreed by all ranks, so none is left waiting in the next step's collectives.
+      const bool time_up = s.train.max_time_minutes > 0 && elapsed > s.train.max_time_minutes * 60;
+      std::vector<double> agreed = {loss, signals.requested() ? 1.0 : 0.0, time_up ? 1.0 : 0.0,
+                                    static_cast<double>(step_tokens)};
+      if (world > 1) agreed = s.sum_over_ranks(agreed);
+      loss = agreed[0];
+      step_tokens = static_cast<int64_t>(agreed[3]);
+      tokens += step_tokens;
+      summary.losses.push_back(loss);
+      rate.add(elapsed, s.step, step_tokens);
+      progress.update(s.step, loss, step_tokens);
+      if (s.metrics && (s.step % s.train.log_every == 0 || s.step == s.train.steps))
+        s.metrics->log_train({.step = s.step,
+                              .loss = loss,
+                              .lr = lr,
+                              .grad_norm = grad_norm,
+                              .tokens_per_s = rate.tokens_per_s(),
+                              .peak_memory_bytes = static_cast<int64_t>(memory_stats(s.device).peak),
+                              .loss_scale = s.scaler ? s.scaler->scale_value() : 1.0});
+      if (agreed[1] > 0 || agreed[2] > 0) {
+        // A signal on any rank stops them all; mpirun forwards a SIGTERM to every rank anyway.
+        const bool signalled = agreed[1] > 0;
+        summary.stop_reason = !signalled                ? "time limit"
+                              : signals.signal() == SIGINT ? "SIGINT"
+                                                           : "SIGTERM";
+        progress.print(signalled ? summary.stop_reason + ": stopping after step " + std::to_string(s.step)
+                                 : "time limit of " + std::to_string(s.train.max_time_minutes) +
+                                       " minutes reached at step " + std::to_string(s.step));
+        break;
+      }
+      if (s.train.eval_every > 0 && s.step % s.train.eval_every == 0 && s.step < s.train.steps) s.evaluate_now(progress);
+      if (s.train.checkpoint_every > 0 && s.step % s.train.checkpoint_every == 0) s.save(progress);
     }
-    const bool finite = s.scaler ? s.scaler->unscale_and_check(s.flat) : true;
-    double grad_norm = std::nan("");
-    if (finite) {
-      grad_norm = optim::clip_gradients(s.flat, s.clip);
-      if (!std::isfinite(grad_norm) && !s.scaler)
-        GAU_FAIL("step ", s.step + 1, ": the gradient norm is ", grad_norm, " (loss ", loss,
-                 "); stopping before the update. The last good checkpoint is ",
-                 s.last_checkpoint.empty() ? std::string("none") : s.last_checkpoint.string());
-      s.optimizer->step();
-    }
-    s.flat.zero_grad();
-    ++s.step;
-    tokens += step_tokens;
-    summary.losses.push_back(loss);
-    const double elapsed = seconds_since(start);
-    rate.add(elapsed, s.step, step_tokens);
-    progress.update(s.step, loss, step_tokens);
-    if (s.step % s.train.log_every == 0 || s.step == s.train.steps)
-      s.metrics->log_train({.step = s.step,
-                            .loss = loss,
-                            .lr = lr,
-                            .grad_norm = grad_norm,
-                            .tokens_per_s = rate.tokens_per_s(),
-                            .peak_memory_bytes = static_cast<int64_t>(memory_stats(s.device).peak),
-                            .loss_scale = s.scaler ? s.scaler->scale_value() : 1.0});
-    if (signals.requested()) {
-      summary.stop_reason = signals.signal() == SIGINT ? "SIGINT" : "SIGTERM";
-      progress.print(summary.stop_reason + ": stopping after step " + std::to_string(s.step));
-      break;
-    }
-    if (s.train.max_time_minutes > 0 && elapsed > s.train.max_time_minutes * 60) {
-      summary.stop_reason = "time limit";
-      progress.print("time limit of " + std::to_string(s.train.max_time_minutes) + " minutes reached at step " +
-                     std::to_string(s.step));
-      break;
-    }
-    if (s.train.eval_every > 0 && s.step % s.train.eval_every == 0 && s.step < s.train.steps) s.evaluate_now(progress);
-    if (s.train.checkpoint_every > 0 && s.step % s.train.checkpoint_every == 0) s.save(progress);
+  } catch (const std::exception& e) {
+    // The other ranks would wait for this one in their next collective until the timeout.
+    if (world > 1) s.comm->abort("rank " + std::to_string(s.comm->rank()) + " of " + std::to_string(world) + ": " + e.what());
+    throw;
   }
   summary.seconds = seconds_since(start);
   summary.tokens_per_s = summary.seconds > 0 ? static_cast<double>(tokens) / summary.seconds : 0;
@@ -349,6 +438,7 @@ TrainSummary Trainer::run() {
   if (!interrupted) s.evaluate_now(progress);
   s.save(progress);
   progress.finish();
+  s.comm->barrier();  // no rank leaves before rank 0's last checkpoint is written
   summary.step = s.step;
   summary.checkpoint = s.last_checkpoint;
   summary.final_eval = s.last_eval_step == s.step ? s.last_eval : std::nullopt;

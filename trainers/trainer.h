@@ -17,6 +17,13 @@
 // scale, so a resumed run continues bit for bit on the CPU: the same steps as if it had never
 // stopped. A NaN or infinite loss or gradient norm (without fp16, which skips such steps)
 // stops the run with an error naming the step and the last good checkpoint.
+//
+// Data parallel (distributed/data_parallel.h): under mpirun every rank runs this loop on its own
+// shard of each step's batches (rank r reads rows [r b, (r + 1) b) of the step's world_size · b),
+// its loss weighted by its share of the global token count, the gradients summed across ranks as
+// backward produces them; so N ranks of batch b train exactly as one of batch N b. Rank 0 alone
+// writes the run directory, metrics, checkpoints and progress. A stop (signal, time limit) is
+// agreed across ranks each step, and an error on any rank aborts all of them at once.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -24,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "distributed/communicator.h"
 #include "trainers/evaluate.h"
 
 namespace gau::trainers {
@@ -35,6 +43,9 @@ struct TrainRequest {
   std::string run_dir;                 // a new run's directory, over train.run_dir
   std::FILE* log = stderr;             // progress, evaluations and checkpoints
   std::optional<bool> tty;             // default: whether `log` is a terminal (logging.progress: auto)
+  // The ranks of a data-parallel run; null: make_communicator from the distributed: section (a
+  // world of one unless launched by mpirun or srun).
+  std::shared_ptr<distributed::Communicator> communicator;
 };
 
 struct TrainSummary {
@@ -49,7 +60,9 @@ struct TrainSummary {
   double seconds = 0;       // this run's wall time
   std::string stop_reason;  // "steps", "time limit", "SIGINT", "SIGTERM"
   std::string sample;       // the end-of-run sample (prompt included), "" when none
-  std::vector<double> losses;  // the training loss of each step of this run
+  std::vector<double> losses;  // the training loss of each step of this run (over all ranks)
+  int rank = 0;                // this process's rank: only rank 0 writes and reports
+  int world_size = 1;
 };
 
 class Trainer {
