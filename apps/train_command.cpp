@@ -53,6 +53,7 @@ void add_train_command(CLI::App& app) {
       "  gau train configs/default.yaml --run-dir runs/mine       choose the run directory\n"
       "  gau train --resume runs/default                         continue after a stop (Ctrl-C checkpoints)\n"
       "  gau train --resume runs/default --set train.steps=1200  train on for more steps\n"
+      "  mpirun -np 4 gau train configs/default.yaml            data parallel on 4 processes (docs/training.md)\n"
       "Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and exits 0; a second Ctrl-C exits at once.");
   cmd->callback([req] {
     GAU_CHECK(!(req->resume.empty() && req->config_file.empty()), "gau train: give a CONFIG file, or --resume RUN_DIR");
@@ -60,7 +61,8 @@ void add_train_command(CLI::App& app) {
               "(a resumed run keeps its own config; change it with --set)");
     GAU_CHECK(req->resume.empty() || req->run_dir.empty(), "gau train: --run-dir is for a new run; --resume names the run");
     trainers::Trainer trainer(*req);
-    print_summary(trainer.run());
+    const trainers::TrainSummary summary = trainer.run();
+    if (summary.rank == 0) print_summary(summary);  // data parallel: one report for the run
   });
 }
 
