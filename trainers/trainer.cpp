@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <thread>
 
 #include "core/allocator.h"
 #include "core/error.h"
@@ -67,6 +69,21 @@ std::string broadcast_text(distributed::Communicator& comm, const std::string& t
   std::string out(static_cast<size_t>(n), '\0');
   for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = static_cast<char>(host.data<int32_t>()[i]);
   return out;
+}
+
+// The fault tests' hook (tests/distributed/mpi/trainer_faults_test.cpp): GAU_TEST_FAULT=raise@R:S
+// makes rank R raise an error in step S, before its backward; hang@R:S makes it stop responding
+// there. Unset, it costs one getenv per run.
+void inject_test_fault(int rank, int64_t step) {
+  static const std::string spec = std::getenv("GAU_TEST_FAULT") ? std::getenv("GAU_TEST_FAULT") : "";
+  if (spec.empty()) return;
+  const size_t at = spec.find('@'), colon = spec.find(':');
+  GAU_CHECK(at != std::string::npos && colon > at, "GAU_TEST_FAULT: expected raise@RANK:STEP or hang@RANK:STEP, got '",
+            spec, "'");
+  if (std::stoi(spec.substr(at + 1, colon - at - 1)) != rank || std::stoll(spec.substr(colon + 1)) != step) return;
+  if (spec.substr(0, at) == "hang")
+    for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+  GAU_FAIL("GAU_TEST_FAULT: the injected error of rank ", rank, " at step ", step);
 }
 
 // Each rank's dropout stream: rank 0's is the seed itself, so a run of one rank is unchanged.
@@ -376,6 +393,7 @@ TrainSummary Trainer::run() {
                    s.last_checkpoint.empty() ? std::string("none (no checkpoint was written yet)")
                                              : s.last_checkpoint.string(),
                    " (written before it). Lower optim.lr or set train.clip_norm");
+        inject_test_fault(s.comm->rank(), s.step + 1);
         (s.scaler ? s.scaler->scale(weighted) : weighted).backward();
         accumulator.step();
       }
