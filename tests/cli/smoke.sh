@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The gau command end to end, as a user runs it: train a small version of the default run, stop
-# one with SIGTERM and resume it, evaluate, generate, and plot. Each step must exit 0.
+# one with SIGTERM and resume it, evaluate, generate, plot, and compare the experiment configs
+# (scripts/compare.sh --quick). Each step must exit 0.
 #   bash tests/cli/smoke.sh build/gau
 set -euo pipefail
 
@@ -42,4 +43,7 @@ step=$(sed -n 's/.*step_0*\([0-9][0-9]*\).*/\1/p' "$work/sig/latest")
 if command -v gnuplot >/dev/null && "$gau" plot --help >/dev/null 2>&1; then
   "$gau" plot "$work/run"
 fi
-echo "smoke: train, SIGTERM + resume, eval, generate: all passed"
+
+# The experiments' harness on its tiny version: every config trains and lowers its loss.
+bash scripts/compare.sh --gau "$gau" --quick --out "$work/compare" configs/experiments/{gau,flash,transformer_pp}.yaml
+echo "smoke: train, SIGTERM + resume, eval, generate, plot, compare: all passed"
