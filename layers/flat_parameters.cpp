@@ -25,6 +25,7 @@ Tensor window(const Tensor& flat, int64_t offset, const Shape& shape) {
 }  // namespace
 
 FlatParameters::FlatParameters(const Module& model, const FlatOptions& options) {
+  GAU_CHECK(options.shards >= 1, "FlatParameters (", model.where(), "): shards must be >= 1, got ", options.shards);
   // Group the parameters by (dtype, device), in order of first appearance.
   for (const auto& [name, p] : model.named_parameters()) {
     auto it = std::find_if(groups_.begin(), groups_.end(),
@@ -47,6 +48,8 @@ FlatParameters::FlatParameters(const Module& model, const FlatOptions& options) 
       e.offset = total;
       total = round_up(total + e.numel, align);
     }
+    g.packed = total;
+    total = round_up(total, align * options.shards);
     g.params = ops::zeros({total}, g.dtype, g.device);
     g.grads = ops::zeros({total}, grad_dtype, g.device);
     for (FlatEntry& e : g.entries) {

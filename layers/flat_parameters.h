@@ -42,6 +42,10 @@ struct FlatOptions {
   // The gradient buffers' dtype: each group's own when unset; f32 for f32/bf16/f16 groups (a
   // bf16 model with f32 gradients, which matmul's sink fills without rounding).
   std::optional<DType> grad_dtype;
+  // Each group's buffers are padded (with zeros) to a multiple of `shards` × the alignment, so
+  // they split into `shards` equal, aligned pieces: ZeRO-1's one shard per rank
+  // (distributed/zero.h).
+  int64_t shards = 1;
 };
 
 struct FlatEntry {
@@ -57,6 +61,9 @@ struct FlatGroup {
   Tensor params;                   // [total] the whole parameter buffer
   Tensor grads;                    // [total] the whole gradient buffer (grad_dtype)
   std::vector<FlatEntry> entries;  // in registration order
+  // Elements up to the last parameter's aligned end: `total` without FlatOptions::shards'
+  // padding, so the same model has the same packed size whatever the number of shards.
+  int64_t packed = 0;
 };
 
 class FlatParameters {

@@ -23,7 +23,7 @@ Adafactor::Adafactor(layers::FlatParameters& flat, const AdafactorOptions& af, c
     }
     g.table = make_range_table(g.table.ranges, g.flat->device);
     add_buffer(g, "exp_avg_sq", aux);
-    if (af.beta1) add_buffer(g, "exp_avg", g.flat->params.numel());
+    if (af.beta1) add_buffer(g, "exp_avg", g.numel());
   }
 }
 

@@ -13,7 +13,7 @@ Adam::Adam(layers::FlatParameters& flat, const AdamOptions& adam, const Optimize
             ", ", adam.beta2, ")");
   GAU_CHECK(adam.eps > 0, type(), ": eps must be > 0, got ", adam.eps);
   for (Group& g : groups()) {
-    const int64_t n = g.flat->params.numel();
+    const int64_t n = g.numel();
     add_buffer(g, "exp_avg", n);
     add_buffer(g, "exp_avg_sq", n);
     if (adam.amsgrad) add_buffer(g, "max_exp_avg_sq", n);

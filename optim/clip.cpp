@@ -73,4 +73,29 @@ double clip_gradients(const layers::FlatParameters& flat, const ClipOptions& opt
   return options.max_norm ? clip_grad_norm(flat, *options.max_norm) : grad_norm(flat);
 }
 
+double clip_gradients(const std::vector<Tensor>& grads, const ClipOptions& options,
+                      const std::function<double(double)>& sum_over_ranks) {
+  if (options.max_value) {
+    GAU_CHECK(*options.max_value > 0 && std::isfinite(*options.max_value),
+              "clip_gradients: max_value must be finite and > 0, got ", *options.max_value);
+    for (const Tensor& g : grads) {
+      check_grads("clip_gradients", g);
+      if (g.is_cuda()) {
+        GAU_CUDA_ONLY(cuda::clamp_(g, *options.max_value));
+      } else {
+        cpu::clamp_(g, *options.max_value);
+      }
+      g.bump_version();
+    }
+  }
+  std::vector<Tensor> sums;
+  for (const Tensor& g : grads) sums.push_back(sum_squares(g));
+  double local = 0;
+  for (const Tensor& s : sums) local += s.item();
+  const double norm = std::sqrt(sum_over_ranks(local));
+  if (options.max_norm && std::isfinite(norm) && norm > *options.max_norm)
+    for (const Tensor& g : grads) ops::binary_scalar_(ops::Binary::mul, g, *options.max_norm / norm);
+  return norm;
+}
+
 }  // namespace gau::optim

@@ -22,7 +22,9 @@
 //
 // Config (the trainer's clip section), each optional:
 //   {max_norm: 1.0, max_value: 5.0}   max_norm > 0, max_value > 0; value clipping runs first
+#include <functional>
 #include <optional>
+#include <vector>
 
 #include "core/tensor.h"
 #include "layers/config_reader.h"
@@ -50,5 +52,10 @@ ClipOptions read_clip_options(layers::ConfigReader& r);
 // Applies `options` (value, then norm) and returns the global norm the norm clip saw, or the
 // norm after value clipping when there is no norm clip: always the metric to report.
 double clip_gradients(const layers::FlatParameters& flat, const ClipOptions& options);
+// The same over `grads` (ZeRO-1: this rank's shards of the gradient buffers), where
+// `sum_over_ranks` turns this rank's Σ g² into the sum over every rank's, so the norm is global
+// and every rank scales alike.
+double clip_gradients(const std::vector<Tensor>& grads, const ClipOptions& options,
+                      const std::function<double(double)>& sum_over_ranks);
 
 }  // namespace gau::optim

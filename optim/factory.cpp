@@ -167,9 +167,15 @@ OptimizerConfig read_optimizer_config(ConfigReader& r) {
   return c;
 }
 
-std::unique_ptr<Optimizer> make_optimizer(ConfigReader& r, layers::FlatParameters& flat) {
-  const OptimizerConfig c = read_optimizer_config(r);
+std::unique_ptr<Optimizer> make_optimizer(ConfigReader& r, layers::FlatParameters& flat, const Shard& shard) {
+  OptimizerConfig c = read_optimizer_config(r);
   check_patterns_match(r, c.common.groups, flat);
+  if (shard.count > 1 && (c.type == "lamb" || c.type == "adafactor"))
+    r.fail("type", c.type + " cannot run with distributed.zero: 1 (its state sharded over " +
+                       std::to_string(shard.count) + " ranks): a shard may cut through a parameter, and " + c.type +
+                       " needs whole parameters (per-parameter trust ratios or factored moments); use sgd, adam, "
+                       "adamw or lion, or distributed.zero: 0");
+  c.common.shard = shard;
   return std::visit(
       [&](const auto& o) -> std::unique_ptr<Optimizer> {
         using Options = std::decay_t<decltype(o)>;

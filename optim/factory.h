@@ -52,8 +52,10 @@ struct OptimizerConfig {
 // the group patterns are not matched against parameter names.
 OptimizerConfig read_optimizer_config(layers::ConfigReader& r);
 
-// read_optimizer_config, then the optimizer over `flat`; a group pattern that matches no
-// parameter is an error at its key.
-std::unique_ptr<Optimizer> make_optimizer(layers::ConfigReader& r, layers::FlatParameters& flat);
+// read_optimizer_config, then the optimizer over `flat`, updating `shard` of it (ZeRO-1); a group
+// pattern that matches no parameter is an error at its key, and so is a type that cannot shard
+// (lamb, adafactor) when shard.count > 1.
+std::unique_ptr<Optimizer> make_optimizer(layers::ConfigReader& r, layers::FlatParameters& flat,
+                                          const Shard& shard = {});
 
 }  // namespace gau::optim

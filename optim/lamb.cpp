@@ -13,7 +13,7 @@ Lamb::Lamb(layers::FlatParameters& flat, const LambOptions& lamb, const Optimize
             lamb.beta2, ")");
   GAU_CHECK(lamb.eps > 0, "lamb: eps must be > 0, got ", lamb.eps);
   for (Group& g : groups()) {
-    const int64_t n = g.flat->params.numel();
+    const int64_t n = g.numel();
     add_buffer(g, "exp_avg", n);
     add_buffer(g, "exp_avg_sq", n);
     partial_.push_back(ops::zeros({static_cast<int64_t>(g.table.chunks.size()), 2}, DType::f64, g.flat->device));

@@ -8,7 +8,7 @@ Lion::Lion(layers::FlatParameters& flat, const LionOptions& lion, const Optimize
     : Optimizer("lion", flat, lion.lr, lion.weight_decay, options, /*merge_ranges=*/true), lion_(lion) {
   GAU_CHECK(valid_beta(lion.beta1) && valid_beta(lion.beta2), "lion: betas must be in [0, 1), got (", lion.beta1, ", ",
             lion.beta2, ")");
-  for (Group& g : groups()) add_buffer(g, "exp_avg", g.flat->params.numel());
+  for (Group& g : groups()) add_buffer(g, "exp_avg", g.numel());
 }
 
 YAML::Node Lion::settings() const {

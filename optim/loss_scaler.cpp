@@ -87,11 +87,28 @@ bool LossScaler::unscale_and_check(const layers::FlatParameters& flat) {
   for (const layers::FlatGroup& g : flat.groups()) unscale_and_check_(g.grads, 1.0 / scale_, flag_for(g.device));
   bool finite = true;
   for (const Tensor& f : flags) finite = finite && f.item() == 0;
+  if (!finite) flat.zero_grad();
+  return update_scale(finite);
+}
+
+bool LossScaler::unscale_and_check(const std::vector<Tensor>& grads, const std::function<bool(bool)>& any_over_ranks) {
+  bool found = false;
+  for (const Tensor& g : grads) {
+    const Tensor flag = ops::zeros({1}, DType::i32, g.device());
+    unscale_and_check_(g, 1.0 / scale_, flag);
+    found = found || flag.item() != 0;
+  }
+  const bool finite = !any_over_ranks(found);
+  if (!finite)
+    for (const Tensor& g : grads) ops::fill_(g, 0.0);
+  return update_scale(finite);
+}
+
+bool LossScaler::update_scale(bool finite) {
   if (!finite) {
     scale_ *= options_.backoff;
     good_steps_ = 0;
     ++skipped_steps_;
-    flat.zero_grad();
     return false;
   }
   if (++good_steps_ >= options_.growth_interval) {

@@ -27,6 +27,8 @@
 //   loss_scale: {init: 65536, growth: 2, backoff: 0.5, growth_interval: 2000}
 //   init > 0, growth >= 1, backoff in (0, 1], growth_interval >= 1
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "core/tensor.h"
 #include "layers/config_reader.h"
@@ -54,6 +56,10 @@ class LossScaler {
   // Unscales every gradient buffer of `flat` in place and updates S as above; true when every
   // gradient was finite, so the step may be taken.
   bool unscale_and_check(const layers::FlatParameters& flat);
+  // The same over `grads` (ZeRO-1: this rank's shards of the gradient buffers), where
+  // `any_over_ranks` turns this rank's "found a non-finite gradient" into whether any rank found
+  // one, so every rank skips or steps alike. Zeroes `grads` on a skipped step.
+  bool unscale_and_check(const std::vector<Tensor>& grads, const std::function<bool(bool)>& any_over_ranks);
 
   double scale_value() const { return scale_; }
   // Finite steps since the last growth or back-off.
@@ -70,6 +76,9 @@ class LossScaler {
   void load_state_dict(const layers::StateDict& dict);
 
  private:
+  // S's back-off or growth after a check: returns `finite`.
+  bool update_scale(bool finite);
+
   LossScalerOptions options_;
   double scale_;
   int64_t good_steps_ = 0;

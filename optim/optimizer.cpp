@@ -1,11 +1,13 @@
 #include "optim/optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
 
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
+#include "core/ops/view.h"
 
 namespace gau::optim {
 
@@ -22,7 +24,7 @@ Tensor upload(const std::vector<T>& v, Device device) {
 GroupLayout layout_of(const layers::FlatGroup& g) {
   GroupLayout l;
   l.dtype = g.dtype;
-  l.total = g.params.numel();
+  l.total = g.packed;  // not the shards' padding: a layout does not depend on the world size
   for (const layers::FlatEntry& e : g.entries) {
     l.names.push_back(e.name);
     l.offsets.push_back(e.offset);
@@ -51,6 +53,19 @@ std::string layout_difference(size_t i, const GroupLayout& saved, const GroupLay
   }
   return at + "the flat buffer has " + std::to_string(saved.total) + " elements in the state, " +
          std::to_string(here.total) + " in this model";
+}
+
+// The parts of `ranges` inside [begin, end), with offsets relative to begin.
+std::vector<KernelRange> clip_to_shard(const std::vector<KernelRange>& ranges, int64_t begin, int64_t end) {
+  std::vector<KernelRange> out;
+  for (KernelRange r : ranges) {
+    const int64_t lo = std::max(r.offset, begin), hi = std::min(r.offset + r.numel, end);
+    if (lo >= hi) continue;
+    r.offset = lo - begin;
+    r.numel = hi - lo;
+    out.push_back(r);
+  }
+  return out;
 }
 
 }  // namespace
@@ -82,13 +97,27 @@ Optimizer::Optimizer(std::string type, layers::FlatParameters& flat, double lr, 
   const std::string unmatched = unmatched_pattern(options.groups, flat);
   GAU_CHECK(unmatched.empty(), type_, ": group pattern '", unmatched, "' matches no parameter; parameters are ",
             some_parameter_names(flat));
+  const Shard& shard = options.shard;
+  GAU_CHECK(shard.count >= 1 && shard.index >= 0 && shard.index < shard.count, type_, ": shard ", shard.index, " of ",
+            shard.count, " does not exist");
+  GAU_CHECK(shard.count == 1 || merge_ranges, type_, ": its state cannot be sharded (ZeRO-1, here over ", shard.count,
+            " ranks): a shard may cut through a parameter, and ", type_,
+            " needs whole parameters (per-parameter norms or factored moments); use sgd, adam, adamw or lion, or "
+            "distributed.zero: 0");
   for (const layers::FlatGroup& fg : flat.groups()) {
     GAU_CHECK(is_floating(fg.dtype), type_, ": cannot optimise ", dtype_name(fg.dtype), " parameters");
+    const int64_t total = fg.params.numel();
+    GAU_CHECK(total % shard.count == 0, type_, ": a flat buffer of ", total, " elements does not split into ",
+              shard.count, " equal shards; flatten with FlatOptions::shards = ", shard.count);
     Group g;
     g.flat = &fg;
+    g.begin = total / shard.count * shard.index;
+    g.end = g.begin + total / shard.count;
     g.compute = fg.dtype == DType::f64 ? DType::f64 : DType::f32;
-    if (fg.dtype == DType::bf16 || fg.dtype == DType::f16) g.master = ops::to_dtype(fg.params, DType::f32);
-    g.table = make_range_table(group_ranges(fg, options.groups, weight_decay, merge_ranges), fg.device);
+    if (fg.dtype == DType::bf16 || fg.dtype == DType::f16)
+      g.master = ops::to_dtype(ops::slice(fg.params, 0, g.begin, g.end), DType::f32);
+    g.table = make_range_table(
+        clip_to_shard(group_ranges(fg, options.groups, weight_decay, merge_ranges), g.begin, g.end), fg.device);
     groups_.push_back(std::move(g));
   }
 }
@@ -128,9 +157,10 @@ const Tensor& Optimizer::buffer(size_t group, const std::string& name) const {
 
 UpdateTarget Optimizer::target(const Group& g) const {
   UpdateTarget t;
-  t.w = g.master.defined() ? g.master : g.flat->params;
-  if (g.master.defined()) t.copy = g.flat->params;
-  t.g = g.flat->grads;
+  const Tensor params = ops::slice(g.flat->params, 0, g.begin, g.end);
+  t.w = g.master.defined() ? g.master : params;
+  if (g.master.defined()) t.copy = params;
+  t.g = ops::slice(g.flat->grads, 0, g.begin, g.end);
   t.stochastic_rounding = options_.stochastic_rounding;
   t.seed = options_.seed;
   t.step = static_cast<uint64_t>(step_);

@@ -26,6 +26,13 @@
 // parameter names, offsets and sizes) continues bit for bit; anything else is an error naming
 // what differs. Loading restores the step count and lr; the other hyperparameters stay as this
 // optimizer was built (a resumed run may change them on purpose).
+//
+// Sharded (OptimizerOptions::shard, ZeRO-1): step() updates only the shard's elements, from the
+// shard's gradients; the other elements of the parameters are left for the all-gather. Only the
+// elementwise optimizers (sgd, adam, adamw, lion) shard: a shard may cut through a parameter,
+// which LAMB's per-parameter trust ratio and Adafactor's per-matrix moments cannot. A sharded
+// optimizer's state dict has the full layout and shard-sized tensors ([shard elements], element
+// k at flat offset shard begin + k); distributed/zero.h gathers them into the unsharded form.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -40,9 +47,18 @@
 
 namespace gau::optim {
 
+// The piece of every flat group an optimizer updates, for ZeRO-1 (distributed/zero.h): shard
+// `index` of `count` equal contiguous pieces of each group's buffer (FlatOptions::shards pads the
+// buffers so that they split evenly). Its state and master weights cover that piece only.
+struct Shard {
+  int64_t index = 0;
+  int64_t count = 1;
+};
+
 // Settings every optimizer shares.
 struct OptimizerOptions {
   GroupRules groups;
+  Shard shard;                       // the whole buffers by default
   bool stochastic_rounding = false;  // of the bf16/f16 copy of the master weights
   uint64_t seed = 0x5eed;            // the stochastic rounding's Philox key
 };
@@ -50,7 +66,7 @@ struct OptimizerOptions {
 // What a state dict was made over, for the layout check.
 struct GroupLayout {
   DType dtype = DType::f32;
-  int64_t total = 0;  // elements of the flat buffer
+  int64_t total = 0;  // the flat buffer's packed elements (FlatGroup::packed: no ZeRO-1 padding)
   std::vector<std::string> names;
   std::vector<int64_t> offsets, numels;
   bool operator==(const GroupLayout&) const = default;
@@ -101,14 +117,16 @@ class Optimizer {
   struct Group {
     const layers::FlatGroup* flat = nullptr;
     DType compute = DType::f32;  // f64 for an f64 group, else f32: the dtype of state and master
-    Tensor master;               // [total] f32, for bf16/f16 groups
-    RangeTable table;
+    int64_t begin = 0, end = 0;  // the shard of the flat buffer it updates (all of it unsharded)
+    Tensor master;               // [end - begin] f32, for bf16/f16 groups
+    RangeTable table;            // offsets relative to begin
+    int64_t numel() const { return end - begin; }
     std::vector<std::pair<std::string, Tensor>> buffers;  // zero-initialised state
   };
 
   // `merge_ranges`: adjacent parameters with equal settings share one range (elementwise
-  // optimizers); otherwise one range per parameter. Checks lr >= 0, weight_decay >= 0 and that
-  // every group pattern matches a parameter.
+  // optimizers); otherwise one range per parameter, and no shard but the whole. Checks lr >= 0,
+  // weight_decay >= 0 and that every group pattern matches a parameter.
   Optimizer(std::string type, layers::FlatParameters& flat, double lr, double weight_decay,
             const OptimizerOptions& options, bool merge_ranges);
 
@@ -116,7 +134,8 @@ class Optimizer {
   virtual YAML::Node settings() const = 0;
   // The group's update for step step_count(); scalars that depend on the step are computed here.
   virtual void update(Group& g) = 0;
-  // A zeroed state buffer [numel] in the group's compute dtype on its device, saved in the state dict.
+  // A zeroed state buffer [numel] (g.numel() for state at the parameters' offsets) in the
+  // group's compute dtype on its device, saved in the state dict.
   const Tensor& add_buffer(Group& g, const std::string& name, int64_t numel);
   // The group's buffer `name`, or an undefined tensor when it has none.
   static Tensor buffer_of(const Group& g, const std::string& name);

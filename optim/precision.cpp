@@ -31,9 +31,12 @@ PrecisionPolicy read_precision(layers::ConfigReader& r, const std::string& key) 
   return precision_policy(name == "bf16" ? Precision::bf16 : name == "fp16" ? Precision::fp16 : Precision::fp32);
 }
 
-layers::FlatParameters apply_precision(layers::Module& model, const PrecisionPolicy& policy, Device device) {
+layers::FlatParameters apply_precision(layers::Module& model, const PrecisionPolicy& policy, Device device,
+                                       int64_t shards) {
   model.to(device, policy.param_dtype);
-  return layers::FlatParameters(model, policy.flat_options());
+  layers::FlatOptions options = policy.flat_options();
+  options.shards = shards;
+  return layers::FlatParameters(model, options);
 }
 
 }  // namespace gau::optim

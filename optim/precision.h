@@ -53,7 +53,8 @@ PrecisionPolicy precision_policy(Precision p);
 PrecisionPolicy read_precision(layers::ConfigReader& r, const std::string& key = "precision");
 
 // Moves `model` to `device` with the policy's parameter dtype and flattens it with its gradient
-// dtype: the model's parameters view the returned buffers.
-layers::FlatParameters apply_precision(layers::Module& model, const PrecisionPolicy& policy, Device device);
+// dtype: the model's parameters view the returned buffers, padded to split into `shards` (ZeRO-1).
+layers::FlatParameters apply_precision(layers::Module& model, const PrecisionPolicy& policy, Device device,
+                                       int64_t shards = 1);
 
 }  // namespace gau::optim

@@ -12,7 +12,7 @@ Sgd::Sgd(layers::FlatParameters& flat, const SgdOptions& sgd, const OptimizerOpt
             "sgd: nesterov needs momentum > 0 and dampening = 0, got momentum ", sgd.momentum, ", dampening ",
             sgd.dampening);
   if (sgd.momentum != 0)
-    for (Group& g : groups()) add_buffer(g, "momentum", g.flat->params.numel());
+    for (Group& g : groups()) add_buffer(g, "momentum", g.numel());
 }
 
 YAML::Node Sgd::settings() const {

@@ -13,6 +13,7 @@
 #include "core/rng.h"
 #include "core/threads.h"
 #include "distributed/data_parallel.h"
+#include "distributed/zero.h"
 #include "layers/config_reader.h"
 #include "layers/flat_parameters.h"
 #include "layers/models/language_model.h"
@@ -107,6 +108,7 @@ struct Trainer::State {
   std::unique_ptr<RunDir> run;
   std::shared_ptr<distributed::Communicator> comm;
   std::unique_ptr<distributed::DataParallel> data_parallel;  // null for a world of one
+  std::unique_ptr<distributed::ZeroSharding> zero;           // distributed.zero: 1 over > 1 rank
   std::FILE* quiet = nullptr;  // where ranks other than 0 send their progress
 
   std::shared_ptr<layers::Module> model;
@@ -177,8 +179,6 @@ void Trainer::State::setup() {
   // Ranks of one node share its GPUs: an unnumbered cuda means the local rank's.
   if (device.is_cuda() && train.device == "cuda") device = Device::cuda(comm->local_rank());
   if (!lead()) quiet = std::fopen("/dev/null", "w");
-  GAU_CHECK(dist.zero == 0 || comm->world_size() == 1, "distributed.zero: ZeRO-1 (sharded optimizer state) is not "
-            "built yet; set distributed.zero: 0");
 
   if (resuming) {
     run = std::move(resumed);
@@ -201,14 +201,20 @@ void Trainer::State::setup() {
   model = layers::build(resolved["model"], "model");
   default_generator().manual_seed(rank_seed(static_cast<uint64_t>(train.seed), comm->rank()));
   objective = std::make_unique<Objective>(*model);
-  flat = optim::apply_precision(*model, policy, device);
+  // ZeRO-1 on a world of one has nothing to shard: the plain optimizer is the same thing.
+  const bool sharded = dist.zero == 1 && comm->world_size() > 1;
+  flat = optim::apply_precision(*model, policy, device, sharded ? comm->world_size() : 1);
   if (comm->world_size() > 1)
     data_parallel = std::make_unique<distributed::DataParallel>(comm, *model, flat, config_yaml,
                                                                 distributed::DataParallelOptions{.bucket_mb = dist.bucket_mb});
+  if (sharded) zero = std::make_unique<distributed::ZeroSharding>(comm, flat);
   {
     layers::ConfigReader r(resolved["optim"], "optim");
-    optimizer = optim::make_optimizer(r, flat);
+    optimizer = optim::make_optimizer(r, flat, zero ? zero->shard() : optim::Shard{});
   }
+  if (lead())
+    say("optimizer state: " + std::to_string(optimizer->state_bytes()) + " bytes per rank" +
+        (zero ? " (ZeRO-1: sharded over " + std::to_string(comm->world_size()) + " ranks)" : ""));
   schedule = std::make_unique<optim::Schedule>(config::build_schedule(resolved["schedule"], optimizer->lr(), train.steps));
   if (train.clip_norm > 0) clip.max_norm = train.clip_norm;
   if (train.clip_value > 0) clip.max_value = train.clip_value;
@@ -241,7 +247,8 @@ void Trainer::State::resume_from(const fs::path& checkpoint) {
   const json& t = c.state.trainer;
   GAU_CHECK(t.contains("optimizer") && t.contains("rng") && t.contains("loader"), checkpoint.string(),
             ": not a training checkpoint (state.json lacks the optimizer, rng or loader entries)");
-  optimizer->load_state_dict(optimizer_state_from(t.at("optimizer"), c.optimizer));
+  const optim::OptimizerState saved = optimizer_state_from(t.at("optimizer"), c.optimizer);
+  optimizer->load_state_dict(zero ? zero->shard_state(saved) : saved);
   restore_generator(default_generator(), t.at("rng"));
   if (!lead()) {  // rank 0's stream is saved; the others' are at the same offset of their own seeds
     const uint64_t offset = default_generator().offset();
@@ -265,13 +272,14 @@ void Trainer::State::resume_from(const fs::path& checkpoint) {
 
 void Trainer::State::save(Progress& progress) {
   if (last_checkpoint_step == step) return;
+  // ZeRO-1: every rank takes part in gathering the sharded state; rank 0 writes it.
+  const optim::OptimizerState opt = zero ? zero->gather_state(optimizer->state_dict()) : optimizer->state_dict();
   if (!lead()) {  // every rank holds the same weights and optimizer state: rank 0 writes them
     last_checkpoint = run->checkpoints_dir() / checkpoint_dir_name(step);
     last_checkpoint_step = step;
     return;
   }
   CheckpointState state{.step = step, .config_yaml = config_yaml};
-  const optim::OptimizerState opt = optimizer->state_dict();
   state.trainer["optimizer"] = optimizer_meta(opt);
   state.trainer["rng"] = generator_state(default_generator());
   state.trainer["mask_rng"] = generator_state(mask_generator);
@@ -374,7 +382,8 @@ TrainSummary Trainer::run() {
       double loss = 0;  // this rank's share of the step's mean loss
       for (size_t i = 0; i < micro.size(); ++i) {
         const data::Batch& b = micro[i];
-        if (s.data_parallel) s.data_parallel->start_backward(i + 1 == micro.size());
+        // Under ZeRO-1 the gradients are reduce-scattered after backward instead.
+        if (s.data_parallel) s.data_parallel->start_backward(!s.zero && i + 1 == micro.size());
         const int64_t expected = s.objective->expected_targets(b);
         if (expected == 0) {
           accumulator.step();
@@ -398,15 +407,23 @@ TrainSummary Trainer::run() {
         accumulator.step();
       }
       if (s.data_parallel) s.data_parallel->finish_backward();
-      const bool finite = s.scaler ? s.scaler->unscale_and_check(s.flat) : true;
+      if (s.zero) s.zero->reduce_scatter_gradients();
+      const distributed::ZeroSharding* zero = s.zero.get();
+      const bool finite = !s.scaler ? true
+                          : zero    ? s.scaler->unscale_and_check(zero->gradient_shards(),
+                                                                  [&](bool f) { return zero->any_over_ranks(f); })
+                                    : s.scaler->unscale_and_check(s.flat);
       double grad_norm = std::nan("");
       if (finite) {
-        grad_norm = optim::clip_gradients(s.flat, s.clip);
+        grad_norm = zero ? optim::clip_gradients(zero->gradient_shards(), s.clip,
+                                                 [&](double v) { return zero->sum_over_ranks(v); })
+                         : optim::clip_gradients(s.flat, s.clip);
         if (!std::isfinite(grad_norm) && !s.scaler)
           GAU_FAIL("step ", s.step + 1, ": the gradient norm is ", grad_norm, " (loss ", loss,
                    "); stopping before the update. The last good checkpoint is ",
                    s.last_checkpoint.empty() ? std::string("none") : s.last_checkpoint.string());
         s.optimizer->step();
+        if (zero) s.zero->all_gather_parameters();
       }
       s.flat.zero_grad();
       ++s.step;
