@@ -102,7 +102,7 @@ std::vector<GradBucket> make_buckets(const layers::FlatParameters& flat, int64_t
 
 }  // namespace
 
-DataParallel::DataParallel(std::shared_ptr<Communicator> comm, layers::Module& model, layers::FlatParameters& flat,
+DataParallel::DataParallel(std::shared_ptr<Communicator> comm, layers::FlatParameters& flat,
                            const std::string& config_text, const DataParallelOptions& options)
     : comm_(std::move(comm)), state_(std::make_shared<State>()) {
   GAU_CHECK(comm_ != nullptr, "DataParallel: no communicator");
@@ -144,7 +144,6 @@ DataParallel::DataParallel(std::shared_ptr<Communicator> comm, layers::Module& m
       });
       ++s.hooks_total;
     }
-  (void)model;
 }
 
 DataParallel::~DataParallel() = default;

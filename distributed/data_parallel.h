@@ -2,7 +2,7 @@
 // DataParallel: the same model on every rank, each rank on its own shard of the data, gradients
 // averaged across ranks during backward.
 //
-//   DataParallel dp(comm, model, flat, config_text, {.bucket_mb = 25});   // checks, broadcasts
+//   DataParallel dp(comm, flat, config_text, {.bucket_mb = 25});   // checks, broadcasts
 //   dp.start_backward(/*sync=*/is_last_micro_batch);
 //   loss.backward();      // each gradient bucket's all-reduce starts as soon as it is final
 //   dp.finish_backward(); // waits for them all: every rank now holds the same summed gradients
@@ -32,7 +32,6 @@
 
 #include "distributed/communicator.h"
 #include "layers/flat_parameters.h"
-#include "layers/module.h"
 
 namespace gau::distributed {
 
@@ -50,7 +49,7 @@ struct GradBucket {
 
 class DataParallel {
  public:
-  DataParallel(std::shared_ptr<Communicator> comm, layers::Module& model, layers::FlatParameters& flat,
+  DataParallel(std::shared_ptr<Communicator> comm, layers::FlatParameters& flat,
                const std::string& config_text, const DataParallelOptions& options = {});
   ~DataParallel();
   DataParallel(const DataParallel&) = delete;

@@ -205,7 +205,7 @@ void Trainer::State::setup() {
   const bool sharded = dist.zero == 1 && comm->world_size() > 1;
   flat = optim::apply_precision(*model, policy, device, sharded ? comm->world_size() : 1);
   if (comm->world_size() > 1)
-    data_parallel = std::make_unique<distributed::DataParallel>(comm, *model, flat, config_yaml,
+    data_parallel = std::make_unique<distributed::DataParallel>(comm, flat, config_yaml,
                                                                 distributed::DataParallelOptions{.bucket_mb = dist.bucket_mb});
   if (sharded) zero = std::make_unique<distributed::ZeroSharding>(comm, flat);
   {

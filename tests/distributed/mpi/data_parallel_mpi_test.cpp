@@ -71,7 +71,7 @@ TEST(DataParallel, FirstBucketStartsBeforeBackwardEnds) {
                              "model");
   layers::FlatParameters flat = optim::apply_precision(*model, optim::precision_policy(optim::Precision::fp32),
                                                        Device::cpu());
-  DataParallel dp(comm, *model, flat, "same config", {.bucket_mb = 0.02});
+  DataParallel dp(comm, flat, "same config", {.bucket_mb = 0.02});
   ASSERT_GT(dp.buckets().size(), 2u);
   auto* lm = dynamic_cast<layers::LanguageModel*>(model.get());
   const Tensor ids = layers::example_token_ids(2, 16, 64, Device::cpu(), 5 + comm->rank());
@@ -100,7 +100,7 @@ TEST(DataParallel, DifferentConfigsFailOnEveryRank) {
                                                        Device::cpu());
   const std::string text = comm->rank() == comm->world_size() - 1 ? "optim: {lr: 0.1}" : "optim: {lr: 0.2}";
   try {
-    DataParallel dp(comm, *model, flat, text);
+    DataParallel dp(comm, flat, text);
     FAIL() << "no error on rank " << comm->rank();
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("the resolved config of rank(s) " + std::to_string(comm->world_size() - 1)));
