@@ -11,11 +11,12 @@
 #include "apps/info_command.h"
 #include "apps/plot_command.h"
 #include "apps/train_command.h"
+#include "core/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"gau: GAU/FLASH attention models on CPU and CUDA"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", GAU_VERSION);
+  app.set_version_flag("--version", gau::version());
   gau::apps::add_train_command(app);
   gau::apps::add_eval_command(app);
   gau::apps::add_generate_command(app);

@@ -8,6 +8,7 @@
 
 #include "core/device.h"
 #include "core/threads.h"
+#include "core/version.h"
 
 #if defined(GAU_WITH_CUDA)
 #include <cuda_runtime.h>
@@ -73,7 +74,7 @@ nlohmann::json system_info() {
 #endif
   const char* coretype = std::getenv("OPENBLAS_CORETYPE");
   const ThreadCounts threads = thread_counts();
-  return {{"version", GAU_VERSION},
+  return {{"version", gau::version()},
           {"backends", {{"cpu", true}, {"cuda", cuda}, {"cudnn", cudnn}, {"nccl", nccl}, {"mpi", mpi}}},
           {"gpus", gpus()},
           {"blas",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <sstream>
+#include <utility>
 
 namespace gau::layers {
 
@@ -10,11 +11,40 @@ Registry& Registry::global() {
   return registry;
 }
 
+namespace {
+
+std::string origin_text(const std::string& origin) { return origin.empty() ? "gau or the program" : "plugin " + origin; }
+
+}  // namespace
+
 void Registry::add(LayerType type) {
   GAU_CHECK(!type.name.empty() && type.from_config, "registry: a layer type needs a name and a factory");
-  GAU_CHECK(find(type.name) == nullptr, "registry: layer type '", type.name,
-            "' is registered twice (two GAU_REGISTER_LAYER lines with the same name)");
+  if (const LayerType* existing = find(type.name)) {
+    std::string message = "registry: layer type '" + type.name + "' is registered twice (by " +
+                          origin_text(existing->origin) + ", then by " + origin_text(loading_) +
+                          "): two GAU_REGISTER_LAYER lines with the same name";
+    if (loading_.empty()) GAU_FAIL(message);
+    loaded_.errors.push_back(std::move(message));
+    return;
+  }
+  type.origin = loading_;
+  if (!loading_.empty()) loaded_.names.push_back(type.name);
   types_.push_back(std::make_unique<LayerType>(std::move(type)));
+}
+
+void Registry::begin_plugin(const std::string& origin) {
+  GAU_CHECK(!origin.empty() && loading_.empty(), "registry: begin_plugin('", origin, "') while loading '", loading_, "'");
+  loading_ = origin;
+  loaded_ = {};
+}
+
+Registry::PluginRegistrations Registry::end_plugin() {
+  loading_.clear();
+  return std::exchange(loaded_, {});
+}
+
+void Registry::abort_plugin(const std::string& origin) {
+  std::erase_if(types_, [&](const std::unique_ptr<LayerType>& t) { return t->origin == origin; });
 }
 
 const LayerType* Registry::find(const std::string& name) const {

@@ -24,9 +24,11 @@
 // before the first registration whatever the order of initialisation. The layers in libgau.so
 // register when the library is loaded, since a shared library is loaded whole. A user's layer
 // registers the same way from its own shared library (linked, or dlopen'ed before building) or
-// executable. From a static library, the linker drops object files nothing references, and their
+// executable, or from a plugin that `gau train` loads (`plugins:` in the config; layers/plugin.h).
+// From a static library, the linker drops object files nothing references, and their
 // registrations with them: link such a library with --whole-archive. A name registered twice is
-// an error (thrown during static initialisation, so the program stops with its message).
+// an error: thrown during static initialisation, so the program stops with its message, or, while
+// a plugin loads, recorded and reported by the plugin loader (an exception cannot cross dlopen).
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -46,6 +48,7 @@ struct LayerType {
   std::function<std::shared_ptr<Module>(ConfigReader&)> from_config;
   std::string example_config;  // YAML map without `type:`
   std::function<Tensor(const Module&, uint64_t seed)> example_input;
+  std::string origin;  // the plugin that registered it; "" for libgau or the program itself
 
   template <typename T>
   static LayerType of(const std::string& name) {
@@ -53,7 +56,8 @@ struct LayerType {
               const T* typed = dynamic_cast<const T*>(&m);
               GAU_CHECK(typed != nullptr, "registry: the example input of '", name, "' was asked for a ", m.where());
               return T::example_input(*typed, seed);
-            }};
+            },
+            ""};
   }
 };
 
@@ -67,8 +71,22 @@ class Registry {
   std::vector<const LayerType*> types() const;
   std::vector<std::string> names() const;
 
+  // The plugin loader's bracket around dlopen: between the two, registrations are tagged with
+  // `origin`, and a duplicate name is recorded instead of thrown. end_plugin returns what was
+  // registered and the errors; abort_plugin removes what `origin` registered (before dlclose,
+  // since its factories live in the plugin's code).
+  struct PluginRegistrations {
+    std::vector<std::string> names;
+    std::vector<std::string> errors;
+  };
+  void begin_plugin(const std::string& origin);
+  PluginRegistrations end_plugin();
+  void abort_plugin(const std::string& origin);
+
  private:
   std::vector<std::unique_ptr<LayerType>> types_;
+  std::string loading_;  // the plugin being loaded, or ""
+  PluginRegistrations loaded_;
 };
 
 // Builds the layer `node` describes ({type: ..., keys...}); `path` names it in messages and

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/version.h"
 #include "trainers/atomic_file.h"
 #include "trainers/run_dir.h"
 #include "trainers/safetensors.h"
@@ -78,7 +79,7 @@ fs::path save_checkpoint(const fs::path& run_dir, const CheckpointState& state, 
   try {
     json doc = state.trainer;
     doc["format_version"] = kFormatVersion;
-    doc["gau_version"] = GAU_VERSION;
+    doc["gau_version"] = gau::version();
     doc["step"] = state.step;
     doc["config"] = state.config_yaml;
     doc["files"][kModelFile] = digest_json(save_safetensors(staging / kModelFile, model.state_dict(), kMetadata));
@@ -120,7 +121,7 @@ Checkpoint read_checkpoint(const fs::path& dir) {
   try {
     const int version = doc.at("format_version").get<int>();
     GAU_CHECK(version <= kFormatVersion, "checkpoint ", dir.string(), " has format version ", version,
-              ", newer than the ", kFormatVersion, " this gau (", GAU_VERSION, ") reads");
+              ", newer than the ", kFormatVersion, " this gau (", gau::version(), ") reads");
     c.gau_version = doc.at("gau_version").get<std::string>();
     c.state.step = doc.at("step").get<int64_t>();
     c.state.config_yaml = doc.at("config").get<std::string>();

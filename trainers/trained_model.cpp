@@ -6,6 +6,7 @@
 #include "optim/precision.h"
 #include "trainers/checkpoint.h"
 #include "trainers/config/overrides.h"
+#include "trainers/config/plugins_section.h"
 #include "trainers/config/sources.h"
 #include "trainers/data/dataset.h"
 #include "trainers/run_dir.h"
@@ -36,6 +37,8 @@ TrainedModel load_trained_model(const fs::path& run_or_checkpoint, Device device
     config::apply_override(out.config, o, sources);
   }
   const layers::ConfigOriginsScope scope(sources.origins_of(out.config));
+  // A model of a plugin's layers needs the plugin that built it (stored with absolute paths).
+  config::load_config_plugins(out.config, sources.origins_of(out.config), (out.checkpoint / "state.json").string());
   out.model = layers::build(out.config["model"], "model");
   // The stored dtype: a bf16 run's weights load into a bf16 model.
   const std::string precision = out.config["precision"] && out.config["precision"]["dtype"]

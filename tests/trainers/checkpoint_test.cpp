@@ -11,6 +11,7 @@
 
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
+#include "core/version.h"
 #include "tests/support/checks.h"
 #include "tests/support/files.h"
 #include "trainers/atomic_file.h"
@@ -91,7 +92,7 @@ TEST_F(CheckpointTest, RoundTripIsBitwise) {
   EXPECT_EQ(c.state.step, 7);
   EXPECT_EQ(c.state.config_yaml, "model:\n  dim: 8\n");
   EXPECT_EQ(c.state.trainer, state_at(7).trainer);
-  EXPECT_EQ(c.gau_version, GAU_VERSION);
+  EXPECT_EQ(c.gau_version, gau::version());
 }
 
 TEST_F(CheckpointTest, WithoutOptimizerStateThereIsNoOptimizerFile) {

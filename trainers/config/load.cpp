@@ -62,6 +62,19 @@ YAML::Node parse_file(const std::string& file) {
   }
 }
 
+// A relative entry of a file's `plugins:` list names a file beside the config, as base: does; it is
+// made absolute here, before merging moves it into a config read from elsewhere. A list that is
+// not one of file names is left for the plugins section to reject at its position.
+void absolute_plugin_paths(YAML::Node root, const std::string& file) {
+  YAML::Node plugins = static_cast<const YAML::Node&>(root)["plugins"];
+  if (!plugins || !plugins.IsSequence()) return;
+  for (size_t i = 0; i < plugins.size(); ++i) {
+    YAML::Node entry = plugins[i];
+    if (!entry.IsScalar() || entry.Scalar().empty() || fs::path(entry.Scalar()).is_absolute()) continue;
+    entry = fs::absolute(fs::path(file).parent_path() / entry.Scalar()).lexically_normal().string();
+  }
+}
+
 // The config of `file` with its bases merged in. `included_at` is where the including file
 // names it ("" for the file asked for).
 YAML::Node load_file(const std::string& file, const std::string& included_at, Stack& stack, Sources& sources,
@@ -80,6 +93,7 @@ YAML::Node load_file(const std::string& file, const std::string& included_at, St
   }
 
   YAML::Node root = parse_file(file);
+  absolute_plugin_paths(root, file);
   sources.add(root, file, false);
   const YAML::Node base = static_cast<const YAML::Node&>(root)["base"];
   if (!base || base.IsNull()) {

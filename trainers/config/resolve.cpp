@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "trainers/config/plugins_section.h"
 #include "trainers/config/schedule_section.h"
 #include "trainers/config/schema.h"
 #include "trainers/config/yaml_text.h"
@@ -14,8 +15,8 @@ namespace {
 // The order a reader meets the sections in: what is trained, on what, how, then the run's
 // settings. Only the dump's layout: a section missing here sorts after these, by name.
 size_t reading_rank(const std::string& name) {
-  static const std::vector<std::string> order = {"model", "data",      "optim",       "schedule",
-                                                 "train", "precision", "distributed", "logging"};
+  static const std::vector<std::string> order = {"plugins", "model",     "data",        "optim",  "schedule",
+                                                 "train",   "precision", "distributed", "logging"};
   return std::find(order.begin(), order.end(), name) - order.begin();
 }
 
@@ -44,6 +45,8 @@ YAML::Node resolve_config(const LoadedConfig& config) {
                hint.empty() ? "" : "; did you mean '" + hint + "'?", "\nvalid sections: ", valid);
     }
   }
+  // The model section builds layers through the registry, where a plugin's types must be by then.
+  load_config_plugins(config.root, config.origins);
   std::vector<std::string> order = schema.names();
   std::stable_sort(order.begin(), order.end(),
                    [](const std::string& a, const std::string& b) { return reading_rank(a) < reading_rank(b); });

@@ -16,8 +16,9 @@
 namespace gau::config {
 
 // Checks every section of `config` (a top-level key no section declares is an error with the
-// nearest section name) and returns every declared section resolved, in reading order: model,
-// data, optim, schedule, train, precision, distributed, logging, then any others by name.
+// nearest section name) and returns every declared section resolved, in reading order: plugins,
+// model, data, optim, schedule, train, precision, distributed, logging, then any others by name.
+// It loads the plugins the config lists first (trainers/config/plugins_section.h).
 YAML::Node resolve_config(const LoadedConfig& config);
 
 // A resolved config as YAML text, numbers in their shortest exact form.

@@ -1,0 +1,4 @@
+// A plugin that declares itself and registers nothing.
+#include "layers/plugin.h"
+
+GAU_PLUGIN("empty_plugin");
