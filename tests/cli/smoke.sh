@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The gau command end to end, as a user runs it: train a small version of the default run, stop
-# one with SIGTERM and resume it, evaluate, generate, plot, and compare the experiment configs
-# (scripts/compare.sh --quick). Each step must exit 0.
+# one with SIGTERM and resume it, evaluate, generate, plot, and run the experiments' study in its
+# tiny version (scripts/experiments.sh --quick, which compares every experiment config). Each
+# step must exit 0.
 #   bash tests/cli/smoke.sh build/gau
 set -euo pipefail
 
@@ -45,5 +46,5 @@ if command -v gnuplot >/dev/null && "$gau" plot --help >/dev/null 2>&1; then
 fi
 
 # The experiments' harness on its tiny version: every config trains and lowers its loss.
-bash scripts/compare.sh --gau "$gau" --quick --out "$work/compare" configs/experiments/{gau,flash,transformer_pp}.yaml
-echo "smoke: train, SIGTERM + resume, eval, generate, plot, compare: all passed"
+bash scripts/experiments.sh --gau "$gau" --quick --out "$work/experiments"
+echo "smoke: train, SIGTERM + resume, eval, generate, plot, experiments: all passed"
