@@ -4,7 +4,9 @@
 #include <exception>
 #include <iostream>
 
+#ifdef GAU_WITH_BENCH
 #include "apps/bench_command.h"
+#endif
 #include "apps/config_command.h"
 #include "apps/eval_command.h"
 #include "apps/generate_command.h"
@@ -23,7 +25,9 @@ int main(int argc, char** argv) {
   gau::apps::add_plot_command(app);
   gau::apps::add_config_command(app);
   gau::apps::add_info_command(app);
+#ifdef GAU_WITH_BENCH  // -DGAU_BUILD_BENCH=OFF leaves the benchmarks out
   gau::apps::add_bench_command(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -107,6 +107,17 @@ LoadedPlugin load_plugin(const std::string& path, const std::string& named_at) {
             " (plugin ABI ", info.record.abi, "), but this is gau ", version(), " (plugin ABI ", kPluginAbi,
             "): rebuild the plugin against this gau");
 
+  const std::string name = field(info.record.name, sizeof(info.record.name));
+  // A library the program links (or dlopen'ed itself) is in the process already: its
+  // registrations ran at start-up, as the program's, and dlopen would run nothing. RTLD_NOLOAD
+  // asks without loading; the reference it takes is dropped at once.
+  if (void* resident = dlopen(canonical.c_str(), RTLD_NOW | RTLD_NOLOAD)) {
+    dlclose(resident);
+    LoadedPlugin plugin{canonical, name, {}};
+    loaded.plugins.push_back(plugin);
+    return plugin;
+  }
+
   Registry& registry = Registry::global();
   registry.begin_plugin(canonical);
   // RTLD_NOW: an undefined symbol is an error here, not a crash at the first call. RTLD_LOCAL:
@@ -128,7 +139,7 @@ LoadedPlugin load_plugin(const std::string& path, const std::string& named_at) {
     GAU_FAIL(asked, " ", failure);
   }
   // The handle is kept open for the life of the process: the registry holds the plugin's factories.
-  LoadedPlugin plugin{canonical, field(info.record.name, sizeof(info.record.name)), registered.names};
+  LoadedPlugin plugin{canonical, name, registered.names};
   loaded.plugins.push_back(plugin);
   return plugin;
 }

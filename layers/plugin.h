@@ -50,7 +50,8 @@ struct PluginRecord {
 struct LoadedPlugin {
   std::string path;                 // the file, canonical
   std::string name;                 // from GAU_PLUGIN
-  std::vector<std::string> layers;  // the layer types it registered
+  std::vector<std::string> layers;  // the layer types it registered; empty for a library the
+                                    // program already linked (its layers registered at start-up)
 };
 
 // Loads the plugin at `path` (a canonical copy of the same file loads once: the second call

@@ -33,6 +33,9 @@ ctest --test-dir "$build" --output-on-failure -j2
 # generate (tests/cli/smoke.sh), and run the smallest case of each benchmark family.
 "$build/gau" info
 bash "$root/tests/cli/smoke.sh" "$build/gau"
+# The installed gau, as a user meets it: install, headers alone, pkg-config, both examples out of
+# the tree (the custom layer trained through `gau train` with its plugin), the .deb.
+bash "$root/tests/install/check.sh" "$build"
 for family in $("$build/gau" bench --help | awk '/^Subcommands:/ {on=1; next} on && NF {print $1}'); do
   "$build/gau" bench "$family" --quick --warmup-s 0 --repeats 1
 done

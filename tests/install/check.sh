@@ -89,6 +89,12 @@ deb=$(find "$work/deb" -maxdepth 1 -name 'gau_*.deb' | head -1)
 [ -n "$deb" ] || { echo "install check: cpack made no .deb" >&2; exit 1; }
 dpkg-deb --field "$deb" Package Version Depends
 dpkg-deb --field "$deb" Depends | grep -q libyaml-cpp || { echo "install check: the .deb does not depend on yaml-cpp" >&2; exit 1; }
+# Every dependency must be a package apt can install on this Debian (the fresh-machine case).
+if command -v apt-cache >/dev/null && [ -n "$(ls /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
+  dpkg-deb --field "$deb" Depends | tr ',' '\n' | sed 's/(.*//; s/|.*//; s/ //g' | grep . | while read -r dep; do
+    apt-cache show "$dep" >/dev/null 2>&1 || { echo "install check: the .deb depends on '$dep', which apt does not know" >&2; exit 1; }
+  done
+fi
 dpkg-deb -x "$deb" "$work/deb/root"
 "$work/deb/root/usr/bin/gau" info | head -2
 [ -n "$(find "$work/deb/root/usr/lib" -name gauConfig.cmake)" ] || { echo "install check: the .deb has no gauConfig.cmake" >&2; exit 1; }

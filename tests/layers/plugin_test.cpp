@@ -3,6 +3,7 @@
 // loader's state is per process, so these tests also check what a refusal leaves behind.
 #include "layers/plugin.h"
 
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -56,6 +57,17 @@ TEST(Plugin, LoadingTheSameFileTwiceIsANoOp) {
   size_t count = 0;
   for (const LoadedPlugin& p : loaded_plugins()) count += p.path == first.path;
   EXPECT_EQ(count, 1u);
+}
+
+TEST(Plugin, ALibraryAlreadyInTheProcessIsAcceptedAsLoaded) {
+  // As if the program linked it: its registrations run now, outside the loader.
+  void* handle = dlopen(plugin("resident_plugin").c_str(), RTLD_NOW);
+  ASSERT_NE(handle, nullptr) << dlerror();
+  ASSERT_NE(Registry::global().find("resident_scale"), nullptr);
+  const LoadedPlugin p = load_plugin(plugin("resident_plugin"));
+  EXPECT_EQ(p.name, "resident_plugin");
+  EXPECT_TRUE(p.layers.empty());
+  EXPECT_NO_THROW(build(YAML::Load("{type: resident_scale, dim: 2}")));
 }
 
 TEST(Plugin, MissingFile) {
