@@ -35,6 +35,7 @@
 #include "layers/models/language_model.h"
 #include "layers/models/masked_lm.h"
 #include "layers/module.h"
+#include "layers/module_gradcheck.h"
 #include "layers/norm.h"
 #include "layers/plugin.h"
 #include "layers/registry.h"

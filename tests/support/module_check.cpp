@@ -8,40 +8,17 @@
 #include "autograd/functions.h"
 #include "core/ops/copy.h"
 #include "core/ops/view.h"
+#include "layers/module_gradcheck.h"
 #include "tests/support/parity.h"
 
 namespace gau::test {
 
 ::testing::AssertionResult module_gradcheck(const layers::Module& m, const std::function<Tensor()>& loss,
                                             const GradcheckOptions& opt) {
-  const auto params = m.named_parameters();
-  for (const auto& [name, p] : params) {
-    if (p.dtype() != DType::f64 || !p.is_contiguous() || !p.is_cpu())
-      return ::testing::AssertionFailure() << name << " is " << describe(p) << ": move the module to f64 on the cpu";
-    p.set_grad(Tensor());
-  }
-  loss().backward();
-  for (const auto& [name, p] : params) {
-    const std::vector<double> analytic = p.grad().defined() ? values(p.grad()) : std::vector<double>(p.numel(), 0.0);
-    double* data = p.data<double>();
-    for (int64_t i = 0; i < p.numel(); ++i) {
-      const double saved = data[i];
-      double plus = 0, minus = 0;
-      {
-        NoGradGuard no_grad;
-        data[i] = saved + opt.eps;
-        plus = loss().item();
-        data[i] = saved - opt.eps;
-        minus = loss().item();
-        data[i] = saved;
-      }
-      const double numeric = (plus - minus) / (2 * opt.eps);
-      const double err = std::abs(analytic[static_cast<size_t>(i)] - numeric);
-      if (!(err <= opt.atol + opt.rtol * std::abs(numeric)))
-        return ::testing::AssertionFailure()
-               << "gradient of " << name << " " << describe(p) << " at element " << i << ": analytic "
-               << analytic[static_cast<size_t>(i)] << ", numeric " << numeric << " (abs error " << err << ")";
-    }
+  try {
+    layers::module_gradcheck(m, loss, opt);
+  } catch (const Error& e) {
+    return ::testing::AssertionFailure() << e.what();
   }
   return ::testing::AssertionSuccess();
 }

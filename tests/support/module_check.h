@@ -1,7 +1,6 @@
 #pragma once
-// gradcheck for a module's parameters: gau::gradcheck differentiates with respect to the inputs
-// it is given (copied to new leaves), which a layer holding its own parameters never sees. This
-// perturbs each parameter element in place instead.
+// gradcheck for a module's parameters as a GoogleTest assertion: layers::module_gradcheck
+// (layers/module_gradcheck.h), its error message as the failure.
 //
 //   m.to(Device::cpu(), DType::f64);
 //   EXPECT_TRUE(test::module_gradcheck(m, [&] { return gau::sum(gau::mul(m.forward(x), r)); }));

@@ -19,6 +19,7 @@
 #include "core/ops/view.h"
 #include "helpers.h"
 #include "layers/models/language_model.h"
+#include "layers/module_gradcheck.h"
 #include "layers/registry.h"
 
 namespace gau_custom {
@@ -94,7 +95,7 @@ TEST(GatedConv, GradcheckOfTheInputAndEveryParameter) {
     m.to(gau::Device::cpu(), DType::f64);
     randomize(m, 2);
     const Tensor x = test::randn({2, 4, 4}, DType::f64, 21), r = test::randn({2, 4, 4}, DType::f64, 22);
-    EXPECT_TRUE(test::parameters_gradcheck(m, [&] { return gau::sum(gau::mul(m.forward(x), r)); }));
+    EXPECT_TRUE(gau::layers::module_gradcheck(m, [&] { return gau::sum(gau::mul(m.forward(x), r)); }));
     EXPECT_TRUE(gau::gradcheck([&](const std::vector<Tensor>& in) { return m.forward(in[0]); }, {x}));
   }
 }
