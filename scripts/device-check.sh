@@ -46,7 +46,9 @@ set -uo pipefail  # not -e: a failed step is recorded and the later steps still 
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_only=0
+experiments=0
 [ "${1:-}" = "--build-only" ] && build_only=1
+[ "${1:-}" = "--experiments" ] && experiments=1  # scripts/device-experiments.sh: steps 1, 2, then its own
 build=${GAU_DEVICE_BUILD_DIR:-$root/build-device}
 out=${OUT:-$build/out}
 logs=$out/logs
@@ -251,6 +253,11 @@ fi
 
 if [ $build_only -eq 1 ] || [ $built -ne 0 ]; then
   [ $built -ne 0 ] && tail -n 40 "$logs/configure.log" "$logs/build.log" 2>/dev/null
+  finish
+fi
+if [ $experiments -eq 1 ]; then
+  # shellcheck source=scripts/device-experiments-steps.sh
+  source "$root/scripts/device-experiments-steps.sh"
   finish
 fi
 
