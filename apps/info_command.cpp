@@ -2,8 +2,12 @@
 
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "apps/system_info.h"
+#include "core/version.h"
+#include "layers/plugin.h"
 
 namespace gau::apps {
 
@@ -38,18 +42,44 @@ void print_human(const nlohmann::json& info) {
   std::cout << "; hardware threads " << threads["hardware"].get<unsigned>() << "\n";
 }
 
+// Each plugin loaded as `gau train` would load it (layers/plugin.h); the loader's error, naming
+// what is wrong, ends the command otherwise. A loaded plugin matches this gau's version exactly.
+nlohmann::json plugin_info(const std::vector<std::string>& paths) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& path : paths) {
+    const layers::LoadedPlugin p = layers::load_plugin(path, "--plugin");
+    out.push_back({{"path", p.path}, {"name", p.name}, {"gau_version", version()}, {"layers", p.layers}});
+  }
+  return out;
+}
+
+void print_plugins(const nlohmann::json& plugins) {
+  for (const auto& p : plugins) {
+    std::cout << "plugin " << p["name"].get<std::string>() << " (" << p["path"].get<std::string>()
+              << "): built against gau " << p["gau_version"].get<std::string>() << ", layers:";
+    for (const auto& l : p["layers"]) std::cout << " " << l.get<std::string>();
+    std::cout << "\n";
+  }
+}
+
 }  // namespace
 
 void add_info_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Version, backends compiled in, GPUs found, BLAS and threads");
   auto json = std::make_shared<bool>(false);
+  auto plugins = std::make_shared<std::vector<std::string>>();
   cmd->add_flag("--json", *json, "Print JSON");
-  cmd->callback([json] {
+  cmd->add_option("--plugin", *plugins,
+                  "Also load these plugins (shared libraries with GAU_PLUGIN) and list their layers, or say why not");
+  cmd->footer("Examples:\n  gau info\n  gau info --plugin build/libgau_custom.so");
+  cmd->callback([json, plugins] {
     nlohmann::json info = system_info();
+    if (!plugins->empty()) info["plugins"] = plugin_info(*plugins);
     if (*json) {
       std::cout << info.dump(2) << "\n";
     } else {
       print_human(info);
+      if (info.contains("plugins")) print_plugins(info["plugins"]);
     }
   });
 }
