@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace gau::test {
 
@@ -60,6 +62,12 @@ std::pair<int, std::string> run_command(const std::string& command) {
   while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
   int status = ::pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), out};
+}
+
+TimedCommand run_command_timed(const std::string& command) {
+  const auto start = std::chrono::steady_clock::now();
+  auto [status, output] = run_command(command);
+  return {status, std::move(output), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
 }
 
 fs::path reference_path(const std::string& name) { return fs::path(GAU_TEST_FIXTURES).parent_path() / name; }

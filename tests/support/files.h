@@ -37,6 +37,14 @@ std::optional<std::string> python_with(const std::vector<std::string>& modules);
 // Runs `command` through the shell; returns its exit status and its stdout and stderr together.
 std::pair<int, std::string> run_command(const std::string& command);
 
+// run_command with its wall time, for tests that bound how long a launch may take.
+struct TimedCommand {
+  int status;
+  std::string output;
+  double seconds;
+};
+TimedCommand run_command_timed(const std::string& command);
+
 // tests/reference/<name>: the reference scripts, and fixtures/ beside them.
 std::filesystem::path reference_path(const std::string& name);
 

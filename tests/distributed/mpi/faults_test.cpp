@@ -4,7 +4,6 @@
 // launcher's start and tear-down: a hang would instead run into the bound).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <string>
 
 #include "tests/support/files.h"
@@ -12,27 +11,19 @@
 namespace gau {
 namespace {
 
-struct LaunchResult {
-  int status;
-  std::string output;
-  double seconds;
-};
-
-LaunchResult run_ranks(const std::string& scenario, double timeout_s) {
+test::TimedCommand run_ranks(const std::string& scenario, double timeout_s) {
   // `timeout` from coreutils bounds a run that would hang, so that a regression fails the test
   // instead of stalling CI.
   const std::string command = "timeout -s KILL 60 " GAU_MPIEXEC " -np 2 " GAU_MPIEXEC_FLAGS " " GAU_FAULT_RANK " " +
                               scenario + " " + std::to_string(timeout_s);
-  const auto start = std::chrono::steady_clock::now();
-  auto [status, output] = test::run_command(command);
-  return {status, output, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+  return test::run_command_timed(command);
 }
 
 // Starting and ending 2 ranks takes about a second here; far more on a loaded CI machine.
 constexpr double kLauncherSlack_s = 6;
 
 TEST(MpiFaults, AHealthyRunExitsZero) {
-  LaunchResult r = run_ranks("ok", 10);
+  test::TimedCommand r = run_ranks("ok", 10);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("rank 0: done"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("rank 1: done"), std::string::npos) << r.output;
@@ -40,7 +31,7 @@ TEST(MpiFaults, AHealthyRunExitsZero) {
 
 TEST(MpiFaults, ARankThatStopsRespondingMakesTheOthersAbortAtTheTimeout) {
   const double timeout_s = 2;
-  LaunchResult r = run_ranks("hang", timeout_s);
+  test::TimedCommand r = run_ranks("hang", timeout_s);
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_GE(r.seconds, timeout_s) << r.output;
   EXPECT_LT(r.seconds, timeout_s + kLauncherSlack_s) << r.output;
@@ -52,7 +43,7 @@ TEST(MpiFaults, ARankThatStopsRespondingMakesTheOthersAbortAtTheTimeout) {
 
 TEST(MpiFaults, ARankKilledMidRunMakesTheOthersExit) {
   const double timeout_s = 3;
-  LaunchResult r = run_ranks("sigkill", timeout_s);
+  test::TimedCommand r = run_ranks("sigkill", timeout_s);
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_LT(r.seconds, timeout_s + kLauncherSlack_s) << r.output;
   EXPECT_EQ(r.output.find("rank 0: done"), std::string::npos) << r.output;
@@ -60,7 +51,7 @@ TEST(MpiFaults, ARankKilledMidRunMakesTheOthersExit) {
 
 TEST(MpiFaults, ARankThatAbortsEndsTheRunAtOnce) {
   const double timeout_s = 30;  // the others must not wait for it
-  LaunchResult r = run_ranks("abort", timeout_s);
+  test::TimedCommand r = run_ranks("abort", timeout_s);
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_LT(r.seconds, kLauncherSlack_s) << r.output;
   EXPECT_NE(r.output.find("gau: rank 1 of 2 aborts the run: raised during backward (fault test)"), std::string::npos)

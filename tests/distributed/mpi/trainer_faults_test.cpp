@@ -4,7 +4,6 @@
 // faults come from the trainer's GAU_TEST_FAULT hook (trainers/trainer.cpp).
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -12,12 +11,6 @@
 
 namespace gau {
 namespace {
-
-struct LaunchResult {
-  int status;
-  std::string output;
-  double seconds;
-};
 
 // A tiny recall model, 50 steps, a checkpoint every step: a step that fails has none.
 constexpr const char* kConfig = R"(model: {type: language_model, vocab: 16, dim: 16, max_length: 8, layers: 1,
@@ -29,21 +22,19 @@ distributed: {timeout_s: 3}
 logging: {progress: lines, tensorboard: false}
 )";
 
-LaunchResult train_with_fault(const test::TempDir& dir, const std::string& fault) {
+test::TimedCommand train_with_fault(const test::TempDir& dir, const std::string& fault) {
   test::write_bytes(dir.path() / "c.yaml", kConfig);
   const std::string command = "timeout -s KILL 60 " GAU_MPIEXEC " -np 2 " GAU_MPIEXEC_FLAGS " -x GAU_TEST_FAULT=" +
                               fault + " " GAU_CLI " train " + (dir.path() / "c.yaml").string() + " --run-dir " +
                               (dir.path() / "run").string();
-  const auto start = std::chrono::steady_clock::now();
-  auto [status, output] = test::run_command(command);
-  return {status, output, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+  return test::run_command_timed(command);
 }
 
 constexpr double kLauncherSlack_s = 8;  // starting 2 ranks, building the model and the data
 
 TEST(TrainerFaults, ARankThatRaisesAbortsTheRunAtOnce) {
   test::TempDir dir;
-  const LaunchResult r = train_with_fault(dir, "raise@1:4");
+  const test::TimedCommand r = train_with_fault(dir, "raise@1:4");
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_LT(r.seconds, 3 + kLauncherSlack_s) << r.output;
   EXPECT_NE(r.output.find("rank 1 of 2: GAU_TEST_FAULT: the injected error of rank 1 at step 4"), std::string::npos)
@@ -55,7 +46,7 @@ TEST(TrainerFaults, ARankThatRaisesAbortsTheRunAtOnce) {
 
 TEST(TrainerFaults, ARankThatHangsMakesTheOtherAbortAtTheTimeout) {
   test::TempDir dir;
-  const LaunchResult r = train_with_fault(dir, "hang@1:4");
+  const test::TimedCommand r = train_with_fault(dir, "hang@1:4");
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_GE(r.seconds, 3) << r.output;
   EXPECT_LT(r.seconds, 3 + kLauncherSlack_s) << r.output;
