@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "apps/system_info.h"
-#include "core/version.h"
 #include "layers/plugin.h"
 
 namespace gau::apps {
@@ -43,20 +42,20 @@ void print_human(const nlohmann::json& info) {
 }
 
 // Each plugin loaded as `gau train` would load it (layers/plugin.h); the loader's error, naming
-// what is wrong, ends the command otherwise. A loaded plugin matches this gau's version exactly.
+// what is wrong, ends the command otherwise. A plugin that loads was built against this gau's
+// version exactly, so its version is the "version" above.
 nlohmann::json plugin_info(const std::vector<std::string>& paths) {
   nlohmann::json out = nlohmann::json::array();
   for (const std::string& path : paths) {
     const layers::LoadedPlugin p = layers::load_plugin(path, "--plugin");
-    out.push_back({{"path", p.path}, {"name", p.name}, {"gau_version", version()}, {"layers", p.layers}});
+    out.push_back({{"path", p.path}, {"name", p.name}, {"layers", p.layers}});
   }
   return out;
 }
 
 void print_plugins(const nlohmann::json& plugins) {
   for (const auto& p : plugins) {
-    std::cout << "plugin " << p["name"].get<std::string>() << " (" << p["path"].get<std::string>()
-              << "): built against gau " << p["gau_version"].get<std::string>() << ", layers:";
+    std::cout << "plugin " << p["name"].get<std::string>() << " (" << p["path"].get<std::string>() << "), layers:";
     for (const auto& l : p["layers"]) std::cout << " " << l.get<std::string>();
     std::cout << "\n";
   }

@@ -63,12 +63,11 @@ PluginFileInfo read_plugin_record(const std::string& path) {
     return info;
   }
   std::vector<Elf64_Shdr> sections(header.e_shnum);
-  Elf64_Shdr names{};
   if (!read_at(in, header.e_shoff, sections.data(), sections.size()) || header.e_shstrndx >= header.e_shnum) {
     info.error = "has a truncated section table";
     return info;
   }
-  names = sections[header.e_shstrndx];
+  const Elf64_Shdr& names = sections[header.e_shstrndx];
   std::string name_table(names.sh_size, '\0');
   if (!read_at(in, names.sh_offset, name_table.data(), name_table.size())) {
     info.error = "has a truncated section name table";

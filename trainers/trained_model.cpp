@@ -36,9 +36,10 @@ TrainedModel load_trained_model(const fs::path& run_or_checkpoint, Device device
               "other sections describe the stored weights");
     config::apply_override(out.config, o, sources);
   }
-  const layers::ConfigOriginsScope scope(sources.origins_of(out.config));
+  const auto origins = sources.origins_of(out.config);
+  const layers::ConfigOriginsScope scope(origins);
   // A model of a plugin's layers needs the plugin that built it (stored with absolute paths).
-  config::load_config_plugins(out.config, sources.origins_of(out.config), (out.checkpoint / "state.json").string());
+  config::load_config_plugins(out.config, origins, (out.checkpoint / "state.json").string());
   out.model = layers::build(out.config["model"], "model");
   // The stored dtype: a bf16 run's weights load into a bf16 model.
   const std::string precision = out.config["precision"] && out.config["precision"]["dtype"]
