@@ -15,25 +15,47 @@ namespace gau::optim {
 // The copy type of a target without a bf16/f16 copy.
 struct NoCopy {};
 
-// Calls f(type_tag<W>, type_tag<G>, type_tag<C>) for the target's weight, gradient and copy types:
+// The rounded copy's data, null for a target without one.
+template <typename C>
+C* copy_ptr(const UpdateTarget& t) {
+  if constexpr (std::is_same_v<C, NoCopy>)
+    return nullptr;
+  else
+    return static_cast<C*>(t.copy.data_ptr());
+}
+
+// A target's buffers as typed pointers (host or device): the weights, their gradients and the
+// rounded copy (null when C is NoCopy).
+template <typename W, typename G, typename C>
+struct TargetBuffers {
+  W* w;
+  const G* g;
+  C* copy;
+};
+
+template <typename W, typename G, typename C>
+TargetBuffers<W, G, C> target_buffers(const UpdateTarget& t) {
+  return {static_cast<W*>(t.w.data_ptr()), static_cast<const G*>(t.g.data_ptr()), copy_ptr<C>(t)};
+}
+
+// Calls f(TargetBuffers<W, G, C>) for the target's weight, gradient and copy types:
 // (f64, f64, none), (f32, f32, none), (f32, f32 | bf16, bf16), (f32, f32 | f16, f16).
+// Callers take the types from a template lambda: [&]<typename W, typename G, typename C>(...).
 template <typename F>
 void dispatch_target(const UpdateTarget& t, const char* op, F&& f) {
   const DType w = t.w.dtype(), g = t.g.dtype();
   const DType c = t.copy.defined() ? t.copy.dtype() : w;
   GAU_CHECK(t.w.is_contiguous() && t.g.is_contiguous() && t.g.numel() == t.w.numel(), op,
             ": weights and gradients must be flat buffers of one size, got ", describe(t.w), " and ", describe(t.g));
-  if (w == DType::f64 && g == DType::f64 && !t.copy.defined())
-    return f(type_tag<double>{}, type_tag<double>{}, type_tag<NoCopy>{});
-  if (w == DType::f32 && !t.copy.defined() && g == DType::f32)
-    return f(type_tag<float>{}, type_tag<float>{}, type_tag<NoCopy>{});
+  if (w == DType::f64 && g == DType::f64 && !t.copy.defined()) return f(target_buffers<double, double, NoCopy>(t));
+  if (w == DType::f32 && !t.copy.defined() && g == DType::f32) return f(target_buffers<float, float, NoCopy>(t));
   if (w == DType::f32 && c == DType::bf16) {
-    if (g == DType::f32) return f(type_tag<float>{}, type_tag<float>{}, type_tag<bfloat16>{});
-    if (g == DType::bf16) return f(type_tag<float>{}, type_tag<bfloat16>{}, type_tag<bfloat16>{});
+    if (g == DType::f32) return f(target_buffers<float, float, bfloat16>(t));
+    if (g == DType::bf16) return f(target_buffers<float, bfloat16, bfloat16>(t));
   }
   if (w == DType::f32 && c == DType::f16) {
-    if (g == DType::f32) return f(type_tag<float>{}, type_tag<float>{}, type_tag<float16>{});
-    if (g == DType::f16) return f(type_tag<float>{}, type_tag<float16>{}, type_tag<float16>{});
+    if (g == DType::f32) return f(target_buffers<float, float, float16>(t));
+    if (g == DType::f16) return f(target_buffers<float, float16, float16>(t));
   }
   GAU_FAIL(op, ": unsupported combination of weights ", dtype_name(w), ", gradients ", dtype_name(g), ", copy ",
            t.copy.defined() ? dtype_name(c) : "none");
@@ -44,14 +66,6 @@ template <typename F>
 void dispatch_rounding(const UpdateTarget& t, F&& f) {
   if (t.stochastic_rounding && t.copy.defined()) return f(std::true_type{});
   return f(std::false_type{});
-}
-
-template <typename C>
-C* copy_ptr(const UpdateTarget& t) {
-  if constexpr (std::is_same_v<C, NoCopy>)
-    return nullptr;
-  else
-    return static_cast<C*>(t.copy.data_ptr());
 }
 
 // The rounded copy of w at element i: nearest even, or stochastic from Philox(seed, i / 4, step).

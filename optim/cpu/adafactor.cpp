@@ -131,19 +131,13 @@ void adafactor_range(const KernelRange& r, W* w, const G* g, C* copy, W* second,
 
 void adafactor_step(const UpdateTarget& t, const RangeTable& table, const AdafactorScalars& s, const Tensor& second,
                     const Tensor& m) {
-  dispatch_target(t, "adafactor_step", [&](auto wt, auto gt, auto ct) {
-    using W = typename decltype(wt)::type;
-    using G = typename decltype(gt)::type;
-    using C = typename decltype(ct)::type;
-    W* w = t.w.data<W>();
-    const G* g = t.g.data<G>();
-    C* copy = copy_ptr<C>(t);
+  dispatch_target(t, "adafactor_step", [&]<typename W, typename G, typename C>(TargetBuffers<W, G, C> b) {
     W* sec = second.data<W>();
     W* pm = s.first_moment ? m.data<W>() : nullptr;
     dispatch_rounding(t, [&](auto sr) {
       constexpr bool kSR = decltype(sr)::value;
       for (const KernelRange& r : table.ranges)
-        adafactor_range<W, G, C, kSR>(r, w, g, copy, sec, pm, s, t.seed, t.step);
+        adafactor_range<W, G, C, kSR>(r, b.w, b.g, b.copy, sec, pm, s, t.seed, t.step);
     });
   });
 }

@@ -43,13 +43,7 @@ void adam_chunk(W* __restrict w, const G* __restrict g, C* __restrict copy, W* _
 
 void adam_step(const UpdateTarget& t, const RangeTable& table, const AdamScalars& s, const Tensor& m, const Tensor& v,
                const Tensor& v_max) {
-  dispatch_target(t, "adam_step", [&](auto wt, auto gt, auto ct) {
-    using W = typename decltype(wt)::type;
-    using G = typename decltype(gt)::type;
-    using C = typename decltype(ct)::type;
-    W* w = t.w.data<W>();
-    const G* g = t.g.data<G>();
-    C* copy = copy_ptr<C>(t);
+  dispatch_target(t, "adam_step", [&]<typename W, typename G, typename C>(TargetBuffers<W, G, C> b) {
     W* pm = m.data<W>();
     W* pv = v.data<W>();
     W* pmax = s.amsgrad ? v_max.data<W>() : nullptr;
@@ -58,7 +52,7 @@ void adam_step(const UpdateTarget& t, const RangeTable& table, const AdamScalars
       auto run = [&](auto decoupled, auto amsgrad) {
         constexpr bool kDec = decltype(decoupled)::value, kAms = decltype(amsgrad)::value;
         for_each_chunk(table, [&](int64_t, const KernelRange& r, int64_t begin, int64_t end) {
-          adam_chunk<W, G, C, kSR, kDec, kAms>(w, g, copy, pm, pv, pmax, begin, end, s, s.lr * r.lr_scale,
+          adam_chunk<W, G, C, kSR, kDec, kAms>(b.w, b.g, b.copy, pm, pv, pmax, begin, end, s, s.lr * r.lr_scale,
                                                r.weight_decay, t.seed, t.step);
         });
       };

@@ -58,19 +58,13 @@ void lamb_apply(W* __restrict w, C* __restrict copy, const W* __restrict m, cons
 
 void lamb_step(const UpdateTarget& t, const RangeTable& table, const LambScalars& s, const Tensor& m, const Tensor& v,
                const Tensor& partial) {
-  dispatch_target(t, "lamb_step", [&](auto wt, auto gt, auto ct) {
-    using W = typename decltype(wt)::type;
-    using G = typename decltype(gt)::type;
-    using C = typename decltype(ct)::type;
-    W* w = t.w.data<W>();
-    const G* g = t.g.data<G>();
-    C* copy = copy_ptr<C>(t);
+  dispatch_target(t, "lamb_step", [&]<typename W, typename G, typename C>(TargetBuffers<W, G, C> b) {
     W* pm = m.data<W>();
     W* pv = v.data<W>();
     double* part = partial.data<double>();  // [chunks, 2]
     const LambCoefs<W> k(s);
     for_each_chunk(table, [&](int64_t c, const KernelRange& r, int64_t begin, int64_t end) {
-      lamb_moments<W, G>(w, g, pm, pv, begin, end, k, static_cast<W>(r.weight_decay), part + 2 * c);
+      lamb_moments<W, G>(b.w, b.g, pm, pv, begin, end, k, static_cast<W>(r.weight_decay), part + 2 * c);
     });
     // r = ‖w‖ / ‖u‖ per parameter, its chunks summed in order.
     std::vector<double> trust(table.ranges.size(), 1.0);
@@ -84,7 +78,7 @@ void lamb_step(const UpdateTarget& t, const RangeTable& table, const LambScalars
       constexpr bool kSR = decltype(sr)::value;
       for_each_chunk(table, [&](int64_t, const KernelRange& r, int64_t begin, int64_t end) {
         const double rate = s.lr * r.lr_scale * trust[static_cast<size_t>(&r - table.ranges.data())];
-        lamb_apply<W, C, kSR>(w, copy, pm, pv, begin, end, k, static_cast<W>(r.weight_decay), static_cast<W>(rate),
+        lamb_apply<W, C, kSR>(b.w, b.copy, pm, pv, begin, end, k, static_cast<W>(r.weight_decay), static_cast<W>(rate),
                               t.seed, t.step);
       });
     });

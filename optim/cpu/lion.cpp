@@ -25,18 +25,13 @@ void lion_chunk(W* __restrict w, const G* __restrict g, C* __restrict copy, W* _
 }  // namespace
 
 void lion_step(const UpdateTarget& t, const RangeTable& table, const LionScalars& s, const Tensor& m) {
-  dispatch_target(t, "lion_step", [&](auto wt, auto gt, auto ct) {
-    using W = typename decltype(wt)::type;
-    using G = typename decltype(gt)::type;
-    using C = typename decltype(ct)::type;
-    W* w = t.w.data<W>();
-    const G* g = t.g.data<G>();
-    C* copy = copy_ptr<C>(t);
+  dispatch_target(t, "lion_step", [&]<typename W, typename G, typename C>(TargetBuffers<W, G, C> b) {
     W* pm = m.data<W>();
     dispatch_rounding(t, [&](auto sr) {
       constexpr bool kSR = decltype(sr)::value;
       for_each_chunk(table, [&](int64_t, const KernelRange& r, int64_t begin, int64_t end) {
-        lion_chunk<W, G, C, kSR>(w, g, copy, pm, begin, end, s, s.lr * r.lr_scale, r.weight_decay, t.seed, t.step);
+        lion_chunk<W, G, C, kSR>(b.w, b.g, b.copy, pm, begin, end, s, s.lr * r.lr_scale, r.weight_decay, t.seed,
+                                 t.step);
       });
     });
   });

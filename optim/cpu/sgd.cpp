@@ -27,23 +27,17 @@ void sgd_chunk(W* __restrict w, const G* __restrict g, C* __restrict copy, W* __
 }  // namespace
 
 void sgd_step(const UpdateTarget& t, const RangeTable& table, const SgdScalars& s, const Tensor& momentum) {
-  dispatch_target(t, "sgd_step", [&](auto wt, auto gt, auto ct) {
-    using W = typename decltype(wt)::type;
-    using G = typename decltype(gt)::type;
-    using C = typename decltype(ct)::type;
-    W* w = t.w.data<W>();
-    const G* g = t.g.data<G>();
-    C* copy = copy_ptr<C>(t);
+  dispatch_target(t, "sgd_step", [&]<typename W, typename G, typename C>(TargetBuffers<W, G, C> b) {
     W* buf = s.momentum != 0 ? momentum.data<W>() : nullptr;
     dispatch_rounding(t, [&](auto sr) {
       constexpr bool kSR = decltype(sr)::value;
       for_each_chunk(table, [&](int64_t, const KernelRange& r, int64_t begin, int64_t end) {
         if (buf)
-          sgd_chunk<W, G, C, kSR, true>(w, g, copy, buf, begin, end, s, s.lr * r.lr_scale, r.weight_decay, t.seed,
+          sgd_chunk<W, G, C, kSR, true>(b.w, b.g, b.copy, buf, begin, end, s, s.lr * r.lr_scale, r.weight_decay, t.seed,
                                         t.step);
         else
-          sgd_chunk<W, G, C, kSR, false>(w, g, copy, buf, begin, end, s, s.lr * r.lr_scale, r.weight_decay, t.seed,
-                                         t.step);
+          sgd_chunk<W, G, C, kSR, false>(b.w, b.g, b.copy, buf, begin, end, s, s.lr * r.lr_scale, r.weight_decay,
+                                         t.seed, t.step);
       });
     });
   });

@@ -140,29 +140,24 @@ struct AdafactorApplyOp {
 void adafactor_step(const UpdateTarget& t, const RangeTable& table, const AdafactorScalars& s, const Tensor& second,
                     const Tensor& m) {
   if (table.ranges.empty()) return;
-  dispatch_target(t, "adafactor_step", [&](auto wt, auto gt, auto ct) {
-    using W = typename decltype(wt)::type;
-    using G = typename decltype(gt)::type;
-    using C = typename decltype(ct)::type;
+  dispatch_target(t, "adafactor_step", [&]<typename W, typename G, typename C>(TargetBuffers<W, G, C> b) {
     const Device device = t.w.device();
     DeviceGuard guard(device);
     cudaStream_t stream = current_cuda_stream(device);
     const unsigned n_ranges = static_cast<unsigned>(table.ranges.size());
     Tensor stats_t = ops::empty({static_cast<int64_t>(n_ranges), 4}, DType::f64, device);
     auto* stats = static_cast<RangeStats*>(stats_t.data_ptr());
-    W* w = static_cast<W*>(t.w.data_ptr());
-    const G* g = static_cast<const G*>(t.g.data_ptr());
     W* sec = static_cast<W*>(second.data_ptr());
-    adafactor_second_kernel<W, G><<<n_ranges, kThreads, 0, stream>>>(device_ranges(table), g, w, sec, s, stats);
+    adafactor_second_kernel<W, G><<<n_ranges, kThreads, 0, stream>>>(device_ranges(table), b.g, b.w, sec, s, stats);
     GAU_CUDA_CHECK_LAUNCH();
-    adafactor_scale_kernel<W, G><<<n_ranges, kThreads, 0, stream>>>(device_ranges(table), g, sec, s, stats);
+    adafactor_scale_kernel<W, G><<<n_ranges, kThreads, 0, stream>>>(device_ranges(table), b.g, sec, s, stats);
     GAU_CUDA_CHECK_LAUNCH();
     W* pm = s.first_moment ? static_cast<W*>(m.data_ptr()) : nullptr;
     dispatch_rounding(t, [&](auto sr) {
       constexpr bool kSR = decltype(sr)::value;
-      launch_chunks(table, device,
-                    AdafactorApplyOp<W, G, C, kSR>{w, g, copy_ptr<C>(t), sec, pm, stats, device_ranges(table), s,
-                                                   t.seed, t.step});
+      launch_chunks(
+          table, device,
+          AdafactorApplyOp<W, G, C, kSR>{b.w, b.g, b.copy, sec, pm, stats, device_ranges(table), s, t.seed, t.step});
     });
   });
 }

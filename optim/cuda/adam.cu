@@ -58,17 +58,14 @@ struct AdamOp {
 
 void adam_step(const UpdateTarget& t, const RangeTable& table, const AdamScalars& s, const Tensor& m, const Tensor& v,
                const Tensor& v_max) {
-  dispatch_target(t, "adam_step", [&](auto wt, auto gt, auto ct) {
-    using W = typename decltype(wt)::type;
-    using G = typename decltype(gt)::type;
-    using C = typename decltype(ct)::type;
+  dispatch_target(t, "adam_step", [&]<typename W, typename G, typename C>(TargetBuffers<W, G, C> b) {
     dispatch_rounding(t, [&](auto sr) {
       constexpr bool kSR = decltype(sr)::value;
       auto run = [&](auto decoupled, auto amsgrad) {
         constexpr bool kDec = decltype(decoupled)::value, kAms = decltype(amsgrad)::value;
-        AdamOp<W, G, C, kSR, kDec, kAms> op{static_cast<W*>(t.w.data_ptr()),
-                                            static_cast<const G*>(t.g.data_ptr()),
-                                            copy_ptr<C>(t),
+        AdamOp<W, G, C, kSR, kDec, kAms> op{b.w,
+                                            b.g,
+                                            b.copy,
                                             static_cast<W*>(m.data_ptr()),
                                             static_cast<W*>(v.data_ptr()),
                                             kAms ? static_cast<W*>(v_max.data_ptr()) : nullptr,

@@ -78,25 +78,21 @@ __global__ void lamb_apply_kernel(const KernelRange* ranges, const KernelChunk* 
 void lamb_step(const UpdateTarget& t, const RangeTable& table, const LambScalars& s, const Tensor& m, const Tensor& v,
                const Tensor& partial) {
   if (table.chunks.empty()) return;
-  dispatch_target(t, "lamb_step", [&](auto wt, auto gt, auto ct) {
-    using W = typename decltype(wt)::type;
-    using G = typename decltype(gt)::type;
-    using C = typename decltype(ct)::type;
+  dispatch_target(t, "lamb_step", [&]<typename W, typename G, typename C>(TargetBuffers<W, G, C> b) {
     DeviceGuard guard(t.w.device());
     cudaStream_t stream = current_cuda_stream(t.w.device());
     const int64_t n = static_cast<int64_t>(table.chunks.size());
-    W* w = static_cast<W*>(t.w.data_ptr());
     W* pm = static_cast<W*>(m.data_ptr());
     W* pv = static_cast<W*>(v.data_ptr());
     double* part = static_cast<double*>(partial.data_ptr());
     const LambCoefs<W> k = coefs<W>(s);
-    lamb_moments_kernel<W, G><<<chunk_blocks(table), kThreads, 0, stream>>>(
-        device_ranges(table), device_chunks(table), n, w, static_cast<const G*>(t.g.data_ptr()), pm, pv, k, part);
+    lamb_moments_kernel<W, G><<<chunk_blocks(table), kThreads, 0, stream>>>(device_ranges(table), device_chunks(table),
+                                                                            n, b.w, b.g, pm, pv, k, part);
     GAU_CUDA_CHECK_LAUNCH();
     dispatch_rounding(t, [&](auto sr) {
       constexpr bool kSR = decltype(sr)::value;
       lamb_apply_kernel<W, C, kSR><<<chunk_blocks(table), kThreads, 0, stream>>>(
-          device_ranges(table), device_chunks(table), n, w, copy_ptr<C>(t), pm, pv, k, part, s.lr, t.seed, t.step);
+          device_ranges(table), device_chunks(table), n, b.w, b.copy, pm, pv, k, part, s.lr, t.seed, t.step);
       GAU_CUDA_CHECK_LAUNCH();
     });
   });

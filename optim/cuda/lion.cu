@@ -38,15 +38,11 @@ struct LionOp {
 }  // namespace
 
 void lion_step(const UpdateTarget& t, const RangeTable& table, const LionScalars& s, const Tensor& m) {
-  dispatch_target(t, "lion_step", [&](auto wt, auto gt, auto ct) {
-    using W = typename decltype(wt)::type;
-    using G = typename decltype(gt)::type;
-    using C = typename decltype(ct)::type;
+  dispatch_target(t, "lion_step", [&]<typename W, typename G, typename C>(TargetBuffers<W, G, C> b) {
     dispatch_rounding(t, [&](auto sr) {
       constexpr bool kSR = decltype(sr)::value;
       launch_chunks(table, t.w.device(),
-                    LionOp<W, G, C, kSR>{static_cast<W*>(t.w.data_ptr()), static_cast<const G*>(t.g.data_ptr()),
-                                         copy_ptr<C>(t), static_cast<W*>(m.data_ptr()), s, t.seed, t.step});
+                    LionOp<W, G, C, kSR>{b.w, b.g, b.copy, static_cast<W*>(m.data_ptr()), s, t.seed, t.step});
     });
   });
 }

@@ -41,19 +41,14 @@ struct SgdOp {
 }  // namespace
 
 void sgd_step(const UpdateTarget& t, const RangeTable& table, const SgdScalars& s, const Tensor& momentum) {
-  dispatch_target(t, "sgd_step", [&](auto wt, auto gt, auto ct) {
-    using W = typename decltype(wt)::type;
-    using G = typename decltype(gt)::type;
-    using C = typename decltype(ct)::type;
-    W* w = static_cast<W*>(t.w.data_ptr());
-    const G* g = static_cast<const G*>(t.g.data_ptr());
+  dispatch_target(t, "sgd_step", [&]<typename W, typename G, typename C>(TargetBuffers<W, G, C> b) {
     W* buf = s.momentum != 0 ? static_cast<W*>(momentum.data_ptr()) : nullptr;
     dispatch_rounding(t, [&](auto sr) {
       constexpr bool kSR = decltype(sr)::value;
       if (buf)
-        launch_chunks(table, t.w.device(), SgdOp<W, G, C, kSR, true>{w, g, copy_ptr<C>(t), buf, s, t.seed, t.step});
+        launch_chunks(table, t.w.device(), SgdOp<W, G, C, kSR, true>{b.w, b.g, b.copy, buf, s, t.seed, t.step});
       else
-        launch_chunks(table, t.w.device(), SgdOp<W, G, C, kSR, false>{w, g, copy_ptr<C>(t), buf, s, t.seed, t.step});
+        launch_chunks(table, t.w.device(), SgdOp<W, G, C, kSR, false>{b.w, b.g, b.copy, buf, s, t.seed, t.step});
     });
   });
 }
