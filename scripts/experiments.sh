@@ -8,7 +8,7 @@
 #
 # Options: --gau PATH (default build/gau), --out DIR (default runs/experiments), --part NAME
 # (repeatable; default all four). Parts:
-#   main           configs/experiments/{gau,flash,transformer_pp}.yaml, 800 steps each
+#   main           configs/experiments/{gau,flash,transformer_pp}.yaml, 600 steps each
 #                  (scripts/compare.sh: same data, tokens and seed)
 #   ablations      configs/experiments/ablations/*.yaml, the same length
 #   extrapolation  the FLASH runs of main and ablations evaluated at n = 256 and 512 (needs both)
