@@ -15,6 +15,8 @@ import torch
 from safetensors.torch import load_file, save_file
 from safetensors import safe_open
 
+import golden_cli
+
 # name, torch dtype, shape, seed: keep in step with kReference in safetensors_test.cpp.
 REFERENCE = [
     ("w.f32", torch.float32, (2, 3), 1),
@@ -71,22 +73,12 @@ def check(path):
     with safe_open(path, framework="pt") as f:
         if f.metadata() != METADATA:
             problems.append(f"metadata: got {f.metadata()}, expected {METADATA}")
-    if problems:
-        print(f"{path}: " + "; ".join(problems))
-        return 1
-    print(f"{path}: {len(got)} tensors read by safetensors, bits and metadata as expected")
-    return 0
+    return golden_cli.report(path, problems, f"{len(got)} tensors read by safetensors, bits and metadata as expected")
 
 
-def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("write", "check"):
-        print(__doc__)
-        return 2
-    if sys.argv[1] == "write":
-        save_file(reference(), sys.argv[2], metadata=METADATA)
-        return 0
-    return check(sys.argv[2])
+def write(path):
+    save_file(reference(), path, metadata=METADATA)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(golden_cli.main(__doc__, write, check))

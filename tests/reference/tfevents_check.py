@@ -13,6 +13,8 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.summary.writer.record_writer import RecordWriter
 
+import golden_cli
+
 FILE_VERSION_TIME = 1700000000.5
 # (wall_time, step, tag, value): keep in step with kReference in tfevents_test.cpp. Values are
 # exact in float32; step 0 and value 0 exercise proto3's omission rules, a large step a long varint.
@@ -51,22 +53,8 @@ def check(path):
             problems.append(f"{tag}: got {got}, expected {want}")
     if acc.file_version != 2.0:  # EventAccumulator keeps the number of "brain.Event:2"
         problems.append(f"file_version: got {acc.file_version!r}")
-    if problems:
-        print(f"{path}: " + "; ".join(problems))
-        return 1
-    print(f"{path}: {len(REFERENCE)} scalars read by tensorboard's EventAccumulator as expected")
-    return 0
-
-
-def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("write", "check"):
-        print(__doc__)
-        return 2
-    if sys.argv[1] == "write":
-        write(sys.argv[2])
-        return 0
-    return check(sys.argv[2])
+    return golden_cli.report(path, problems, f"{len(REFERENCE)} scalars read by tensorboard's EventAccumulator as expected")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(golden_cli.main(__doc__, write, check))
