@@ -5,6 +5,7 @@
 #   bash scripts/experiments.sh                  # about 45 minutes on 2 idle cores
 #   bash scripts/experiments.sh --quick          # CI: every config trains and lowers its loss (~2 min)
 #   bash scripts/experiments.sh --part context   # one part: main, ablations, extrapolation, context
+#   bash scripts/experiments.sh --part seeds     # the extra part, not in the default run (~20 min)
 #
 # Options: --gau PATH (default build/gau), --out DIR (default runs/experiments), --part NAME
 # (repeatable; default all four). Parts:
@@ -14,6 +15,8 @@
 #   extrapolation  the FLASH runs of main and ablations evaluated at n = 256 and 512 (needs both)
 #   context        each main config at n in {256, 512, 1024, 2048, 4096}, 4096 tokens per step,
 #                  a few steps each: tokens/s and peak memory
+#   seeds          (only when asked for) the main configs and gau_inv_sqrt_s again with seed 2:
+#                  how far one draw of the weights and of the data order moves the results
 # Writes DIR/<part>/... (runs, report.md, plots) and DIR/summary.json, DIR/summary.md.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,7 +30,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --part) parts+=("$2"); shift 2 ;;
     --quick) quick=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "experiments.sh: unknown argument $1 (--help)" >&2; exit 2 ;;
   esac
 done
@@ -66,6 +69,10 @@ if has_part extrapolation; then
     done
   done
   cat "$out/extrapolation.jsonl"
+fi
+if has_part seeds; then
+  echo "== seeds ($(elapsed))"
+  "${compare[@]}" --out "$out/seeds" --set train.seed=2 --set data.seed=2 "${main_configs[@]}" "$exp/ablations/gau_inv_sqrt_s.yaml"
 fi
 if has_part context; then
   echo "== context ($(elapsed))"

@@ -3,7 +3,7 @@
 
     python3 scripts/experiments_summary.py runs/experiments
 
-Reads each part that ran: main/report.json and ablations/report.json (scripts/compare.sh),
+Reads each part that ran: main/, ablations/ and seeds/report.json (scripts/compare.sh),
 extrapolation.jsonl (gau eval --json per run and length) and context/n*/report.json.
 """
 import json
@@ -24,7 +24,7 @@ def table(header, rows):
 
 def main(out):
     summary, md = {}, []
-    for part in ("main", "ablations"):
+    for part in ("main", "ablations", "seeds"):
         rows = load_json(f"{out}/{part}/report.json")
         if rows is None:
             continue
