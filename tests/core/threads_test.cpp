@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "core/ops/cpu/blas.h"
 #include "tests/support/checks.h"
 
 using namespace gau;
@@ -81,4 +82,20 @@ TEST_F(ThreadsTest, RefusesMoreThreadsThanOpenBLASTakes) {
       << "set_num_threads(" << too_many << "): " << (msg.empty() ? "did not throw" : msg);
   EXPECT_EQ(thread_counts().openmp, 2);
   EXPECT_EQ(thread_counts().openblas, 2);
+}
+
+// The guard that keeps GEMMs single-threaded inside gau's own parallel loops must leave those loops
+// their threads: OpenBLAS on OpenMP sets OpenMP's count too, which once left the CPU FLASH
+// kernels running on one thread.
+TEST_F(ThreadsTest, BlasSingleThreadLeavesOpenMPsTeamAlone) {
+  set_num_threads(2);
+  {
+    ops::cpu::BlasSingleThread guard;
+    EXPECT_EQ(openblas_get_num_threads(), 1);
+    EXPECT_EQ(omp_get_max_threads(), 2);
+    EXPECT_EQ(team_size(), 2);
+  }
+  EXPECT_EQ(openblas_get_num_threads(), 2);
+  EXPECT_EQ(omp_get_max_threads(), 2);
+  EXPECT_EQ(team_size(), 2);
 }

@@ -2,6 +2,7 @@
 // The CPU code's one cblas GEMM wrapper (core matmul and both attention backends use it) and the
 // guard that keeps OpenBLAS single-threaded inside gau's own OpenMP regions.
 #include <cblas.h>
+#include <omp.h>
 
 #include <cstdint>
 #include <type_traits>
@@ -32,19 +33,29 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, std::type
 // Sets OpenBLAS to one thread for the guard's lifetime, and restores its count afterwards (OpenBLAS
 // has no per-call thread count). For code that runs many small GEMMs from its own OpenMP threads,
 // where a threaded BLAS would oversubscribe the cores. An inactive guard changes nothing.
+//
+// OpenBLAS built on OpenMP sets OpenMP's thread count along with its own, so the guard puts
+// OpenMP's back: without that, every parallel region inside the guard that takes the default
+// team size would run on one thread.
 class BlasSingleThread {
  public:
-  explicit BlasSingleThread(bool active = true) : previous_(active ? openblas_get_num_threads() : 1) {
-    if (previous_ != 1) openblas_set_num_threads(1);
+  explicit BlasSingleThread(bool active = true)
+      : previous_(active ? openblas_get_num_threads() : 1), openmp_(omp_get_max_threads()) {
+    if (previous_ == 1) return;
+    openblas_set_num_threads(1);
+    omp_set_num_threads(openmp_);
   }
   ~BlasSingleThread() {
-    if (previous_ != 1) openblas_set_num_threads(previous_);
+    if (previous_ == 1) return;
+    openblas_set_num_threads(previous_);
+    omp_set_num_threads(openmp_);
   }
   BlasSingleThread(const BlasSingleThread&) = delete;
   BlasSingleThread& operator=(const BlasSingleThread&) = delete;
 
  private:
   int previous_;  // OpenBLAS's thread count before the guard; 1 when there is nothing to restore
+  int openmp_;    // OpenMP's (the calling thread's) before the guard
 };
 
 }  // namespace gau::ops::cpu

@@ -47,11 +47,13 @@ struct Geometry {
 
 Geometry make_geometry(const Tensor& qq, const Tensor& v, const detail::FlashResolved& opt);
 
-// fn(b, g, thread) for every chunk, in parallel.
+// fn(b, g, thread) for every chunk, in parallel. The chunks cost about the same, and a static
+// split gives each thread the same chunks on every run, so that what a thread accumulates in its
+// own scratch (the relative bias's gradient) sums in the same order every time.
 template <typename Fn>
 void for_each_chunk(const Geometry& geo, Fn&& fn) {
   const int64_t total = geo.batch * geo.G;
-#pragma omp parallel for schedule(dynamic, 1) if (geo.parallel)
+#pragma omp parallel for schedule(static) if (geo.parallel)
   for (int64_t i = 0; i < total; ++i) fn(i / geo.G, i % geo.G, omp_get_thread_num());
 }
 
