@@ -72,7 +72,8 @@ if has_part extrapolation; then
 fi
 if has_part seeds; then
   echo "== seeds ($(elapsed))"
-  "${compare[@]}" --out "$out/seeds" --set train.seed=2 --set data.seed=2 "${main_configs[@]}" "$exp/ablations/gau_inv_sqrt_s.yaml"
+  "${compare[@]}" --out "$out/seeds" --set train.seed=2 --set data.seed=2 \
+    "${main_configs[@]}" "$exp/ablations/gau_inv_sqrt_s.yaml"
 fi
 if has_part context; then
   echo "== context ($(elapsed))"

@@ -11,12 +11,6 @@
 
 namespace gau::optim::cpu {
 
-using optim::dispatch_rounding;
-using optim::dispatch_target;
-using optim::NoCopy;
-using optim::store_copy;
-using optim::TargetBuffers;
-
 // Runs f(chunk_index, range, begin, end) for every chunk, the chunks split statically over the
 // OpenMP threads (one per kParallelMin elements, none inside another parallel region).
 template <typename F>

@@ -53,7 +53,8 @@ def check(path):
             problems.append(f"{tag}: got {got}, expected {want}")
     if acc.file_version != 2.0:  # EventAccumulator keeps the number of "brain.Event:2"
         problems.append(f"file_version: got {acc.file_version!r}")
-    return golden_cli.report(path, problems, f"{len(REFERENCE)} scalars read by tensorboard's EventAccumulator as expected")
+    return golden_cli.report(path, problems,
+                             f"{len(REFERENCE)} scalars read by tensorboard's EventAccumulator as expected")
 
 
 if __name__ == "__main__":
