@@ -61,8 +61,8 @@ void check_reduce_op(const char* collective, const Tensor& t, ReduceOp op) {
             ": avg needs a floating dtype (the mean of integers is not one), got ", describe(t), "; use sum");
 }
 
-void check_broadcast_root(int root, int world_size) {
-  GAU_CHECK(root >= 0 && root < world_size, "broadcast: root ", root, " is not a rank of this world of ", world_size);
+void check_root(const char* collective, int root, int world_size) {
+  GAU_CHECK(root >= 0 && root < world_size, collective, ": root ", root, " is not a rank of this world of ", world_size);
 }
 
 void check_all_gather(const Tensor& out, const Tensor& in, int world_size, Device device) {

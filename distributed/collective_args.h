@@ -20,7 +20,8 @@ std::string describe_collective(const std::string& collective, const Tensor& t);
 void check_collective_tensor(const char* collective, const Tensor& t, Device device);
 void check_reduce_op(const char* collective, const Tensor& t, ReduceOp op);
 
-void check_broadcast_root(int root, int world_size);
+// broadcast and reduce: `root` is a rank of this world.
+void check_root(const char* collective, int root, int world_size);
 // all_gather: out [world_size * n] and in [n] of one dtype, not overlapping.
 void check_all_gather(const Tensor& out, const Tensor& in, int world_size, Device device);
 // reduce_scatter: out [n] and in [world_size * n] of one dtype, not overlapping.

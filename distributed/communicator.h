@@ -69,6 +69,9 @@ class Communicator {
   virtual std::unique_ptr<Work> all_reduce(const Tensor& t, ReduceOp op) = 0;
   // t <- t of rank `root`.
   virtual std::unique_ptr<Work> broadcast(const Tensor& t, int root) = 0;
+  // On rank `root`: t <- op over ranks of t. Every other rank's t is only read, and left as it
+  // was. ZeRO-1 reduces each gradient bucket to the ranks that own its pieces this way.
+  virtual std::unique_ptr<Work> reduce(const Tensor& t, int root, ReduceOp op) = 0;
   // out [world_size * n] <- the in [n] of every rank, by rank (any shapes of those sizes; out
   // and in must not overlap).
   virtual std::unique_ptr<Work> all_gather(const Tensor& out, const Tensor& in) = 0;

@@ -7,6 +7,7 @@
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "core/ops/view.h"
+#include "optim/optimizer.h"
 
 namespace gau::distributed {
 
@@ -46,13 +47,23 @@ struct DataParallel::State {
   std::vector<std::unique_ptr<Work>> works;
   size_t next_launch = 0;  // buckets [0, next_launch) are started
   bool armed = false;
+  bool to_shard_owners = false;
   int64_t hooks_fired = 0, hooks_total = 0;
   std::vector<Launch> launches;
 
   void launch(size_t b) {
     const GradBucket& bucket = buckets[b];
     const Tensor& grads = flat->groups()[bucket.group].grads;
-    works.push_back(comm->all_reduce(ops::slice(grads, 0, bucket.begin, bucket.end), ReduceOp::sum));
+    if (!to_shard_owners) {
+      works.push_back(comm->all_reduce(ops::slice(grads, 0, bucket.begin, bucket.end), ReduceOp::sum));
+    } else {
+      for (int owner = 0; owner < comm->world_size(); ++owner) {
+        const optim::Shard shard{.index = owner, .count = comm->world_size()};
+        const int64_t begin = std::max(bucket.begin, shard.begin(grads.numel()));
+        const int64_t end = std::min(bucket.end, shard.end(grads.numel()));
+        if (begin < end) works.push_back(comm->reduce(ops::slice(grads, 0, begin, end), owner, ReduceOp::sum));
+      }
+    }
     launches.push_back({b, hooks_fired});
   }
   // Starts every bucket that is full and has all earlier buckets started.
@@ -108,6 +119,11 @@ DataParallel::DataParallel(std::shared_ptr<Communicator> comm, layers::FlatParam
   GAU_CHECK(comm_ != nullptr, "DataParallel: no communicator");
   GAU_CHECK(options.bucket_mb > 0, "DataParallel: bucket_mb must be > 0, got ", options.bucket_mb);
   const int world = comm_->world_size(), rank = comm_->rank();
+  if (options.reduce_to_shard_owners)
+    for (const layers::FlatGroup& g : flat.groups())
+      GAU_CHECK(g.grads.numel() % world == 0, "DataParallel: ZeRO-1 needs flat buffers that split into ", world,
+                " equal shards, but a ", dtype_name(g.dtype), " buffer has ", g.grads.numel(),
+                " elements; flatten with FlatOptions::shards = ", world);
 
   // Every rank's config and layout fingerprints, side by side: a mismatch fails on every rank.
   const std::vector<int64_t> mine = {static_cast<int64_t>(text_fingerprint(config_text)),
@@ -132,6 +148,7 @@ DataParallel::DataParallel(std::shared_ptr<Communicator> comm, layers::FlatParam
   State& s = *state_;
   s.comm = comm_.get();
   s.flat = &flat;
+  s.to_shard_owners = options.reduce_to_shard_owners;
   std::vector<std::vector<size_t>> bucket_of;
   s.buckets = make_buckets(flat, static_cast<int64_t>(options.bucket_mb * 1024 * 1024), bucket_of);
   s.pending.assign(s.buckets.size(), 0);

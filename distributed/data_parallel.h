@@ -25,6 +25,11 @@
 // count (optim/accumulation.h's rule across ranks), so the sum is the gradient of the mean over
 // all ranks' tokens. With gradient accumulation only the last micro-batch synchronises
 // (start_backward(false) leaves the hooks idle and the gradients accumulate locally).
+//
+// ZeRO-1 (reduce_to_shard_owners, distributed/zero.h): rank r updates only shard r of each flat
+// buffer, so a bucket is reduced rather than all-reduced: each piece of it that lies in shard r
+// goes to rank r alone, at the same moment in backward an all-reduce would start. After
+// finish_backward rank r's shard holds the sum; the rest of its buffer keeps its own gradients.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -37,6 +42,9 @@ namespace gau::distributed {
 
 struct DataParallelOptions {
   double bucket_mb = 25;
+  // ZeRO-1: each rank receives the sum of its shard only (the flat buffers must split into
+  // world_size equal pieces: FlatOptions::shards).
+  bool reduce_to_shard_owners = false;
 };
 
 // A contiguous range of one flat group's gradient buffer.

@@ -35,7 +35,14 @@ class SingleCommunicator final : public Communicator {
 
   std::unique_ptr<Work> broadcast(const Tensor& t, int root) override {
     check_collective_tensor("broadcast", t, device_);
-    check_broadcast_root(root, 1);
+    check_root("broadcast", root, 1);
+    return std::make_unique<CompletedWork>();
+  }
+
+  std::unique_ptr<Work> reduce(const Tensor& t, int root, ReduceOp op) override {
+    check_collective_tensor("reduce", t, device_);
+    check_reduce_op("reduce", t, op);
+    check_root("reduce", root, 1);
     return std::make_unique<CompletedWork>();
   }
 

@@ -16,23 +16,11 @@ ZeroSharding::ZeroSharding(std::shared_ptr<Communicator> comm, const layers::Fla
   for (const layers::FlatGroup& g : flat.groups()) {
     GAU_CHECK(g.params.numel() % world == 0, "ZeRO-1: a flat ", dtype_name(g.dtype), " buffer of ", g.params.numel(),
               " elements does not split into ", world, " equal shards; flatten with FlatOptions::shards = ", world);
-    grad_scratch_.push_back(ops::empty({shard_numel(g)}, g.grads.dtype(), g.device));
     param_scratch_.push_back(ops::empty({shard_numel(g)}, g.dtype, g.device));
   }
 }
 
 optim::Shard ZeroSharding::shard() const { return {.index = comm_->rank(), .count = comm_->world_size()}; }
-
-void ZeroSharding::reduce_scatter_gradients() {
-  const auto& groups = flat_.groups();
-  for (size_t i = 0; i < groups.size(); ++i)
-    comm_->reduce_scatter(grad_scratch_[i], groups[i].grads, ReduceOp::sum)->wait();
-  const std::vector<Tensor> shards = gradient_shards();
-  for (size_t i = 0; i < groups.size(); ++i) {
-    ops::copy_(shards[i], grad_scratch_[i]);
-    groups[i].grads.bump_version();
-  }
-}
 
 std::vector<Tensor> ZeroSharding::gradient_shards() const {
   std::vector<Tensor> shards;

@@ -3,10 +3,12 @@
 // data-parallel run, `distributed.zero: 1`.
 //
 //   FlatParameters flat = apply_precision(model, policy, device, /*shards=*/world);  // padded
+//   DataParallel dp(comm, flat, config, {.reduce_to_shard_owners = true});
 //   ZeroSharding zero(comm, flat);
 //   auto opt = make_optimizer(r, flat, zero.shard());   // state for this rank's shard only
-//   loss.backward();                                     // DataParallel's hooks left idle
-//   zero.reduce_scatter_gradients();                     // shard r of grads = Σ over ranks
+//   dp.start_backward(true);
+//   loss.backward();      // each bucket is reduced to the ranks owning its pieces, as it fills
+//   dp.finish_backward(); // shard r of grads = Σ over ranks on rank r
 //   clip_gradients(zero.gradient_shards(), clip, [&](double s) { return zero.sum_over_ranks(s); });
 //   opt->step();                                         // updates shard r of the parameters
 //   zero.all_gather_parameters();                        // every rank holds all of them again
@@ -16,12 +18,13 @@
 // aligned). A piece may cut through a parameter, so only elementwise optimizers shard
 // (optim/optimizer.h). Per rank the optimizer state is about 1/world_size of the unsharded one.
 //
-// Communication per step: one reduce_scatter of each gradient buffer after backward (not
-// overlapped with it, unlike DataParallel's buckets) and one all_gather of each parameter buffer
-// after the update; the same bytes as DataParallel's all-reduce, which is a reduce-scatter plus
+// Communication per step: during backward, DataParallel's buckets, each reduced (not
+// all-reduced) to the owners of its pieces, overlapped with the rest of backward as
+// DataParallel's all-reduces are (distributed/data_parallel.h); after the update, one all_gather
+// of each parameter buffer, through a scratch buffer of one shard (its out and in must not
+// overlap). Together the same bytes as DataParallel's all-reduce, which is a reduce-scatter plus
 // an all-gather. With gradient accumulation the gradients accumulate locally and only the last
-// micro-batch communicates. Each collective goes through a scratch buffer of one shard (the
-// collectives' out and in must not overlap).
+// micro-batch communicates.
 //
 // Checkpoints: gather_state turns the shards' state dicts into the unsharded one (tensors over
 // the group's packed elements, without the padding), so a checkpoint does not depend on the world
@@ -46,10 +49,9 @@ class ZeroSharding {
 
   // This rank's shard, for OptimizerOptions::shard.
   optim::Shard shard() const;
-  // Every group's gradient buffer summed over ranks into this rank's shard of it; the rest of
-  // the buffer keeps this rank's own gradients (stale; zero_grad clears them).
-  void reduce_scatter_gradients();
-  // Views of this rank's shard of every group's gradient buffer: what the optimizer updates from.
+  // Views of this rank's shard of every group's gradient buffer: what the optimizer updates from,
+  // once DataParallel (reduce_to_shard_owners) has summed it over ranks. The rest of the buffer
+  // keeps this rank's own gradients (stale; zero_grad clears them).
   std::vector<Tensor> gradient_shards() const;
   // Every rank's shard of every group's parameter buffer, gathered into every rank's buffer.
   void all_gather_parameters();
@@ -68,11 +70,11 @@ class ZeroSharding {
   // The flat group a state tensor "groups.<i>.<name>" belongs to.
   const layers::FlatGroup& group_of(const std::string& key) const;
   int64_t shard_numel(const layers::FlatGroup& g) const { return g.params.numel() / comm_->world_size(); }
-  int64_t shard_begin(const layers::FlatGroup& g) const { return shard_numel(g) * comm_->rank(); }
+  int64_t shard_begin(const layers::FlatGroup& g) const { return shard().begin(g.params.numel()); }
 
   std::shared_ptr<Communicator> comm_;
   const layers::FlatParameters& flat_;
-  std::vector<Tensor> grad_scratch_, param_scratch_;  // per group [shard numel]
+  std::vector<Tensor> param_scratch_;  // per group [shard numel]
 };
 
 }  // namespace gau::distributed

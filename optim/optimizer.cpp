@@ -111,8 +111,8 @@ Optimizer::Optimizer(std::string type, layers::FlatParameters& flat, double lr, 
               shard.count, " equal shards; flatten with FlatOptions::shards = ", shard.count);
     Group g;
     g.flat = &fg;
-    g.begin = total / shard.count * shard.index;
-    g.end = g.begin + total / shard.count;
+    g.begin = shard.begin(total);
+    g.end = shard.end(total);
     g.compute = fg.dtype == DType::f64 ? DType::f64 : DType::f32;
     if (fg.dtype == DType::bf16 || fg.dtype == DType::f16)
       g.master = ops::to_dtype(ops::slice(fg.params, 0, g.begin, g.end), DType::f32);

@@ -53,6 +53,9 @@ namespace gau::optim {
 struct Shard {
   int64_t index = 0;
   int64_t count = 1;
+  // The piece's range in a buffer of `total` elements (a multiple of count).
+  int64_t begin(int64_t total) const { return total / count * index; }
+  int64_t end(int64_t total) const { return total / count * (index + 1); }
 };
 
 // Settings every optimizer shares.

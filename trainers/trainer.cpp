@@ -206,7 +206,9 @@ void Trainer::State::setup() {
   flat = optim::apply_precision(*model, policy, device, sharded ? comm->world_size() : 1);
   if (comm->world_size() > 1)
     data_parallel = std::make_unique<distributed::DataParallel>(comm, flat, config_yaml,
-                                                                distributed::DataParallelOptions{.bucket_mb = dist.bucket_mb});
+                                                                distributed::DataParallelOptions{
+                                                                    .bucket_mb = dist.bucket_mb,
+                                                                    .reduce_to_shard_owners = sharded});
   if (sharded) zero = std::make_unique<distributed::ZeroSharding>(comm, flat);
   {
     layers::ConfigReader r(resolved["optim"], "optim");
@@ -382,8 +384,7 @@ TrainSummary Trainer::run() {
       double loss = 0;  // this rank's share of the step's mean loss
       for (size_t i = 0; i < micro.size(); ++i) {
         const data::Batch& b = micro[i];
-        // Under ZeRO-1 the gradients are reduce-scattered after backward instead.
-        if (s.data_parallel) s.data_parallel->start_backward(!s.zero && i + 1 == micro.size());
+        if (s.data_parallel) s.data_parallel->start_backward(i + 1 == micro.size());
         const int64_t expected = s.objective->expected_targets(b);
         if (expected == 0) {
           accumulator.step();
@@ -407,7 +408,6 @@ TrainSummary Trainer::run() {
         accumulator.step();
       }
       if (s.data_parallel) s.data_parallel->finish_backward();
-      if (s.zero) s.zero->reduce_scatter_gradients();
       const distributed::ZeroSharding* zero = s.zero.get();
       const bool finite = !s.scaler ? true
                           : zero    ? s.scaler->unscale_and_check(zero->gradient_shards(),

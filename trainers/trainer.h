@@ -24,8 +24,8 @@
 // backward produces them; so N ranks of batch b train exactly as one of batch N b. Rank 0 alone
 // writes the run directory, metrics, checkpoints and progress. A stop (signal, time limit) is
 // agreed across ranks each step, and an error on any rank aborts all of them at once. With
-// distributed.zero: 1 (distributed/zero.h) the gradients are reduce-scattered after backward
-// instead, each rank updates its shard of the parameters from its shard of the optimizer state,
+// distributed.zero: 1 (distributed/zero.h) each gradient bucket is reduced to the ranks owning its
+// pieces instead, as backward produces it, each rank updates its shard of the parameters from its shard of the optimizer state,
 // and the parameters are all-gathered; a checkpoint holds the gathered, unsharded state.
 #include <cstdio>
 #include <filesystem>

@@ -109,12 +109,36 @@ class MpiCommunicator final : public Communicator {
 
   std::unique_ptr<Work> broadcast(const Tensor& t, int root) override {
     check_collective_tensor("broadcast", t, Device::cpu());
-    check_broadcast_root(root, world_size_);
+    check_root("broadcast", root, world_size_);
     const std::string name = "broadcast(from rank " + std::to_string(root) + ")";
     const int count = mpi_count("broadcast", t);
     MPI_Request request;
     start(name, [&] { return MPI_Ibcast(t.data_ptr(), count, mpi_datatype(t.dtype()), root, comm_, &request); });
     return work(name, t, request, {t}, nullptr);
+  }
+
+  std::unique_ptr<Work> reduce(const Tensor& t, int root, ReduceOp op) override {
+    check_collective_tensor("reduce", t, Device::cpu());
+    check_reduce_op("reduce", t, op);
+    check_root("reduce", root, world_size_);
+    const std::string name =
+        std::string("reduce(") + reduce_op_name(op) + ") to rank " + std::to_string(root);
+    const Tensor buffer = reduced_in_f32(t.dtype()) ? ops::to_dtype(t, DType::f32) : t;
+    const int count = mpi_count("reduce", buffer);
+    const bool is_root = rank_ == root;
+    MPI_Request request;
+    start(name, [&] {
+      // The root sums in place; the others only send, so their t is never written.
+      return MPI_Ireduce(is_root ? MPI_IN_PLACE : buffer.data_ptr(), is_root ? buffer.data_ptr() : nullptr, count,
+                         mpi_datatype(buffer.dtype()), MPI_SUM, root, comm_, &request);
+    });
+    std::function<void()> finish;
+    if (is_root)
+      finish = [t, buffer, op, n = world_size_] {
+        if (op == ReduceOp::avg) divide_in_place(buffer, n);
+        if (!buffer.same(t)) ops::copy_(t, buffer);
+      };
+    return work(name, t, request, {t, buffer}, std::move(finish));
   }
 
   std::unique_ptr<Work> all_gather(const Tensor& out, const Tensor& in) override {

@@ -1,7 +1,7 @@
 #pragma once
 // The MPI backend: collectives on CPU tensors among the ranks of MPI_COMM_WORLD (a duplicate of
 // it, so that gau's collectives never match another library's), through MPI's non-blocking
-// collectives (MPI_Iallreduce, MPI_Ibcast, MPI_Iallgather, MPI_Ireduce_scatter_block,
+// collectives (MPI_Iallreduce, MPI_Ibcast, MPI_Ireduce, MPI_Iallgather, MPI_Ireduce_scatter_block,
 // MPI_Ibarrier), each watched by its deadline (distributed/mpi/mpi_work.h).
 //
 // bf16 and f16 reductions are done in f32: the tensor is widened into an f32 copy, reduced, and

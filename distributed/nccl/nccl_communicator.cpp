@@ -127,10 +127,22 @@ class NcclCommunicator final : public Communicator {
 
   std::unique_ptr<Work> broadcast(const Tensor& t, int root) override {
     check_collective_tensor("broadcast", t, device_);
-    check_broadcast_root(root, world_size());
+    check_root("broadcast", root, world_size());
     return launch("broadcast(from rank " + std::to_string(root) + ")", t, {t}, [&](cudaStream_t s) {
       return ncclBroadcast(t.data_ptr(), t.data_ptr(), t.numel(), nccl_datatype(t.dtype()), root, comm_, s);
     });
+  }
+
+  // In place: NCCL reads sendbuff on every rank and writes recvbuff on the root only.
+  std::unique_ptr<Work> reduce(const Tensor& t, int root, ReduceOp op) override {
+    check_collective_tensor("reduce", t, device_);
+    check_reduce_op("reduce", t, op);
+    check_root("reduce", root, world_size());
+    return launch(std::string("reduce(") + reduce_op_name(op) + ") to rank " + std::to_string(root), t, {t},
+                  [&](cudaStream_t s) {
+                    return ncclReduce(t.data_ptr(), t.data_ptr(), t.numel(), nccl_datatype(t.dtype()), nccl_op(op),
+                                      root, comm_, s);
+                  });
   }
 
   std::unique_ptr<Work> all_gather(const Tensor& out, const Tensor& in) override {

@@ -128,12 +128,14 @@ TEST_F(WorldOfOne, RefusesBadOptions) {
               HasSubstr("backend nccl carries CUDA tensors"));
 }
 
-TEST_F(WorldOfOne, SingleAllReduceAndBroadcastLeaveTheTensor) {
+TEST_F(WorldOfOne, SingleAllReduceBroadcastAndReduceLeaveTheTensor) {
   auto comm = distributed::make_single_communicator(Device::cpu());
   Tensor t = ops::from_vector<float>({1, 2, 3}, {3});
   comm->all_reduce(t, ReduceOp::sum)->wait();
   comm->all_reduce(t, ReduceOp::avg)->wait();
   comm->broadcast(t, 0)->wait();
+  comm->reduce(t, 0, ReduceOp::sum)->wait();
+  comm->reduce(t, 0, ReduceOp::avg)->wait();
   EXPECT_EQ(values(t), (std::vector<double>{1, 2, 3}));
   comm->barrier();
 }
@@ -151,7 +153,11 @@ TEST_F(WorldOfOne, SingleAllGatherAndReduceScatterCopy) {
 
 TEST_F(WorldOfOne, SingleChecksArgumentsAsEveryBackendDoes) {
   auto comm = distributed::make_single_communicator(Device::cpu());
-  EXPECT_THAT(error_of([&] { comm->broadcast(ops::zeros({2}), 1); }), HasSubstr("root 1 is not a rank"));
+  EXPECT_THAT(error_of([&] { comm->broadcast(ops::zeros({2}), 1); }), HasSubstr("broadcast: root 1 is not a rank"));
+  EXPECT_THAT(error_of([&] { comm->reduce(ops::zeros({2}), 1, ReduceOp::sum); }),
+              HasSubstr("reduce: root 1 is not a rank"));
+  EXPECT_THAT(error_of([&] { comm->reduce(ops::zeros({2}, DType::i64), 0, ReduceOp::avg); }),
+              HasSubstr("avg needs a floating dtype"));
   EXPECT_THAT(error_of([&] { comm->all_reduce(ops::zeros({2}, DType::i32), ReduceOp::avg); }),
               HasSubstr("avg needs a floating dtype"));
   EXPECT_THAT(error_of([&] {

@@ -1,6 +1,6 @@
 // The MPI backend under mpirun (2 and 4 ranks, see CMakeLists.txt): every collective and dtype
-// against the values expected from rank-dependent inputs, sum and avg, broadcast from a non-zero
-// root, barrier, several collectives in flight, and the argument errors.
+// against the values expected from rank-dependent inputs, sum and avg, broadcast and reduce to a
+// non-zero root, barrier, several collectives in flight, and the argument errors.
 //
 // The inputs are small integers (times a rank factor), exact in every dtype, so the results are
 // compared exactly: in bf16 the largest value, 4 ranks' sum of up to 10 x 20, stays under 256.
@@ -102,6 +102,33 @@ TEST(MpiCommunicator, BroadcastFromTheLastRank) {
   }
 }
 
+// The last rank receives the sum; every other rank's tensor keeps its own values.
+TEST(MpiCommunicator, ReduceSumsEveryDtypeOnTheRootOnly) {
+  Communicator& c = world();
+  const int root = c.world_size() - 1;
+  const int64_t n = 1001;
+  for (DType dt : kAllTypes) {
+    Tensor t = make(dt, n, [&](int64_t i) { return (c.rank() + 1) * (i % 7 + 1); });
+    c.reduce(t, root, ReduceOp::sum)->wait();
+    EXPECT_EQ(t.dtype(), dt);
+    const double factor = c.rank() == root ? rank_sum(c) : c.rank() + 1;
+    EXPECT_EQ(values(t), expected(n, [&](int64_t i) { return factor * (i % 7 + 1); })) << dtype_name(dt);
+  }
+}
+
+TEST(MpiCommunicator, ReduceAveragesFloatingDtypesToEachRoot) {
+  Communicator& c = world();
+  const int64_t n = 300;
+  for (int root = 0; root < c.world_size(); ++root)
+    for (DType dt : test::kFloatTypes) {
+      Tensor t = make(dt, n, [&](int64_t i) { return (c.rank() + 1) * (i % 7 + 1); });
+      c.reduce(t, root, ReduceOp::avg)->wait();
+      const double factor = c.rank() == root ? rank_sum(c) / c.world_size() : c.rank() + 1;
+      EXPECT_EQ(values(t), expected(n, [&](int64_t i) { return factor * (i % 7 + 1); }))
+          << dtype_name(dt) << " root " << root;
+    }
+}
+
 TEST(MpiCommunicator, AllGatherConcatenatesByRank) {
   Communicator& c = world();
   const int64_t n = 5;
@@ -194,6 +221,10 @@ TEST(MpiCommunicator, RefusesBadArgumentsBeforeCommunicating) {
   EXPECT_NE(error_of([&] { c.all_reduce(ops::zeros({4}, DType::i32), ReduceOp::avg); }).find("avg needs a floating"),
             std::string::npos);
   EXPECT_NE(error_of([&] { c.broadcast(ops::zeros({4}), n); }).find("not a rank"), std::string::npos);
+  EXPECT_NE(error_of([&] { c.reduce(ops::zeros({4}), -1, ReduceOp::sum); }).find("reduce: root -1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { c.reduce(ops::zeros({4}, DType::i64), 0, ReduceOp::avg); }).find("avg needs a floating"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { c.all_gather(ops::zeros({n * 4 + 1}), ops::zeros({4})); }).find("all_gather: out must hold"),
             std::string::npos);
   EXPECT_NE(error_of([&] {

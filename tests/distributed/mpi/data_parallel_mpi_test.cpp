@@ -1,6 +1,7 @@
 // Data-parallel training under mpirun (2 or 4 ranks): N ranks of batch B / N train exactly as one
 // rank of batch B, with and without gradient accumulation; gradient buckets start during
-// backward; ranks with different configs fail together instead of hanging.
+// backward, also when ZeRO-1 reduces them to the shards' owners; ranks with different configs
+// fail together instead of hanging.
 #include "distributed/data_parallel.h"
 
 #include <gmock/gmock.h>
@@ -87,6 +88,56 @@ TEST(DataParallel, FirstBucketStartsBeforeBackwardEnds) {
     Tensor mine = ops::clone(g.grads);
     comm->broadcast(g.grads, 0)->wait();
     EXPECT_EQ(0, std::memcmp(mine.data_ptr(), g.grads.data_ptr(), mine.nbytes()));
+  }
+}
+
+// ZeRO-1's reduction: the buckets still start during backward, and afterwards rank r's shard of
+// each buffer holds the sum over ranks (against an all-reduce of the same local gradients),
+// while the rest of its buffer keeps its own gradients.
+TEST(DataParallel, ReducesToShardOwnersDuringBackward) {
+  auto comm = world();
+  const int n = comm->world_size();
+  manual_seed(1);
+  auto model = layers::build(YAML::Load("{type: language_model, vocab: 64, dim: 64, max_length: 16, layers: 3, "
+                                        "blocks: {type: gau, s: 16}}"),
+                             "model");
+  layers::FlatParameters flat = optim::apply_precision(*model, optim::precision_policy(optim::Precision::fp32),
+                                                       Device::cpu(), /*shards=*/n);
+  DataParallel dp(comm, flat, "same config", {.bucket_mb = 0.02, .reduce_to_shard_owners = true});
+  ASSERT_GT(dp.buckets().size(), 2u);
+  auto* lm = dynamic_cast<layers::LanguageModel*>(model.get());
+  const Tensor ids = layers::example_token_ids(2, 16, 64, Device::cpu(), 5 + comm->rank());
+
+  dp.start_backward(false);  // local gradients only
+  lm->loss(ids, ids).backward();
+  dp.finish_backward();
+  std::vector<Tensor> local, summed;
+  for (const layers::FlatGroup& g : flat.groups()) {
+    local.push_back(ops::clone(g.grads));
+    summed.push_back(ops::clone(g.grads));
+    comm->all_reduce(summed.back(), ReduceOp::sum)->wait();
+  }
+
+  flat.zero_grad();
+  dp.start_backward(true);
+  lm->loss(ids, ids).backward();
+  dp.finish_backward();
+  EXPECT_LT(dp.launches().front().hooks_fired, dp.hooks_total() / 2);
+  for (size_t gi = 0; gi < flat.groups().size(); ++gi) {
+    const Tensor& grads = flat.groups()[gi].grads;
+    const int64_t shard = grads.numel() / n, begin = shard * comm->rank(), end = begin + shard;
+    const float* got = grads.data<float>();
+    const float* own = local[gi].data<float>();
+    const float* sum = summed[gi].data<float>();
+    int64_t wrong_sum = 0, wrong_rest = 0;
+    for (int64_t i = 0; i < grads.numel(); ++i) {
+      if (i >= begin && i < end)
+        wrong_sum += std::fabs(got[i] - sum[i]) > 1e-6f * (1 + std::fabs(sum[i]));
+      else
+        wrong_rest += got[i] != own[i];
+    }
+    EXPECT_EQ(wrong_sum, 0) << "group " << gi << ": elements of this rank's shard that are not the sum";
+    EXPECT_EQ(wrong_rest, 0) << "group " << gi << ": elements outside this rank's shard that changed";
   }
 }
 

@@ -61,6 +61,8 @@ TEST_F(NcclCollectives, EveryCollectiveAndDtype) {
     comm_->all_reduce(t, ReduceOp::sum)->wait();
     if (is_floating(dt)) comm_->all_reduce(t, ReduceOp::avg)->wait();
     comm_->broadcast(t, 0)->wait();
+    comm_->reduce(t, 0, ReduceOp::sum)->wait();
+    if (is_floating(dt)) comm_->reduce(t, 0, ReduceOp::avg)->wait();
     EXPECT_EQ(values(t), iota(100)) << dtype_name(dt);
     Tensor gathered = ops::zeros({100}, dt, Device::cuda(0));
     comm_->all_gather(gathered, t)->wait();
