@@ -1,6 +1,7 @@
 #include "apps/train_command.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,8 +14,29 @@ namespace gau::apps {
 
 namespace {
 
+// configs/default.yaml beside this gau: installed (<prefix>/bin/gau, <prefix>/share/gau/configs)
+// or in a build tree under the source tree (build/gau, configs/); "" when neither holds it.
+std::string default_config_path() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  const std::filesystem::path bin = exe.parent_path();
+  for (const std::filesystem::path& p : {bin / "../share/gau/configs/default.yaml", bin / "../configs/default.yaml"})
+    if (std::filesystem::is_regular_file(p, ec)) return std::filesystem::weakly_canonical(p, ec).string();
+  return "";
+}
+
 void print_summary(const trainers::TrainSummary& s) {
   const std::string dir = s.run_dir.string();
+  if (s.stop_reason == "already done") {
+    std::printf("%s already holds all its %lld steps; nothing was trained.\n", dir.c_str(),
+                static_cast<long long>(s.step));
+    std::printf("  train more: gau train --resume %s --set train.steps=%lld\n", dir.c_str(),
+                static_cast<long long>(2 * s.step));
+    std::printf("  evaluate:   gau eval %s\n  generate:   gau generate %s --prompt \"The \"\n", dir.c_str(), dir.c_str());
+    std::fflush(stdout);
+    return;
+  }
   std::printf("\ntrained %lld of %lld steps in %s (%s); stopped by %s\n", static_cast<long long>(s.step),
               static_cast<long long>(s.steps), trainers::format_duration(s.seconds).c_str(),
               trainers::format_rate(s.tokens_per_s).c_str(), s.stop_reason.c_str());
@@ -41,7 +63,8 @@ void print_summary(const trainers::TrainSummary& s) {
 void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train the model a YAML config describes, or resume a run");
   auto req = std::make_shared<trainers::TrainRequest>();
-  cmd->add_option("config", req->config_file, "the YAML config (configs/default.yaml: the default run)");
+  cmd->add_option("config", req->config_file,
+                  "the YAML config; without one (and without --resume), the default run: configs/default.yaml");
   cmd->add_option("--set", req->overrides, "override a key: key.path=value, the value as YAML (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--resume", req->resume, "continue RUN_DIR from its latest checkpoint (--set applies over its config)");
@@ -56,7 +79,12 @@ void add_train_command(CLI::App& app) {
       "  mpirun -np 4 gau train configs/default.yaml            data parallel on 4 processes (docs/training.md)\n"
       "Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and exits 0; a second Ctrl-C exits at once.");
   cmd->callback([req] {
-    GAU_CHECK(!(req->resume.empty() && req->config_file.empty()), "gau train: give a CONFIG file, or --resume RUN_DIR");
+    if (req->resume.empty() && req->config_file.empty()) {
+      req->config_file = default_config_path();
+      GAU_CHECK(!req->config_file.empty(), "gau train: give a CONFIG file, or --resume RUN_DIR (no configs/default.yaml "
+                "was found beside this gau to train by default)");
+      std::fprintf(stderr, "gau train: no CONFIG given; training the default run, %s\n", req->config_file.c_str());
+    }
     GAU_CHECK(req->resume.empty() || req->config_file.empty(), "gau train: give a CONFIG or --resume RUN_DIR, not both "
               "(a resumed run keeps its own config; change it with --set)");
     GAU_CHECK(req->resume.empty() || req->run_dir.empty(), "gau train: --run-dir is for a new run; --resume names the run");

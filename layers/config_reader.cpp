@@ -134,6 +134,22 @@ bool convert_scalar(const YAML::Node& v, T& out) {
   }
 }
 
+// An integer may also be written as a whole number in exponent form, `steps: 1e6`, as users
+// write large counts (and as configs saved by gau 0.1.0 hold counts of a million or more).
+template <>
+bool convert_scalar(const YAML::Node& v, int64_t& out) {
+  if (!v.IsScalar()) return false;
+  try {
+    out = v.as<int64_t>();
+    return true;
+  } catch (const YAML::Exception&) {
+  }
+  double x = 0;
+  if (!convert_scalar(v, x) || !std::isfinite(x) || x != std::trunc(x) || std::fabs(x) > 0x1p53) return false;
+  out = static_cast<int64_t>(x);
+  return true;
+}
+
 }  // namespace
 
 int64_t ConfigReader::integer(const std::string& key, Range range) {
@@ -286,6 +302,12 @@ void ConfigReader::check_no_unknown_keys() const {
   if (unknown == 0) return;
   os << "\nvalid keys:";
   for (size_t i = 0; i < read_.size(); ++i) os << (i ? ", " : " ") << read_[i];
+  // A run's config may inherit the key from a base file, or keep it from another type that
+  // --set switched away from: say how to drop it (trainers/config/load.h).
+  if (current_origins)
+    os << "\n(a key inherited from a base config, or left from another type, is dropped with `key: null` in the "
+          "config or --set "
+       << path_ << ".KEY=null)";
   GAU_FAIL(os.str());
 }
 

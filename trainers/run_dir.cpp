@@ -38,11 +38,23 @@ int64_t step_of(const std::string& name) {
 RunDir RunDir::create(const fs::path& path, std::string_view config_yaml) {
   GAU_CHECK(!fs::exists(path / "config.yaml"), "run directory ", path.string(),
             " already holds a run (it has a config.yaml); resume that run or choose a new directory");
+  RunDir run(path);
+  run.made_directory_ = !fs::exists(path);
   std::error_code ec;
   fs::create_directories(path / "checkpoints", ec);
   GAU_CHECK(!ec, "cannot create run directory ", (path / "checkpoints").string(), ": ", ec.message());
   write_file_atomic(path / "config.yaml", config_yaml);
-  return RunDir(path);
+  return run;
+}
+
+void RunDir::discard_unstarted() const {
+  std::error_code ec;  // best effort: this runs while another error is on its way to the user
+  if (made_directory_) {
+    fs::remove_all(path_, ec);
+    return;
+  }
+  fs::remove(config_path(), ec);
+  fs::remove(checkpoints_dir(), ec);  // only if empty
 }
 
 RunDir RunDir::open(const fs::path& path) {

@@ -25,6 +25,10 @@ class RunDir {
   // Creates `path` and its checkpoints/ when missing and writes config.yaml. A directory that
   // already holds a run (a config.yaml) is an error: a new run never writes into an old one.
   static RunDir create(const std::filesystem::path& path, std::string_view config_yaml);
+  // Undoes create() for a run that failed before its first step, so that the same command,
+  // corrected, can be run again: removes the directory when create() made it, and otherwise
+  // only its config.yaml and an empty checkpoints/.
+  void discard_unstarted() const;
   // An existing run (a directory with config.yaml), to resume or evaluate.
   static RunDir open(const std::filesystem::path& path);
 
@@ -39,6 +43,7 @@ class RunDir {
  private:
   explicit RunDir(std::filesystem::path path) : path_(std::move(path)) {}
   std::filesystem::path path_;
+  bool made_directory_ = false;  // create() made path_ itself
 };
 
 // <runs_root>/<name>, or <name>-2, <name>-3, ... when that exists already.

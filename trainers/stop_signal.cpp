@@ -1,6 +1,9 @@
 #include "trainers/stop_signal.h"
 
+#include <time.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <atomic>
 
@@ -10,17 +13,36 @@ namespace gau::trainers {
 
 namespace {
 
-// Only async-signal-safe work in the handler: an atomic store, and _exit for the second signal.
+// A signal this soon after the first is a copy of it, not a second request: coreutils' timeout
+// and some launchers signal the process and then its process group, so it arrives twice within
+// microseconds, where a user's second Ctrl-C comes a good while after the first.
+constexpr int64_t kSameRequestNs = 1'000'000'000;
+
+// Only async-signal-safe work in the handler: clock_gettime, atomics, and _exit.
 std::atomic<int> stop_signal_number{0};
+std::atomic<int64_t> first_signal_ns{0};
+
+int64_t monotonic_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
 
 void on_stop_signal(int sig) {
-  if (stop_signal_number.exchange(sig) != 0) _exit(128 + sig);
+  const int64_t now = std::max<int64_t>(monotonic_ns(), 1);  // 0 means "no signal yet"
+  int64_t none = 0;
+  if (first_signal_ns.compare_exchange_strong(none, now)) {
+    stop_signal_number = sig;
+    return;
+  }
+  if (now - none >= kSameRequestNs) _exit(128 + sig);  // `none` now holds the first one's time
 }
 
 }  // namespace
 
 StopSignals::StopSignals() {
   stop_signal_number = 0;
+  first_signal_ns = 0;
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
@@ -35,7 +57,7 @@ StopSignals::~StopSignals() {
   sigaction(SIGTERM, &previous_term_, nullptr);
 }
 
-bool StopSignals::requested() const { return stop_signal_number.load() != 0; }
+bool StopSignals::requested() const { return first_signal_ns.load() != 0; }
 
 int StopSignals::signal() const { return stop_signal_number.load(); }
 

@@ -87,6 +87,13 @@ void inject_test_fault(int rank, int64_t step) {
   GAU_FAIL("GAU_TEST_FAULT: the injected error of rank ", rank, " at step ", step);
 }
 
+// A loss or norm for an error message: "nan" rather than the C library's "-nan".
+std::string value_text(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return std::to_string(v);
+}
+
 // Each rank's dropout stream: rank 0's is the seed itself, so a run of one rank is unchanged.
 uint64_t rank_seed(uint64_t seed, int rank) { return seed ^ (static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL); }
 
@@ -104,8 +111,10 @@ struct Trainer::State {
   config::TrainOptions train;
   config::LoggingOptions logging;
   optim::PrecisionPolicy policy;
+  config::PrecisionOptions precision;
   Device device = Device::cpu();
   std::unique_ptr<RunDir> run;
+  bool created_run = false;  // this process made `run` in this setup (rank 0 of a new run)
   std::shared_ptr<distributed::Communicator> comm;
   std::unique_ptr<distributed::DataParallel> data_parallel;  // null for a world of one
   std::unique_ptr<distributed::ZeroSharding> zero;           // distributed.zero: 1 over > 1 rank
@@ -142,6 +151,13 @@ struct Trainer::State {
     std::fflush(log());
   }
   bool byte_level() const { return dataset.tokenizer && dataset.tokenizer->name() == "byte"; }
+  // A resumed run that already has all its train.steps: nothing to train.
+  bool already_done() const { return start_step > 0 && step >= train.steps; }
+  // For the messages that stop a run: where to go back to.
+  std::string last_good_checkpoint() const {
+    return last_checkpoint.empty() ? "none: no checkpoint was written yet"
+                                   : last_checkpoint.string() + " (step " + std::to_string(last_checkpoint_step) + ")";
+  }
   void setup();
   void resume_from(const fs::path& checkpoint);
   void save(Progress& progress);
@@ -170,7 +186,8 @@ void Trainer::State::setup() {
   config_yaml = config::dump_config(resolved);
   train = config::train_section().read(resolved["train"]);
   logging = config::logging_section().read(resolved["logging"]);
-  policy = optim::precision_policy(precision_from_name(config::precision_section().read(resolved["precision"]).dtype));
+  precision = config::precision_section().read(resolved["precision"]);
+  policy = optim::precision_policy(precision_from_name(precision.dtype));
   device = Device::parse(train.device);
   if (train.threads > 0) set_num_threads(static_cast<int>(train.threads));
   const config::DistributedOptions dist = config::distributed_section().read(resolved["distributed"]);
@@ -178,19 +195,24 @@ void Trainer::State::setup() {
   if (!comm) comm = distributed::make_communicator({.backend = dist.backend, .timeout_s = dist.timeout_s, .device = device});
   // Ranks of one node share its GPUs: an unnumbered cuda means the local rank's.
   if (device.is_cuda() && train.device == "cuda") device = Device::cuda(comm->local_rank());
+  if (device.is_cuda())
+    GAU_CHECK(device.index < cuda_device_count(), "train.device is ", train.device, " (", device, " for rank ",
+              comm->rank(), "), but this machine shows ", cuda_device_count(),
+              " CUDA device(s) to this process; set train.device: cpu, or check CUDA_VISIBLE_DEVICES");
   if (!lead()) quiet = std::fopen("/dev/null", "w");
 
   if (resuming) {
     run = std::move(resumed);
-    // --set on a resumed run (more steps, a new lr) changes its config from here on.
-    if (lead() && run->config_yaml() != config_yaml) write_file_atomic(run->config_path(), config_yaml);
   } else {
     std::string dir = !request.run_dir.empty() ? request.run_dir
                       : !train.run_dir.empty() ? train.run_dir
                                                : (lead() ? new_run_path("runs", run_name(train, config_file)).string() : "");
     if (comm->world_size() > 1) dir = broadcast_text(*comm, dir);
     // Rank 0 creates the run; the others open it once it exists (a shared file system).
-    if (lead()) run = std::make_unique<RunDir>(RunDir::create(dir, config_yaml));
+    if (lead()) {
+      run = std::make_unique<RunDir>(RunDir::create(dir, config_yaml));
+      created_run = true;
+    }
     comm->barrier();
     if (!lead()) run = std::make_unique<RunDir>(RunDir::open(dir));
   }
@@ -220,7 +242,12 @@ void Trainer::State::setup() {
   schedule = std::make_unique<optim::Schedule>(config::build_schedule(resolved["schedule"], optimizer->lr(), train.steps));
   if (train.clip_norm > 0) clip.max_norm = train.clip_norm;
   if (train.clip_value > 0) clip.max_value = train.clip_value;
-  if (policy.loss_scaling) scaler = std::make_unique<optim::LossScaler>();
+  if (policy.loss_scaling)
+    scaler = std::make_unique<optim::LossScaler>(optim::LossScalerOptions{
+        .init = precision.loss_scale_init,
+        .growth = precision.loss_scale_growth,
+        .backoff = precision.loss_scale_backoff,
+        .growth_interval = precision.loss_scale_growth_interval});
 
   data_config = data::read_data_config(resolved["data"], "", "data");
   // Rank 0 first: a sentencepiece model it trains is then loaded by the others.
@@ -238,6 +265,12 @@ void Trainer::State::setup() {
     const fs::path checkpoint = resolve_checkpoint(run->path());
     resume_from(checkpoint);
     resume_step = step;
+    GAU_CHECK(train.steps >= step, "--resume ", run->path().string(), ": the run is at step ", step,
+              ", past train.steps = ", train.steps, "; train.steps counts from the run's start, so to train on give "
+              "more, e.g. --set train.steps=", 2 * step);
+    if (already_done()) return;  // nothing changes on disk: run() only reports
+    // --set on a resumed run (more steps, a new lr) changes its config from here on.
+    if (lead() && run->config_yaml() != config_yaml) write_file_atomic(run->config_path(), config_yaml);
   }
   if (lead())
     metrics = std::make_unique<MetricsWriter>(run->path(), MetricsOptions{.tensorboard = logging.tensorboard,
@@ -331,7 +364,13 @@ std::string Trainer::State::sample() const {
 
 Trainer::Trainer(const TrainRequest& request) : s_(std::make_unique<State>()) {
   s_->request = request;
-  s_->setup();
+  try {
+    s_->setup();
+  } catch (...) {
+    // A new run that cannot start leaves nothing behind, so the corrected command can reuse it.
+    if (s_->created_run) s_->run->discard_unstarted();
+    throw;
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -345,6 +384,12 @@ TrainSummary Trainer::run() {
   summary.byte_level = s.byte_level();
   summary.rank = s.comm->rank();
   summary.world_size = s.comm->world_size();
+  if (s.already_done()) {
+    summary.step = s.step;
+    summary.checkpoint = s.last_checkpoint;
+    summary.stop_reason = "already done";
+    return summary;
+  }
   if (auto* lm = s.objective->language_model()) s.say(lm->summary());
   s.say("data: " + std::to_string(s.dataset.train.size()) + " training tokens, " +
         std::to_string(s.dataset.val.size()) + " validation tokens; " + std::to_string(s.loader->steps_per_epoch()) +
@@ -367,6 +412,7 @@ TrainSummary Trainer::run() {
   if (s.train.save_initial && s.step == 0) s.save(progress);
 
   const int world = s.comm->world_size();
+  int64_t skipped_in_a_row = 0;  // fp16 steps skipped for inf/nan gradients since the last good one
   try {
     while (s.step < s.train.steps) {
       const double lr = s.schedule->lr_at(s.step);
@@ -399,10 +445,9 @@ TrainSummary Trainer::run() {
         loss += s.objective->language_model() ? value * static_cast<double>(expected) / static_cast<double>(total_targets)
                                               : value / static_cast<double>(shares);
         if (!std::isfinite(value) && !s.scaler)
-          GAU_FAIL("step ", s.step + 1, ": the training loss is ", value, "; stopping. The last good checkpoint is ",
-                   s.last_checkpoint.empty() ? std::string("none (no checkpoint was written yet)")
-                                             : s.last_checkpoint.string(),
-                   " (written before it). Lower optim.lr or set train.clip_norm");
+          GAU_FAIL("step ", s.step + 1, ": the training loss is ", value_text(value),
+                   "; stopping. The last good checkpoint is ", s.last_good_checkpoint(),
+                   ". Lower optim.lr or set train.clip_norm");
         inject_test_fault(s.comm->rank(), s.step + 1);
         (s.scaler ? s.scaler->scale(weighted) : weighted).backward();
         accumulator.step();
@@ -419,11 +464,21 @@ TrainSummary Trainer::run() {
                                                  [&](double v) { return zero->sum_over_ranks(v); })
                          : optim::clip_gradients(s.flat, s.clip);
         if (!std::isfinite(grad_norm) && !s.scaler)
-          GAU_FAIL("step ", s.step + 1, ": the gradient norm is ", grad_norm, " (loss ", loss,
-                   "); stopping before the update. The last good checkpoint is ",
-                   s.last_checkpoint.empty() ? std::string("none") : s.last_checkpoint.string());
+          GAU_FAIL("step ", s.step + 1, ": the gradient norm is ", value_text(grad_norm), " (loss ", value_text(loss),
+                   "); stopping before the update. The last good checkpoint is ", s.last_good_checkpoint(),
+                   ". Lower optim.lr or set train.clip_norm");
         s.optimizer->step();
         if (zero) s.zero->all_gather_parameters();
+        skipped_in_a_row = 0;
+      } else {
+        ++skipped_in_a_row;
+        const double scale = s.scaler->scale_value();
+        if (scale < s.precision.min_loss_scale)
+          GAU_FAIL("step ", s.step + 1, ": the fp16 loss scale fell to ", scale, ", below precision.min_loss_scale = ",
+                   s.precision.min_loss_scale, ", after ", skipped_in_a_row,
+                   " steps in a row skipped for inf or nan gradients (the last loss: ", value_text(loss),
+                   "): the model has diverged; stopping. The last good checkpoint is ", s.last_good_checkpoint(),
+                   ". Lower optim.lr, set train.clip_norm, or train in precision: bf16");
       }
       s.flat.zero_grad();
       ++s.step;

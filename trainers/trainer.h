@@ -24,9 +24,14 @@
 // backward produces them; so N ranks of batch b train exactly as one of batch N b. Rank 0 alone
 // writes the run directory, metrics, checkpoints and progress. A stop (signal, time limit) is
 // agreed across ranks each step, and an error on any rank aborts all of them at once. With
-// distributed.zero: 1 (distributed/zero.h) each gradient bucket is reduced to the ranks owning its
-// pieces instead, as backward produces it, each rank updates its shard of the parameters from its shard of the optimizer state,
-// and the parameters are all-gathered; a checkpoint holds the gathered, unsharded state.
+// distributed.zero: 1 (distributed/zero.h) each gradient bucket is reduced to the ranks owning
+// its pieces instead, as backward produces it; each rank updates its shard of the parameters from
+// its shard of the optimizer state, and the parameters are all-gathered; a checkpoint holds the
+// gathered, unsharded state.
+//
+// A run that fails before its first step (a bad data path, a checkpoint that does not fit)
+// leaves no trace: a new run's directory is removed again, and a resumed run's config.yaml is
+// only rewritten (with the --set values) once the resume has succeeded.
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -61,7 +66,8 @@ struct TrainSummary {
   bool byte_level = false;  // the data are bytes: bits per token are bits per byte
   double tokens_per_s = 0;  // over this run's steps
   double seconds = 0;       // this run's wall time
-  std::string stop_reason;  // "steps", "time limit", "SIGINT", "SIGTERM"
+  std::string stop_reason;  // "steps", "time limit", "SIGINT", "SIGTERM", "already done" (a resumed
+                            // run that had all its train.steps: nothing was trained or written)
   std::string sample;       // the end-of-run sample (prompt included), "" when none
   std::vector<double> losses;  // the training loss of each step of this run (over all ranks)
   int rank = 0;                // this process's rank: only rank 0 writes and reports

@@ -57,6 +57,11 @@ TEST(ConfigReader, MissingWrongTypeAndRange) {
   expect_has(error_of([&] { r.integer("b", Range::at_least(1)); }), "layer.b (line 2:4): must be >= 1, got 0");
   expect_has(error_of([&] { r.number("c"); }), "expected a number, got a list");
   expect_has(error_of([&] { r.integer("d"); }), "expected an integer, got '1.5'");
+  ConfigReader big(YAML::Load("steps: 1e6\nrows: 2.5e3\nhuge: 1e300\nlist: [1e3, 20]\n"), "train");
+  EXPECT_EQ(big.integer("steps"), 1000000);  // a whole number in exponent form is an integer
+  EXPECT_EQ(big.integer("rows"), 2500);
+  expect_has(error_of([&] { big.integer("huge"); }), "expected an integer, got '1e300'");
+  EXPECT_EQ(big.integers("list"), (std::vector<int64_t>{1000, 20}));
   expect_has(error_of([&] { r.boolean("e"); }), "expected true or false, got 'maybe'");
   const std::string msg = error_of([&] { r.choice("f", {"relu2", "softmax", "laplace"}, "relu2"); });
   expect_has(msg, "'relu3' is not one of: relu2, softmax, laplace; did you mean 'relu2'?");

@@ -1,6 +1,7 @@
 // The training loop end to end on a synthetic task: it learns, it is deterministic, it resumes
-// bit for bit after a stop or a SIGTERM, it stops on a non-finite loss with the step and the last
-// checkpoint named, and its fp16 and accumulation paths train.
+// bit for bit after a stop or a SIGTERM (sent once or twice at once), it stops on a non-finite
+// loss (or, under fp16, a collapsed loss scale) with the step and the last checkpoint named, its
+// fp16 and accumulation paths train, and a run that fails to start or resume changes nothing.
 #include "trainers/trainer.h"
 
 #include <gmock/gmock.h>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "tests/support/checks.h"
 #include "tests/support/files.h"
 #include "trainers/checkpoint.h"
 #include "trainers/run_dir.h"
@@ -22,6 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using test::error_of;
 
 // Associative recall with 2 pairs of 14 symbols: an example is k v k v SEP q a (7 tokens), and
 // only a (the value of key q) is predicted, so a model that has learned nothing scores
@@ -145,11 +148,9 @@ TEST_F(TrainerTest, GradientAccumulationTrains) {
   for (size_t i = 0; i < whole.losses.size(); ++i) EXPECT_NEAR(whole.losses[i], acc.losses[i], 1e-4) << "step " << i;
 }
 
-TEST_F(TrainerTest, SigtermCheckpointsAndResumes) {
-  const std::vector<std::string> overrides = {"train.steps=400", "schedule={type: constant}"};
-  const fs::path metrics = dir_.path() / "sig" / "metrics.jsonl";
-  // Once a few steps are logged, SIGTERM this process, as a scheduler would.
-  std::thread killer([&] {
+// Once `metrics` holds 3 lines, sends `signal` to this process `times` times back to back.
+std::thread signal_after_three_steps(const fs::path& metrics, int signal, int times) {
+  return std::thread([=] {
     for (int i = 0; i < 6000; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       std::ifstream in(metrics);
@@ -157,8 +158,15 @@ TEST_F(TrainerTest, SigtermCheckpointsAndResumes) {
       for (std::string l; std::getline(in, l);) ++lines;
       if (lines >= 3) break;
     }
-    kill(getpid(), SIGTERM);
+    for (int i = 0; i < times; ++i) kill(getpid(), signal);
   });
+}
+
+TEST_F(TrainerTest, SigtermCheckpointsAndResumes) {
+  const std::vector<std::string> overrides = {"train.steps=400", "schedule={type: constant}"};
+  const fs::path metrics = dir_.path() / "sig" / "metrics.jsonl";
+  // Once a few steps are logged, SIGTERM this process, as a scheduler would.
+  std::thread killer = signal_after_three_steps(metrics, SIGTERM, 1);
   const TrainSummary s = train(overrides, "sig");
   killer.join();
   EXPECT_EQ(s.stop_reason, "SIGTERM");
@@ -174,6 +182,17 @@ TEST_F(TrainerTest, SigtermCheckpointsAndResumes) {
   EXPECT_EQ(rest.losses, tail);
 }
 
+// `timeout -s INT` signals the process and then its group: two copies at once are one request
+// (a second request would end this test process with status 130).
+TEST_F(TrainerTest, TheSameSignalTwiceAtOnceIsOneStop) {
+  std::thread killer = signal_after_three_steps(dir_.path() / "twice" / "metrics.jsonl", SIGINT, 2);
+  const TrainSummary s = train({"train.steps=400"}, "twice");
+  killer.join();
+  EXPECT_EQ(s.stop_reason, "SIGINT");
+  EXPECT_LT(s.step, 400);
+  EXPECT_EQ(read_checkpoint(resolve_checkpoint(dir_.path() / "twice")).state.step, s.step);
+}
+
 TEST_F(TrainerTest, NonFiniteLossStopsNamingStepAndCheckpoint) {
   // SGD at lr 1e30 overflows the weights in one step.
   try {
@@ -186,6 +205,25 @@ TEST_F(TrainerTest, NonFiniteLossStopsNamingStepAndCheckpoint) {
   }
   // That checkpoint loads.
   EXPECT_NO_THROW(read_checkpoint(resolve_checkpoint(dir_.path() / "nan")));
+  EXPECT_THAT(error_of([&] {
+                train({"train.steps=50", "train.clip_norm=0", "optim={type: sgd, lr: 1e30}"}, "nan_early");
+              }),
+              HasSubstr("is nan (loss 2.772589); stopping before the update. The last good checkpoint is none: no "
+                        "checkpoint was written yet. Lower optim.lr"));
+}
+
+// Under fp16 every step of a diverged model overflows and is skipped; the run stops once the loss
+// scale falls below precision.min_loss_scale instead of halving it for ever.
+TEST_F(TrainerTest, Fp16StopsWhenTheLossScaleCollapses) {
+  const std::string msg = error_of([&] {
+    train({"train.steps=200", "precision={dtype: fp16, min_loss_scale: 1}", "train.clip_norm=0",
+           "optim={type: sgd, lr: 1e30}"},
+          "fp16_nan");
+  });
+  // 65536 halves to below 1 on the 17th skipped step in a row.
+  EXPECT_THAT(msg, HasSubstr(": the fp16 loss scale fell to 0.5, below precision.min_loss_scale = 1, after 17 steps in "
+                             "a row skipped"));
+  EXPECT_THAT(msg, HasSubstr("the model has diverged"));
 }
 
 TEST_F(TrainerTest, Fp16AndBf16Train) {
@@ -208,6 +246,50 @@ TEST_F(TrainerTest, VocabularyLargerThanTheModelIsAnError) {
   } catch (const Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("model.vocab"));
   }
+}
+
+TEST_F(TrainerTest, AMissingGpuNamesTrainDevice) {
+  EXPECT_THAT(error_of([&] { train({"train.device=cuda:99"}, "gpu"); }),
+              HasSubstr("train.device is cuda:99 (cuda:99 for rank 0), but this machine shows "));
+}
+
+// A run that fails before its first step leaves nothing behind, so the corrected command works.
+TEST_F(TrainerTest, AFailedStartLeavesNoRunBehind) {
+  EXPECT_THROW(train({"model.vocab=8"}, "fails"), Error);
+  EXPECT_FALSE(fs::exists(dir_.path() / "fails"));
+  EXPECT_EQ(train({"train.steps=2"}, "fails").step, 2);
+  // In a directory the user made, only what the run wrote goes.
+  fs::create_directories(dir_.path() / "mine");
+  test::write_bytes(dir_.path() / "mine" / "notes.txt", "mine");
+  EXPECT_THROW(train({"model.vocab=8"}, "mine"), Error);
+  EXPECT_TRUE(fs::exists(dir_.path() / "mine" / "notes.txt"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "mine" / "config.yaml"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "mine" / "checkpoints"));
+}
+
+std::string file_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A resume that fails keeps the run's config.yaml as it was; a resume past train.steps is an
+// error, and one of a finished run trains and writes nothing.
+TEST_F(TrainerTest, ResumeChangesTheRunOnlyWhenItTrains) {
+  train({"train.steps=3"}, "r");
+  const std::string config = file_text(dir_.path() / "r" / "config.yaml");
+  const std::string metrics = file_text(dir_.path() / "r" / "metrics.jsonl");
+  EXPECT_THROW(resume("r", {"model.dim=16", "train.steps=6"}), Error);  // the checkpoint does not fit
+  EXPECT_EQ(file_text(dir_.path() / "r" / "config.yaml"), config);
+  EXPECT_THAT(error_of([&] { resume("r", {"train.steps=2"}); }),
+              HasSubstr("the run is at step 3, past train.steps = 2; train.steps counts from the run's start, so to "
+                        "train on give more, e.g. --set train.steps=6"));
+  const TrainSummary done = resume("r", {"optim.lr=0.5"});
+  EXPECT_EQ(done.stop_reason, "already done");
+  EXPECT_EQ(done.step, 3);
+  EXPECT_EQ(file_text(dir_.path() / "r" / "config.yaml"), config);
+  EXPECT_EQ(file_text(dir_.path() / "r" / "metrics.jsonl"), metrics);
+  EXPECT_EQ(resume("r", {"train.steps=5"}).step, 5);
+  EXPECT_NE(file_text(dir_.path() / "r" / "config.yaml"), config);  // now with steps: 5
 }
 
 }  // namespace

@@ -23,8 +23,17 @@ struct Stack {
   std::vector<fs::path> canonical;
 };
 
-// `over` gains every key of `base` it lacks; a key both hold as maps merges the same way. `over`
-// is changed in place, so its nodes keep their marks, and base's nodes move in whole.
+// The scalar `type:` of a map, or "".
+std::string type_of(const YAML::Node& map) {
+  const YAML::Node t = map["type"];
+  return t && t.IsScalar() ? t.Scalar() : "";
+}
+
+// `over` gains every key of `base` it lacks; a key both hold as maps merges the same way, unless
+// both name a `type:` and the two differ (a cosine schedule's keys mean nothing to a constant one), in
+// which case `over`'s map replaces base's whole. A null in `over` keeps base's value out; the
+// nulls themselves are dropped once everything is merged (drop_nulls). `over` is changed in
+// place, so its nodes keep their marks, and base's nodes move in whole.
 void merge_into(YAML::Node over, const YAML::Node& base) {
   for (auto it = base.begin(); it != base.end(); ++it) {
     const YAML::Node& const_over = over;
@@ -32,8 +41,45 @@ void merge_into(YAML::Node over, const YAML::Node& base) {
     if (!mine) {
       over.force_insert(it->first, it->second);
     } else if (mine.IsMap() && it->second.IsMap()) {
-      merge_into(mine, it->second);
+      const std::string mine_type = type_of(mine), base_type = type_of(it->second);
+      if (mine_type.empty() || base_type.empty() || mine_type == base_type) merge_into(mine, it->second);
     }
+  }
+}
+
+// Removes every map entry whose value is null (`key: null`, `key: ~` or `key:`): how a config
+// or an override deletes a key it inherited.
+void drop_nulls(YAML::Node node) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) drop_nulls(node[i]);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::vector<std::string> nulls;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (it->second.IsNull())
+      nulls.push_back(it->first.Scalar());
+    else
+      drop_nulls(it->second);
+  }
+  for (const std::string& key : nulls) node.remove(key);
+}
+
+// yaml-cpp keeps both entries of a key written twice in one map, and a lookup finds only the
+// first, so the second would be ignored without a word.
+void reject_duplicate_keys(const YAML::Node& node, const std::string& file) {
+  if (node.IsSequence())
+    for (size_t i = 0; i < node.size(); ++i) reject_duplicate_keys(node[i], file);
+  if (!node.IsMap()) return;
+  std::vector<std::pair<std::string, YAML::Mark>> seen;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    const std::string key = it->first.Scalar();
+    const auto first = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == key; });
+    GAU_CHECK(first == seen.end(), file, ":", mark_text(it->first.Mark()), ": key '", key,
+              "' is written twice in one map (first at ", mark_text(first->second),
+              "); YAML keeps only one of them, so merge the two into one entry");
+    seen.emplace_back(key, it->first.Mark());
+    reject_duplicate_keys(it->second, file);
   }
 }
 
@@ -54,6 +100,7 @@ YAML::Node parse_file(const std::string& file) {
     YAML::Node root = YAML::LoadFile(file);
     if (!root || root.IsNull()) return YAML::Node(YAML::NodeType::Map);
     GAU_CHECK(root.IsMap(), file, ":", mark_text(root.Mark()), ": expected a map of sections (model:, train:, ...)");
+    reject_duplicate_keys(root, file);
     return root;
   } catch (const YAML::ParserException& e) {
     GAU_FAIL(file, ":", mark_text(e.mark), ": YAML syntax error: ", e.msg);
@@ -136,6 +183,7 @@ LoadedConfig load_config(const std::string& path, const std::vector<std::string>
   Stack stack;
   config.root = load_file(path, "", stack, sources, config.files);
   for (const std::string& text : overrides) apply_override(config.root, text, sources);
+  drop_nulls(config.root);
   config.origins = sources.origins_of(config.root);
   return config;
 }

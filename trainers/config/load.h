@@ -7,7 +7,10 @@
 //
 // Inheritance: a file's top-level `base:` names one file or a list of files, each relative to
 // the file that names it. The bases are merged in order, then the file over them: maps merge key
-// by key, all the way down; a scalar or a list replaces what was there. A base may have bases of
+// by key, all the way down, except that a map naming another `type:` than the base's replaces it
+// whole (schedule: {type: constant} over a cosine schedule drops the cosine's keys); a scalar
+// or a list replaces what was there; a null (`key: null`, `key: ~`) deletes an inherited key, in
+// a file or an override (--set optim.betas=null). A key written twice in one map is an error. A base may have bases of
 // its own; a file that includes itself, directly or not, is an error naming the cycle
 // (configs/a.yaml -> configs/b.yaml -> configs/a.yaml) at the `base:` entry that closes it.
 //

@@ -1,5 +1,7 @@
 #include "trainers/config/run_sections.h"
 
+#include "trainers/config/yaml_text.h"
+
 namespace gau::config {
 
 using layers::Range;
@@ -27,6 +29,18 @@ const Section<PrecisionOptions>& precision_section() {
     s.choice("dtype", &T::dtype, {"fp32", "bf16", "fp16"},
              "fp32; bf16 with fp32 master weights; fp16 with fp32 master weights and dynamic loss scaling");
     s.shorthand("dtype");
+    s.number("loss_scale_init", &T::loss_scale_init, Range::greater_than(0), "fp16: the loss scale at the start");
+    s.number("loss_scale_growth", &T::loss_scale_growth, Range::at_least(1),
+             "fp16: the scale's factor after loss_scale_growth_interval good steps in a row");
+    s.number("loss_scale_backoff", &T::loss_scale_backoff, Range::greater_than(0),
+             "fp16: the scale's factor on a step skipped for an inf or nan gradient, in (0, 1]");
+    s.integer("loss_scale_growth_interval", &T::loss_scale_growth_interval, Range::at_least(1),
+              "fp16: good steps in a row before the scale grows");
+    s.number("min_loss_scale", &T::min_loss_scale, Range::at_least(0),
+             "fp16: a skipped step taking the scale below this stops the run as diverged (0: never)");
+    s.check([](const T& o, layers::ConfigReader& r) {
+      if (o.loss_scale_backoff > 1) r.fail("loss_scale_backoff", "must be in (0, 1], got " + format_number(o.loss_scale_backoff));
+    });
     return s;
   }();
   return section;

@@ -21,6 +21,14 @@ struct LoggingOptions {
 
 struct PrecisionOptions {
   std::string dtype = "fp32";  // fp32 | bf16 | fp16
+  // fp16's dynamic loss scaling (optim/loss_scaler.h); the defaults are LossScalerOptions'.
+  double loss_scale_init = 65536;
+  double loss_scale_growth = 2;
+  double loss_scale_backoff = 0.5;
+  int64_t loss_scale_growth_interval = 2000;
+  // A skipped step that takes the scale below this stops the run: the model has diverged (every
+  // step overflows), and halving on for ever would train nothing. 0: never stop.
+  double min_loss_scale = 1e-4;
 };
 
 struct DistributedOptions {

@@ -30,6 +30,8 @@ void tidy(YAML::Node node) {
     for (size_t i = 0; i < node.size(); ++i) tidy(node[i]);
   } else if (node.IsScalar()) {
     const std::string& s = node.Scalar();
+    // Integers stay as written: 1000000, not the shorter 1e+06, which reads back as a float.
+    if (!s.empty() && s.find_first_not_of("-0123456789") == std::string::npos) return;
     char* end = nullptr;
     const double v = std::strtod(s.c_str(), &end);
     if (!s.empty() && *end == '\0' && s == yaml_cpp_encoding(v)) node = format_number(v);

@@ -76,10 +76,15 @@ MappedTokenFile::MappedTokenFile(const std::string& path, TokenFileFormat format
       offset_ = header_bytes;
       count_ = header[2];
     }
+    // A file of llm.c's layout read as raw uint16 shows its header as tokens: say so.
+    int32_t first = 0;
+    if (size >= 4) std::memcpy(&first, map_, sizeof(first));
+    const bool llmc_header = format == TokenFileFormat::nanogpt && (first == kLlmcMagicU16 || first == kLlmcMagicU32);
     for (int64_t i = 0; i < count_; ++i) {
       const int32_t t = token(i);
       GAU_CHECK(t >= 0 && t < vocab_size, path, ": token ", i, " (byte offset ", offset_ + i * width_, ") is ",
-                static_cast<uint32_t>(t), ", not below the vocabulary size ", vocab_size);
+                static_cast<uint32_t>(t), ", not below the vocabulary size ", vocab_size,
+                llmc_header ? "; the file starts with llm.c's header, so set data.format: llmc" : "");
     }
   } catch (...) {
     ::munmap(map_, bytes_);

@@ -27,6 +27,9 @@ TEST(Dump, FillsDefaultsInReadingOrderWithShortNumbers) {
   const std::string x = files.write("x.yaml", "base: base.yaml\ntrain: {steps: 5}\noptim: {lr: 3e-4}\n");
   const std::string dump = dump_config(resolve_config(load_config(x, {"optim.betas=[0.9, 0.95]"})));
   EXPECT_NE(dump.find("lr: 3e-04\n"), std::string::npos) << dump;
+  // Counts of a million and more stay integers (1e+06 would not read back as one).
+  const std::string big = dump_config(resolve_config(load_config(x, {"train.steps=2000000"})));
+  EXPECT_NE(big.find("  steps: 2000000\n"), std::string::npos) << big;
   EXPECT_NE(dump.find("betas: [0.9, 0.95]\n"), std::string::npos) << dump;
   EXPECT_NE(dump.find("  lr_multipliers: {}\n"), std::string::npos) << dump;  // an empty map on its key's line
   EXPECT_NE(dump.find("  steps: 5\n  device: cpu\n"), std::string::npos) << dump;

@@ -1,6 +1,7 @@
 // load_config: base: inheritance (relative paths, deep merge, lists replaced, several bases in
-// order), missing files, cycles and syntax errors with their positions, and the origins that
-// send a value's error to the file it came from.
+// order, another type replacing a section, nulls deleting keys), keys written twice, missing
+// files, cycles and syntax errors with their positions, and the origins that send a value's
+// error to the file it came from.
 #include "trainers/config/load.h"
 
 #include <gtest/gtest.h>
@@ -50,6 +51,43 @@ TEST(LoadConfig, ListedBasesMergeInOrder) {
   EXPECT_EQ(c.root["train"]["steps"].as<int>(), 2);
   EXPECT_EQ(c.root["train"]["seed"].as<int>(), 7);
   EXPECT_EQ(c.root["train"]["log_every"].as<int>(), 3);
+}
+
+// A section naming another type than its base's replaces it whole; a null deletes an inherited
+// key, from a file or from --set.
+TEST(LoadConfig, AnotherTypeReplacesTheSectionAndNullDeletes) {
+  ConfigFiles files;
+  files.write("base.yaml",
+              "schedule: {type: cosine, warmup_steps: 50, min_ratio: 0.1}\n"
+              "optim: {type: adamw, lr: 1e-2, betas: [0.9, 0.95], eps: 1e-8}\n"
+              "train: {steps: 7, seed: 3}\n");
+  const LoadedConfig c = load_config(files.write("x.yaml",
+                                                 "base: base.yaml\n"
+                                                 "schedule: {type: constant}\n"
+                                                 "optim: {betas: ~}\n"
+                                                 "train: {seed: null}\n"),
+                                     {"optim.eps=null", "optim.type=sgd"});
+  EXPECT_EQ(c.root["schedule"].size(), 1u);  // the cosine's warmup_steps and min_ratio are gone
+  EXPECT_EQ(c.root["schedule"]["type"].as<std::string>(), "constant");
+  EXPECT_FALSE(c.root["optim"]["betas"]);
+  EXPECT_FALSE(c.root["optim"]["eps"]);
+  EXPECT_EQ(c.root["optim"]["lr"].as<double>(), 1e-2);  // --set of type alone keeps the other keys
+  EXPECT_EQ(c.root["optim"]["type"].as<std::string>(), "sgd");
+  EXPECT_FALSE(c.root["train"]["seed"]);
+  EXPECT_EQ(c.root["train"]["steps"].as<int>(), 7);
+  // The same type merges as before.
+  const LoadedConfig same =
+      load_config(files.write("y.yaml", "base: base.yaml\nschedule: {type: cosine, min_ratio: 0.2}\n"));
+  EXPECT_EQ(same.root["schedule"]["warmup_steps"].as<int>(), 50);
+  EXPECT_EQ(same.root["schedule"]["min_ratio"].as<double>(), 0.2);
+}
+
+TEST(LoadConfig, AKeyWrittenTwiceIsAnError) {
+  ConfigFiles files;
+  const std::string x = files.write("x.yaml", "train: {steps: 5}\nmodel: {dim: 8}\ntrain: {seed: 2}\n");
+  expect_has(error_of([&] { load_config(x); }), x + ":3:1: key 'train' is written twice in one map (first at 1:1)");
+  const std::string y = files.write("y.yaml", "train:\n  steps: 5\n  steps: 6\n");
+  expect_has(error_of([&] { load_config(y); }), y + ":3:3: key 'steps' is written twice");
 }
 
 TEST(LoadConfig, MissingFiles) {
@@ -102,6 +140,7 @@ TEST(LoadConfig, ErrorsNameTheFileAValueCameFrom) {
   const std::string unknown = files.write("unknown.yaml", "base: fixed.yaml\ntrain:\n  steps: 5\n  stepz: 5\n");
   expect_has(error_of([&] { resolve_config(load_config(unknown)); }),
              "train.stepz (" + unknown + ":4:3): unknown key 'stepz'; did you mean 'steps'?");
+  expect_has(error_of([&] { resolve_config(load_config(unknown)); }), "--set train.KEY=null");
 }
 
 }  // namespace

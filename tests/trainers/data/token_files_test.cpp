@@ -101,6 +101,9 @@ TEST(TokenFiles, TokenAtOrAboveTheVocabularyIsRejectedNamingFileAndOffset) {
              "token 0 (byte offset 1024) is 4294967295");
   // At the limit it is fine.
   EXPECT_EQ(MappedTokenFile(dir / "a.bin", TokenFileFormat::nanogpt, 50258).size(), 5);
+  // An llm.c file read as nanoGPT's raw uint16: its header's magic is taken for tokens.
+  expect_has(error_of([&] { MappedTokenFile(dir / "b.bin", TokenFileFormat::nanogpt, 50257); }),
+             "; the file starts with llm.c's header, so set data.format: llmc");
 }
 
 TEST(TokenFiles, FilesAndSeparatorsMakeDocuments) {
