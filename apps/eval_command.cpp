@@ -62,7 +62,9 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--split", args->split, "the split: val or train")
       ->check(CLI::IsMember({"val", "train"}))
       ->capture_default_str();
-  cmd->add_option("--batches", args->batches, "batches to evaluate; 0: the whole split")->capture_default_str();
+  cmd->add_option("--batches", args->batches, "batches to evaluate; 0: the whole split")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--set", args->overrides, "change the data: data.key=value, e.g. data.path=other.txt (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--device", args->device, "cpu, cuda or cuda:N")->capture_default_str();

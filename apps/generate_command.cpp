@@ -61,6 +61,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--top-p", args->sampling.top_p, "sample from the smallest set of probability >= P")
       ->capture_default_str();
   cmd->add_option("--seed", args->sampling.seed, "the sampling seed: the same seed gives the same text")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--device", args->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->footer(

@@ -167,10 +167,12 @@ OptimizerConfig read_optimizer_config(ConfigReader& r) {
   return c;
 }
 
+bool state_shardable(const std::string& type) { return type != "lamb" && type != "adafactor"; }
+
 std::unique_ptr<Optimizer> make_optimizer(ConfigReader& r, layers::FlatParameters& flat, const Shard& shard) {
   OptimizerConfig c = read_optimizer_config(r);
   check_patterns_match(r, c.common.groups, flat);
-  if (shard.count > 1 && (c.type == "lamb" || c.type == "adafactor"))
+  if (shard.count > 1 && !state_shardable(c.type))
     r.fail("type", c.type + " cannot run with distributed.zero: 1 (its state sharded over " +
                        std::to_string(shard.count) + " ranks): a shard may cut through a parameter, and " + c.type +
                        " needs whole parameters (per-parameter trust ratios or factored moments); use sgd, adam, "

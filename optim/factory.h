@@ -47,6 +47,10 @@ struct OptimizerConfig {
   std::variant<SgdOptions, AdamOptions, LambOptions, LionOptions, AdafactorOptions> options;  // the type's
 };
 
+// Whether an optimizer type's state can be sharded by element (ZeRO-1): false for lamb and
+// adafactor, which need whole parameters (per-parameter trust ratios, factored moments).
+bool state_shardable(const std::string& type);
+
 // Reads every key of the section `r` is on and checks that none is left unread; r.filled() then
 // holds the section with every default, as make_optimizer would build it. No model is needed, so
 // the group patterns are not matched against parameter names.

@@ -257,6 +257,10 @@ TEST_F(TrainerTest, AMissingGpuNamesTrainDevice) {
 TEST_F(TrainerTest, AFailedStartLeavesNoRunBehind) {
   EXPECT_THROW(train({"model.vocab=8"}, "fails"), Error);
   EXPECT_FALSE(fs::exists(dir_.path() / "fails"));
+  EXPECT_THAT(error_of([&] { train({"data.seq_len=20"}, "fails"); }),
+              AllOf(HasSubstr("model.max_length"), HasSubstr("is 16 positions"),
+                    HasSubstr("data.seq_len (--set data.seq_len=20) is 20 tokens per row")));
+  EXPECT_FALSE(fs::exists(dir_.path() / "fails"));
   EXPECT_EQ(train({"train.steps=2"}, "fails").step, 2);
   // In a directory the user made, only what the run wrote goes.
   fs::create_directories(dir_.path() / "mine");

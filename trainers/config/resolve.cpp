@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "optim/factory.h"
+#include "trainers/data/data_config.h"
 #include "trainers/config/plugins_section.h"
 #include "trainers/config/schedule_section.h"
 #include "trainers/config/schema.h"
@@ -20,13 +22,50 @@ size_t reading_rank(const std::string& name) {
   return std::find(order.begin(), order.end(), name) - order.begin();
 }
 
-// Rules that join sections, checked once each section is: the schedule against train.steps and
-// the optimizer's lr (a warmup longer than the run, a floor above the lr), so that `gau config`
-// rejects what `gau train` would.
-void check_across_sections(const YAML::Node& resolved) {
+// A reader over the section as written, for the positions of its keys in messages (the resolved
+// section's nodes are rebuilt and carry none).
+layers::ConfigReader written_reader(const LoadedConfig& config, const std::string& section) {
+  return layers::ConfigReader(section_of(config.root, section), section);
+}
+
+// The data against the model: rows no longer than the model's positions, ids below its vocabulary
+// (where the config alone fixes the data's vocabulary; a sentencepiece model file is checked once
+// the trainer loads it).
+void check_data_fits_model(const LoadedConfig& config, const YAML::Node& resolved) {
+  const YAML::Node data_node = resolved["data"], model_node = resolved["model"];
+  if (!data_node || !model_node || !model_node.IsMap()) return;
+  const data::DataConfig data = data::read_data_config(data_node, "", "data");
+  const layers::ConfigReader model = written_reader(config, "model"), written_data = written_reader(config, "data");
+  if (const YAML::Node max_length = model_node["max_length"]; max_length && max_length.IsScalar())
+    if (data.loader.seq_len > max_length.as<int64_t>())
+      model.fail("max_length", "is " + max_length.Scalar() + " positions, but " + written_data.where("seq_len") +
+                                   " is " + std::to_string(data.loader.seq_len) +
+                                   " tokens per row: raise model.max_length or lower data.seq_len");
+  const int64_t vocabulary = data::vocabulary_from_config(data);
+  if (const YAML::Node vocab = model_node["vocab"]; vocabulary > 0 && vocab && vocab.IsScalar())
+    if (vocabulary > vocab.as<int64_t>())
+      model.fail("vocab", "is " + vocab.Scalar() + ", but the data (" + written_data.where("source") + ": " +
+                              data.source + ") has " + std::to_string(vocabulary) +
+                              " ids: set model.vocab to at least " + std::to_string(vocabulary));
+}
+
+// Rules that join sections, checked once each section is, so that `gau config` rejects what
+// `gau train` would: the schedule against train.steps and the optimizer's lr (a warmup longer than
+// the run, a floor above the lr), the data against the model, and ZeRO-1 against the optimizer.
+void check_across_sections(const LoadedConfig& config, const YAML::Node& resolved) {
   const YAML::Node schedule = resolved["schedule"], optim = resolved["optim"], train = resolved["train"];
-  if (!schedule || !optim || !optim["lr"] || !train || !train["steps"]) return;
-  build_schedule(schedule, optim["lr"].as<double>(), train["steps"].as<int64_t>());
+  if (schedule && optim && optim["lr"] && train && train["steps"])
+    build_schedule(schedule, optim["lr"].as<double>(), train["steps"].as<int64_t>());
+  check_data_fits_model(config, resolved);
+  const YAML::Node zero = resolved["distributed"]["zero"];
+  if (zero && zero.as<int64_t>() == 1 && optim && optim["type"]) {
+    const std::string type = optim["type"].as<std::string>();
+    if (!optim::state_shardable(type))
+      written_reader(config, "optim")
+          .fail("type", type + " cannot run with " + written_reader(config, "distributed").where("zero") +
+                            " = 1: ZeRO-1 shards the optimizer state by element, and " + type +
+                            " needs whole parameters; use sgd, adam, adamw or lion, or distributed.zero: 0");
+  }
 }
 
 }  // namespace
@@ -53,7 +92,7 @@ YAML::Node resolve_config(const LoadedConfig& config) {
 
   YAML::Node resolved(YAML::NodeType::Map);
   for (const std::string& name : order) resolved[name] = schema.find(name)->resolve(section_of(config.root, name));
-  check_across_sections(resolved);
+  check_across_sections(config, resolved);
   return resolved;
 }
 

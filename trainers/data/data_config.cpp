@@ -125,4 +125,11 @@ DataConfig read_data_config(const YAML::Node& node, const std::string& file, con
   return c;
 }
 
+int64_t vocabulary_from_config(const DataConfig& cfg) {
+  if (cfg.source == "tokens") return cfg.vocab_size;
+  if (cfg.source == "synthetic") return cfg.task.vocab_size;
+  if (cfg.tokenizer.type == "byte") return 256;
+  return cfg.tokenizer.train ? cfg.tokenizer.train_options.vocab_size : 0;
+}
+
 }  // namespace gau::data

@@ -93,4 +93,9 @@ struct DataConfig {
 // Reads the section at config path `path` ("data") of YAML file `file` ("" when unknown).
 DataConfig read_data_config(const YAML::Node& node, const std::string& file = "", const std::string& path = "data");
 
+// The data's vocabulary size where the config alone fixes it: 256 for bytes, the vocab_size a
+// sentencepiece model is trained to, token files' vocab_size, a synthetic task's; 0 for a
+// sentencepiece model file, known only once it is loaded.
+int64_t vocabulary_from_config(const DataConfig& cfg);
+
 }  // namespace gau::data

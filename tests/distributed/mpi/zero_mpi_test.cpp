@@ -139,7 +139,8 @@ TEST(Zero1, RefusesOptimizersThatNeedWholeParameters) {
             {"distributed.zero=1", "optim.type=" + type, "optim.weight_decay=0"});
       FAIL() << type << " was not refused";
     } catch (const Error& e) {
-      EXPECT_THAT(e.what(), HasSubstr(type + " cannot run with distributed.zero: 1"));
+      EXPECT_THAT(e.what(), AllOf(HasSubstr(type + " cannot run with distributed.zero"),
+                                  HasSubstr("ZeRO-1 shards the optimizer state by element")));
     }
     comm->barrier();
   }

@@ -141,5 +141,25 @@ TEST_F(Sections, ScheduleIsCheckedAgainstTrainStepsAndTheLr) {
              "schedule.min_lr (" + file_ + "): must be <= the base lr (0.1), got 0.5");
 }
 
+// The data against the model, before any data is read: rows longer than the model's positions,
+// a vocabulary the config fixes above model.vocab; and ZeRO-1 with an optimizer it cannot shard.
+TEST_F(Sections, DataIsCheckedAgainstTheModelAndZeroAgainstTheOptimizer) {
+  expect_has(error(std::string(kData), {"model.max_length=16", "data.seq_len=20"}),
+             "model.max_length (--set model.max_length=16): is 16 positions, but data.seq_len "
+             "(--set data.seq_len=20) is 20 tokens per row: raise model.max_length or lower data.seq_len");
+  expect_has(error("data: {source: tokens, path: t.bin}\n"),
+             "model.vocab (" + file_ + ":1:38): is 256, but the data (data.source (" + file_ +
+                 ":2:16): tokens) has 50257 ids: set model.vocab to at least 50257");
+  expect_has(error("data: {tokenizer: {type: sentencepiece, train: {vocab_size: 300}}, path: c.txt}\n"),
+             "has 300 ids: set model.vocab to at least 300");
+  EXPECT_NO_THROW(resolve_config(load("data: {source: tokens, path: t.bin, vocab_size: 256}\n")));
+  EXPECT_NO_THROW(resolve_config(load("data: {tokenizer: {type: sentencepiece, model: m.model}, path: c.txt}\n")))
+      << "a model file's vocabulary is known once it is loaded";
+  expect_has(error(std::string(kData) + "optim: {type: lamb}\ndistributed: {zero: 1}\n"),
+             "optim.type (" + file_ + ":3:15): lamb cannot run with distributed.zero (" + file_ +
+                 ":4:21) = 1: ZeRO-1 shards the optimizer state by element");
+  EXPECT_NO_THROW(resolve_config(load(std::string(kData) + "optim: {type: adamw}\ndistributed: {zero: 1}\n")));
+}
+
 }  // namespace
 }  // namespace gau::config
