@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/rng.h"
 #include "layers/models/language_model.h"
 #include "layers/models/matched_size.h"
 #include "tests/trainers/config/config_files.h"
@@ -77,6 +78,25 @@ TEST(Presets, EachSizeBuildsAndMatchesWithinFivePercent) {
       EXPECT_LE(std::abs(static_cast<double>(c - counts[0])), 0.05 * static_cast<double>(counts[0]))
           << size.name << ": " << c << " against GAU's " << counts[0];
   }
+}
+
+// A model that starts far above the uniform loss spends its first steps unlearning its init: with
+// tied embeddings the input token's own logit is about embedding_init_std · d while a GAU or FLASH
+// block still adds nearly nothing (docs/model.md). Two layers of each preset show it; within a nat
+// of ln 256 (the tiny ones, at d = 256 and std 0.02, start at 6.1).
+TEST(Presets, EachPresetStartsNearTheUniformLoss) {
+  for (const char* size : {"tiny", "small", "base"})
+    for (const char* flavour : {"gau", "flash", "transformer_pp"}) {
+      const std::string name = std::string(flavour) + "_" + size + ".yaml";
+      SCOPED_TRACE(name);
+      manual_seed(3);
+      const LoadedConfig c = load_config((test::source_configs() / "models" / name).string(), {"model.layers=2"});
+      auto lm = std::dynamic_pointer_cast<layers::LanguageModel>(build_model(c));
+      ASSERT_NE(lm, nullptr);
+      const Tensor ids = layers::example_token_ids(2, 32, 256, Device::cpu(), 1);
+      const Tensor targets = layers::example_token_ids(2, 32, 256, Device::cpu(), 2);
+      EXPECT_LT(lm->loss(ids, targets).item(), std::log(256.0) + 1.0);
+    }
 }
 
 TEST(Presets, LongContextFlashAt8k) {
