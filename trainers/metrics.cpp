@@ -41,7 +41,11 @@ MetricsWriter::MetricsWriter(const fs::path& dir, const MetricsOptions& options)
     write_file_atomic(jsonl_path_, lines_up_to(jsonl_path_, *options.resume_step));
   fd_ = ::open(jsonl_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   GAU_CHECK(fd_ >= 0, "cannot open ", jsonl_path_.string(), ": ", std::strerror(errno));
-  if (options.tensorboard) events_ = std::make_unique<EventFileWriter>(dir);
+  if (options.tensorboard) {
+    events_ = std::make_unique<EventFileWriter>(dir);
+    // metrics.jsonl was cut back to the checkpoint above; the event files are told the same.
+    if (options.resume_step) events_->add_session_start(*options.resume_step + 1);
+  }
 }
 
 MetricsWriter::~MetricsWriter() {

@@ -58,6 +58,15 @@ std::string event_header(double wall_time, int64_t step) {
 
 }  // namespace
 
+std::string encode_session_start_event(double wall_time, int64_t step) {
+  std::string session_log;
+  put_key(session_log, 1, kVarint);
+  put_varint(session_log, 1);  // SessionLog.START
+  std::string e = event_header(wall_time, step);
+  put_bytes(e, 7, session_log);
+  return e;
+}
+
 std::string encode_file_version_event(double wall_time, std::string_view version) {
   std::string e = event_header(wall_time, 0);
   put_bytes(e, 3, version);
@@ -115,6 +124,10 @@ void EventFileWriter::open(double wall_time) {
 
 void EventFileWriter::add_scalar(std::string_view tag, float value, int64_t step, double wall_time) {
   write_record(encode_scalar_event(wall_time, step, tag, value));
+}
+
+void EventFileWriter::add_session_start(int64_t step, double wall_time) {
+  write_record(encode_session_start_event(wall_time, step));
 }
 
 void EventFileWriter::write_record(std::string_view data) {

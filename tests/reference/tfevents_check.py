@@ -2,6 +2,7 @@
 
     python tfevents_check.py write OUT   # tensorboard's protos and RecordWriter write REFERENCE
     python tfevents_check.py check IN    # tensorboard's EventAccumulator reads a gau-written file
+    python tfevents_check.py restart DIR # a run resumed from step 4 reads as one run (RESTARTED)
 
 `write` made tests/reference/fixtures/tfevents_golden (with fixed wall times), which
 tests/trainers/tfevents_test.cpp compares byte for byte with what gau writes for REFERENCE.
@@ -28,6 +29,10 @@ REFERENCE = [
     (1700000005.0, 1 << 40, "train/tokens_per_s", 65536.0),
 ]
 
+# (wall_time, step) of a resumed run's SessionLog START after the scalars: kRestartTime and
+# kRestartStep there. Past every step, so it purges nothing and `check` still sees REFERENCE.
+RESTART = (1700000006.0, (1 << 40) + 1)
+
 
 def write(path):
     with open(path, "wb") as f:
@@ -36,6 +41,9 @@ def write(path):
         for wall, step, tag, value in REFERENCE:
             summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])
             w.write(event_pb2.Event(wall_time=wall, step=step, summary=summary).SerializeToString())
+        wall, step = RESTART
+        w.write(event_pb2.Event(wall_time=wall, step=step,
+                                session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START)).SerializeToString())
         w.flush()
 
 
@@ -57,5 +65,23 @@ def check(path):
                              f"{len(REFERENCE)} scalars read by tensorboard's EventAccumulator as expected")
 
 
+# What tests/trainers/metrics_test.cpp's resumed run logs as train/loss: steps 1 to 6 at 1/step,
+# then, resumed from step 4, steps 5 and 6 again at 10 + step. TensorBoard must show the second
+# 5 and 6 only: the first ones were trained after the checkpoint and lost.
+RESTARTED = [(1, 1.0), (2, 0.5), (3, 1 / 3), (4, 0.25), (5, 15.0), (6, 16.0)]
+
+
+def restart(run_dir):
+    acc = EventAccumulator(run_dir)
+    acc.Reload()
+    got = [(e.step, e.value) for e in acc.Scalars("train/loss")]
+    ok = len(got) == len(RESTARTED) and all(
+        s == ws and abs(v - wv) <= 1e-6 * abs(wv) for (s, v), (ws, wv) in zip(got, RESTARTED))
+    return golden_cli.report(run_dir, [] if ok else [f"train/loss: got {got}, expected {RESTARTED}"],
+                             "the resumed run's train/loss reads as one run")
+
+
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "restart":
+        sys.exit(restart(sys.argv[2]))
     sys.exit(golden_cli.main(__doc__, write, check))

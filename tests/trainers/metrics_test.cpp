@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <limits>
 
@@ -113,6 +114,36 @@ TEST(Metrics, ResumeDropsWhatCameAfterTheCheckpoint) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(lines[i]["step"], i + 1);
   EXPECT_EQ(lines[4]["step"], 5);
   EXPECT_EQ(lines[4]["loss"], 0.5);
+}
+
+// The event files are cut back too: a resumed writer starts a new file with a restart at the first
+// new step, so TensorBoard drops the lost steps of the earlier file (tfevents_check.py restart).
+TEST(Metrics, ResumeRestartsTheEventFilesAfterTheCheckpoint) {
+  test::TempDir dir;
+  fs::path first;
+  {
+    MetricsWriter m(dir.path());
+    for (int s = 1; s <= 6; ++s) m.log_train({.step = s, .loss = 1.0 / s});
+    first = m.events()->path();
+  }
+  // As a file from an earlier second: a resume usually comes later than the same second.
+  fs::rename(first, dir.path() / "events.out.tfevents.1000000000.test");
+  MetricsWriter m(dir.path(), {.resume_step = 4});
+  for (int s = 5; s <= 6; ++s) m.log_train({.step = s, .loss = 10.0 + s});
+  const auto records = read_records(m.events()->path());
+  ASSERT_GE(records.size(), 2u);
+  EXPECT_NE(records[0].find("brain.Event:2"), std::string::npos);
+  const std::string restart = records[1];
+  ASSERT_EQ(restart.size(), 15u);  // wall_time 9, step 5 two, session_log four
+  double wall;
+  std::memcpy(&wall, restart.data() + 1, 8);
+  EXPECT_EQ(restart, encode_session_start_event(wall, 5));
+
+  auto py = test::python_with({"tensorboard"});
+  if (!py) GTEST_SKIP() << "no Python with tensorboard (set GAU_TEST_PYTHON) to read the run back";
+  auto [rc, out] = test::run_command(*py + " " + test::reference_path("tfevents_check.py").string() + " restart " +
+                                     dir.path().string());
+  EXPECT_EQ(rc, 0) << out;
 }
 
 }  // namespace

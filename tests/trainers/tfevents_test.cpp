@@ -33,9 +33,14 @@ const Scalar kReference[] = {
     {1700000005.0, int64_t{1} << 40, "train/tokens_per_s", 65536.0f},
 };
 
+// tfevents_check.py's RESTART: a resumed run's SessionLog START, past every step.
+constexpr int64_t kRestartStep = (int64_t{1} << 40) + 1;
+constexpr double kRestartTime = 1700000006.0;
+
 void write_reference(const fs::path& path) {
   EventFileWriter w(path, kFileVersionTime);
   for (const Scalar& s : kReference) w.add_scalar(s.tag, s.value, s.step, s.wall);
+  w.add_session_start(kRestartStep, kRestartTime);
 }
 
 uint64_t le(const std::string& b, size_t at, int bytes) {
@@ -82,6 +87,12 @@ TEST(TfEvents, ScalarEventEncoding) {
   // proto3 leaves out a zero wall_time and step.
   EXPECT_EQ(encode_scalar_event(0.0, 0, "x", 1.0f), want.substr(12));
   EXPECT_EQ(encode_file_version_event(0.0), std::string("\x1a\x0d") + "brain.Event:2");
+}
+
+TEST(TfEvents, SessionStartEventEncoding) {
+  // Event{wall_time: 2.0, step: 300, session_log (field 7) {status (1, varint) START = 1}}
+  const std::string want("\x09\x00\x00\x00\x00\x00\x00\x00\x40\x10\xac\x02\x3a\x02\x08\x01", 16);
+  EXPECT_EQ(encode_session_start_event(2.0, 300), want);
 }
 
 TEST(TfEvents, DefaultNameHasTimeAndHost) {
