@@ -30,12 +30,16 @@ void run_eval(const EvalArgs& args) {
   trainers::TrainedModel m = trainers::load_trained_model(args.target, device, args.overrides);
   const data::Dataset ds = data::build_dataset(m.data_config, m.run_dir.string());
   const bool val = args.split == "val";
+  const data::LoaderOptions rows =
+      data::loader_options(m.data_config, ds, val ? data::Split::val : data::Split::train);
+  data::check_data_fits_model(ds, rows, m.config["model"]["vocab"].as<int64_t>(),
+                              m.config["model"]["max_length"].as<int64_t>(0));
   const data::Corpus& corpus = val ? ds.val : ds.train;
   GAU_CHECK(!corpus.empty(), "gau eval: the data has no ", args.split,
             " split (data.val_fraction is 0 and no data.val_path); use --split train or --set data.val_path=FILE");
   const trainers::Objective objective(*m.model);
   const trainers::EvalResult r = trainers::evaluate(
-      objective, *m.model, corpus, data::loader_options(m.data_config, ds, val ? data::Split::val : data::Split::train),
+      objective, *m.model, corpus, rows,
       {.max_batches = args.batches, .device = device, .seed = m.config["train"]["seed"].as<uint64_t>(1)});
   const bool bytes = ds.tokenizer && ds.tokenizer->name() == "byte";
   if (args.json) {

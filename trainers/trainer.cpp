@@ -183,6 +183,7 @@ void Trainer::State::setup() {
   }
   const config::LoadedConfig loaded = config::load_config(config_file, request.overrides);
   resolved = config::resolve_config(loaded);
+  resolved["data"] = data::with_absolute_paths(resolved["data"]);
   config_yaml = config::dump_config(resolved);
   train = config::train_section().read(resolved["train"]);
   logging = config::logging_section().read(resolved["logging"]);
@@ -254,11 +255,12 @@ void Trainer::State::setup() {
   if (lead()) dataset = data::build_dataset(data_config, run->path().string());
   comm->barrier();
   if (!lead()) dataset = data::build_dataset(data_config, run->path().string());
-  const int64_t model_vocab = resolved["model"]["vocab"].as<int64_t>();
-  GAU_CHECK(dataset.vocab_size <= model_vocab, "the data's vocabulary has ", dataset.vocab_size,
-            " ids but model.vocab is ", model_vocab, ": set model.vocab to at least ", dataset.vocab_size);
-  loader = std::make_unique<data::Loader>(
-      dataset.train, data::loader_options(data_config, dataset, data::Split::train, comm->rank(), comm->world_size()));
+  if (lead()) data::keep_tokenizer_in_run(data_config.tokenizer, run->path().string());
+  const data::LoaderOptions rows =
+      data::loader_options(data_config, dataset, data::Split::train, comm->rank(), comm->world_size());
+  data::check_data_fits_model(dataset, rows, resolved["model"]["vocab"].as<int64_t>(),
+                              resolved["model"]["max_length"].as<int64_t>(0));
+  loader = std::make_unique<data::Loader>(dataset.train, rows);
 
   std::optional<int64_t> resume_step;
   if (resuming) {

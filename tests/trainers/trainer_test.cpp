@@ -17,6 +17,8 @@
 #include "tests/support/checks.h"
 #include "tests/support/files.h"
 #include "trainers/checkpoint.h"
+#include "trainers/data/dataset.h"
+#include "trainers/trained_model.h"
 #include "trainers/run_dir.h"
 
 namespace gau::trainers {
@@ -251,6 +253,37 @@ TEST_F(TrainerTest, VocabularyLargerThanTheModelIsAnError) {
 TEST_F(TrainerTest, AMissingGpuNamesTrainDevice) {
   EXPECT_THAT(error_of([&] { train({"train.device=cuda:99"}, "gpu"); }),
               HasSubstr("train.device is cuda:99 (cuda:99 for rank 0), but this machine shows "));
+}
+
+// Relative data paths are read against the working directory; the run stores them absolute, so
+// its data is found from anywhere afterwards (gau eval and generate in another directory).
+TEST_F(TrainerTest, ARunFindsItsDataFromAnyDirectory) {
+  std::string text;
+  for (int i = 0; i < 200; ++i) text += "the quick brown fox jumps over the lazy dog\n";
+  test::write_bytes(dir_.path() / "corpus.txt", text);
+  const fs::path before = fs::current_path();
+  fs::current_path(dir_.path());
+  const TrainSummary s = train({"data={source: text, path: corpus.txt, seq_len: 16, batch_size: 4}", "model.vocab=256",
+                                "train.steps=2", "train.checkpoint_every=2"});
+  fs::current_path(before);
+  EXPECT_EQ(s.step, 2);
+  const YAML::Node stored = YAML::LoadFile((dir_.path() / "run" / "config.yaml").string());
+  EXPECT_EQ(stored["data"]["path"].as<std::string>(), (dir_.path() / "corpus.txt").string());
+  const TrainedModel m = load_trained_model(dir_.path() / "run", Device::cpu());
+  const data::Dataset ds = data::build_dataset(m.data_config, m.run_dir.string());
+  EXPECT_GT(ds.train.size(), 0);
+  // Data the model cannot read is refused before a batch, naming the model's limit.
+  const TrainedModel wide = load_trained_model(dir_.path() / "run", Device::cpu(), {"data.seq_len=64"});
+  const data::Dataset wide_ds = data::build_dataset(wide.data_config, wide.run_dir.string());
+  EXPECT_THAT(error_of([&] {
+                data::check_data_fits_model(wide_ds, data::loader_options(wide.data_config, wide_ds, data::Split::val),
+                                            256, 16);
+              }),
+              AllOf(HasSubstr("data.val ("), HasSubstr("rows of data.seq_len = 64 tokens, but model.max_length is 16")));
+  EXPECT_THAT(error_of([&] {
+                data::check_data_fits_model(ds, data::loader_options(m.data_config, ds, data::Split::val), 100, 0);
+              }),
+              HasSubstr("the data's vocabulary has 256 ids but model.vocab is 100"));
 }
 
 // A run that fails before its first step leaves nothing behind, so the corrected command works.

@@ -1,6 +1,7 @@
 #include "trainers/data/data_config.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "layers/config_reader.h"
 
@@ -123,6 +124,19 @@ DataConfig read_data_config(const YAML::Node& node, const std::string& file, con
   r.check_no_unknown_keys();
   c.filled = r.filled();
   return c;
+}
+
+YAML::Node with_absolute_paths(const YAML::Node& data) {
+  YAML::Node out = YAML::Clone(data);
+  auto absolute = [](YAML::Node node) {
+    if (node && node.IsScalar() && !node.Scalar().empty())
+      node = std::filesystem::absolute(node.Scalar()).lexically_normal().string();
+  };
+  if (!out.IsMap()) return out;
+  absolute(out["path"]);
+  absolute(out["val_path"]);
+  if (out["tokenizer"] && out["tokenizer"].IsMap()) absolute(out["tokenizer"]["model"]);
+  return out;
 }
 
 int64_t vocabulary_from_config(const DataConfig& cfg) {

@@ -93,6 +93,11 @@ struct DataConfig {
 // Reads the section at config path `path` ("data") of YAML file `file` ("" when unknown).
 DataConfig read_data_config(const YAML::Node& node, const std::string& file = "", const std::string& path = "data");
 
+// A copy of a resolved data section with its file paths (path, val_path, tokenizer.model) made
+// absolute against the working directory, where relative paths are read: what a run stores, so
+// that eval, generate and resume find its data from any directory.
+YAML::Node with_absolute_paths(const YAML::Node& data);
+
 // The data's vocabulary size where the config alone fixes it: 256 for bytes, the vocab_size a
 // sentencepiece model is trained to, token files' vocab_size, a synthetic task's; 0 for a
 // sentencepiece model file, known only once it is loaded.

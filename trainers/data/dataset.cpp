@@ -19,10 +19,10 @@ std::shared_ptr<Tokenizer> build_tokenizer(const TokenizerConfig& cfg, const std
   if (cfg.type == "byte") return std::make_shared<ByteTokenizer>();
   GAU_CHECK(cfg.type == "sentencepiece", cfg.where, ": unknown tokenizer type '", cfg.type,
             "'; expected byte or sentencepiece");
+  const std::string model = run_dir.empty() ? "" : (fs::path(run_dir) / "tokenizer.model").string();
   try {
-    if (!cfg.train) return std::make_shared<SentencePieceTokenizer>(cfg.model);
+    if (!cfg.train) return std::make_shared<SentencePieceTokenizer>(!model.empty() && fs::exists(model) ? model : cfg.model);
     GAU_CHECK(!run_dir.empty(), "training a sentencepiece model needs a run directory to write tokenizer.model into");
-    const std::string model = (fs::path(run_dir) / "tokenizer.model").string();
     const int64_t want = cfg.train_options.vocab_size;
     if (fs::exists(model)) {
       auto loaded = std::make_shared<SentencePieceTokenizer>(model);
@@ -36,6 +36,17 @@ std::shared_ptr<Tokenizer> build_tokenizer(const TokenizerConfig& cfg, const std
   } catch (const Error& e) {
     GAU_FAIL(cfg.where, ": ", e.what());
   }
+}
+
+void keep_tokenizer_in_run(const TokenizerConfig& cfg, const std::string& run_dir) {
+  if (cfg.type != "sentencepiece" || cfg.train) return;
+  const fs::path copy = fs::path(run_dir) / "tokenizer.model";
+  if (fs::exists(copy)) return;
+  const fs::path part = fs::path(run_dir) / ".tokenizer.model.part";
+  std::error_code ec;
+  fs::copy_file(cfg.model, part, fs::copy_options::overwrite_existing, ec);
+  if (!ec) fs::rename(part, copy, ec);
+  GAU_CHECK(!ec, cfg.where, ": cannot copy ", cfg.model, " into the run as ", copy.string(), ": ", ec.message());
 }
 
 Corpus encode_documents(const std::vector<TextDocument>& docs, const Tokenizer& tokenizer, int32_t eos_id,
@@ -162,6 +173,14 @@ Dataset build_dataset(const DataConfig& cfg, const std::string& run_dir) {
   }
   ds.pad_id = ds.eos_id >= 0 ? ds.eos_id : 0;
   return ds;
+}
+
+void check_data_fits_model(const Dataset& ds, const LoaderOptions& rows, int64_t vocab, int64_t max_length) {
+  GAU_CHECK(ds.vocab_size <= vocab, rows.name, ": the data's vocabulary has ", ds.vocab_size,
+            " ids but model.vocab is ", vocab, ": set model.vocab to at least ", ds.vocab_size,
+            " (a trained model's vocabulary is fixed: give it data of its own tokenizer)");
+  GAU_CHECK(max_length <= 0 || rows.seq_len <= max_length, rows.name, ": rows of data.seq_len = ", rows.seq_len,
+            " tokens, but model.max_length is ", max_length, ": raise model.max_length or lower data.seq_len");
 }
 
 LoaderOptions loader_options(const DataConfig& cfg, const Dataset& ds, Split split, int64_t rank, int64_t world_size) {

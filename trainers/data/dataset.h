@@ -53,6 +53,17 @@ std::pair<Corpus, Corpus> split_corpus(const Corpus& corpus, double fraction, bo
 
 Dataset build_dataset(const DataConfig& cfg, const std::string& run_dir);
 
+// Throws when the data does not fit a model of `vocab` ids and `max_length` positions (0: no
+// limit): ids at or past vocab, or rows of more than max_length tokens. Before any step, so a
+// run that cannot train never starts and `gau eval --set data...` fails with the reason.
+void check_data_fits_model(const Dataset& ds, const LoaderOptions& rows, int64_t vocab, int64_t max_length);
+
+// A run keeps its own copy of a sentencepiece model file it loads (data.tokenizer.model), as
+// `run_dir`/tokenizer.model, so that eval, generate and resume read the tokenizer the run trained
+// with even when the file has moved or changed since; build_tokenizer prefers that copy. Does
+// nothing for other tokenizers or when the copy exists.
+void keep_tokenizer_in_run(const TokenizerConfig& cfg, const std::string& run_dir);
+
 // cfg.loader for one split: validation is never shuffled nor dropped; the pad id is the data's.
 LoaderOptions loader_options(const DataConfig& cfg, const Dataset& ds, Split split, int64_t rank = 0,
                              int64_t world_size = 1);

@@ -120,5 +120,43 @@ TEST(BuildTokenizer, TrainsIntoTheRunDirectoryAndReusesTheModel) {
   EXPECT_EQ(build_tokenizer(DataConfig{}.tokenizer, {}, "")->name(), "byte");
 }
 
+// A run keeps a copy of the model file it loads, and reads that copy from then on: moving or
+// deleting the file does not break the run's eval, generate or resume.
+TEST(BuildTokenizer, ARunKeepsTheModelFileItLoads) {
+  ScratchDir dir;
+  const DataConfig train = read_data_config(
+      YAML::Load("{path: x, tokenizer: {type: sentencepiece, train: {vocab_size: 64, byte_fallback: false}}}"));
+  auto original = build_tokenizer(train.tokenizer, {small_corpus()}, dir / "made");
+  std::filesystem::rename(dir / "made/tokenizer.model", dir / "mine.model");
+  const DataConfig load =
+      read_data_config(YAML::Load("{path: x, tokenizer: {type: sentencepiece, model: " + (dir / "mine.model") + "}}"));
+  std::filesystem::create_directories(dir / "run");
+  keep_tokenizer_in_run(load.tokenizer, dir / "run");
+  ASSERT_TRUE(std::filesystem::exists(dir / "run/tokenizer.model"));
+  std::filesystem::remove(dir / "mine.model");
+  auto kept = build_tokenizer(load.tokenizer, {}, dir / "run");
+  EXPECT_EQ(kept->name(), "sentencepiece(" + (dir / "run/tokenizer.model") + ")");
+  EXPECT_EQ(kept->encode("the quick fox"), original->encode("the quick fox"));
+  keep_tokenizer_in_run(load.tokenizer, dir / "run");  // the copy exists: the missing file is not read
+  keep_tokenizer_in_run(train.tokenizer, dir / "elsewhere");  // a trained model is in its run already
+  keep_tokenizer_in_run(DataConfig{}.tokenizer, dir / "elsewhere");
+  EXPECT_FALSE(std::filesystem::exists(dir / "elsewhere"));
+  std::filesystem::remove(dir / "run/tokenizer.model");
+  expect_has(error_of([&] { keep_tokenizer_in_run(load.tokenizer, dir / "run"); }), "cannot copy");
+}
+
+TEST(DataConfig, RunsStoreAbsolutePaths) {
+  const YAML::Node data = YAML::Load(
+      "{path: corpus/a.txt, val_path: '', tokenizer: {type: sentencepiece, model: ../m.model}, seq_len: 8}");
+  const YAML::Node out = with_absolute_paths(data);
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  EXPECT_EQ(out["path"].as<std::string>(), (cwd / "corpus/a.txt").string());
+  EXPECT_EQ(out["tokenizer"]["model"].as<std::string>(), (cwd.parent_path() / "m.model").string());
+  EXPECT_EQ(out["val_path"].as<std::string>(), "") << "no path stays none";
+  EXPECT_EQ(out["seq_len"].as<int>(), 8);
+  EXPECT_EQ(data["path"].as<std::string>(), "corpus/a.txt") << "the input is unchanged";
+  EXPECT_EQ(with_absolute_paths(YAML::Load("{path: /abs/x.bin}"))["path"].as<std::string>(), "/abs/x.bin");
+}
+
 }  // namespace
 }  // namespace gau::data
