@@ -27,7 +27,12 @@ fs::path default_out_dir(const fs::path& run_or_file) {
 
 void run_plot(const PlotArgs& args) {
   std::vector<trainers::RunMetrics> runs;
-  for (const std::string& r : args.runs) runs.push_back(trainers::read_metrics(r));
+  for (const std::string& r : args.runs) {
+    runs.push_back(trainers::read_metrics(r));
+    if (runs.back().cut_line > 0)
+      std::cerr << "gau plot: " << runs.back().file.string() << ":" << runs.back().cut_line
+                << " was cut off mid-write (the run was stopped there); plotting the records before it\n";
+  }
   const fs::path out = args.out.empty() ? default_out_dir(args.runs.front()) : fs::path(args.out);
   for (const fs::path& png : trainers::render_plots(runs, {.out_dir = out})) std::cout << png.string() << "\n";
 }

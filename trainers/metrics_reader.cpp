@@ -74,6 +74,12 @@ RunMetrics read_metrics(const fs::path& run_or_file) {
     try {
       j = json::parse(text);
     } catch (const json::parse_error& e) {
+      // A last line without its newline was cut mid-write (the run was killed, the disk filled):
+      // the records before it stand.
+      if (in.eof()) {
+        run.cut_line = line;
+        break;
+      }
       GAU_FAIL(line_place(run.file, line), ": not a JSON line (", e.what(), ")");
     }
     check_header(j, run.file, line);

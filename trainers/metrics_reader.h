@@ -7,7 +7,8 @@
 //
 // A null or missing number reads as NaN. Records of other kinds are skipped, as are blank lines.
 // Errors name the file and, for a line that is not a record (not JSON, no kind or integer step, a
-// number that is not a number), its line number.
+// number that is not a number), its line number; except a last line that is not JSON and lacks
+// its newline, which a run killed mid-write leaves: it is skipped and noted in cut_line.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -33,6 +34,7 @@ struct RunMetrics {
   std::filesystem::path file;  // the metrics.jsonl read
   std::vector<TrainRecord> train;
   std::vector<EvalRecord> eval;
+  int64_t cut_line = 0;  // a last line cut mid-write, skipped (its number), or 0
 };
 
 // The metrics file of `run_or_file`: RUN_DIR/metrics.jsonl for a directory, the path itself for

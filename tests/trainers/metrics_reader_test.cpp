@@ -78,6 +78,24 @@ TEST(MetricsReader, DamagedLineNamesFileAndLine) {
   EXPECT_NE(read_error(file).find(":1: expected a JSON object per line"), std::string::npos) << read_error(file);
 }
 
+// A run killed mid-write leaves its last line cut, without a newline: the records before it are
+// read, and the cut is noted. The same damage with its newline, or before the end, is an error.
+TEST(MetricsReader, ALastLineCutMidWriteIsSkipped) {
+  test::TempDir dir;
+  const fs::path file = dir.path() / "metrics.jsonl";
+  const std::string good = "{\"kind\":\"train\",\"step\":10,\"time\":1.7e9,\"loss\":2.5}\n";
+  test::write_bytes(file, good + good + "{\"kind\":\"train\",\"st");
+  const RunMetrics run = read_metrics(file);
+  EXPECT_EQ(run.train.size(), 2u);
+  EXPECT_EQ(run.cut_line, 3);
+  test::write_bytes(file, good);
+  EXPECT_EQ(read_metrics(file).cut_line, 0);
+  test::write_bytes(file, good + "{\"kind\":\"train\",\"st\n");
+  EXPECT_NE(read_error(file).find(":2: not a JSON line"), std::string::npos) << read_error(file);
+  test::write_bytes(file, "{\"kind\":\"train\",\"st");
+  EXPECT_NE(read_error(file).find("is empty"), std::string::npos) << read_error(file);
+}
+
 TEST(MetricsReader, MissingAndEmptyFilesAreErrors) {
   test::TempDir dir;
   EXPECT_NE(read_error(dir.path()).find("has no metrics.jsonl"), std::string::npos) << read_error(dir.path());
