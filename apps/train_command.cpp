@@ -26,6 +26,14 @@ std::string default_config_path() {
   return "";
 }
 
+// The commands that read the run back; generate only where it can prompt the model.
+void print_eval_and_generate(const trainers::TrainSummary& s) {
+  const std::string dir = s.run_dir.string();
+  std::printf("  evaluate:   gau eval %s\n", dir.c_str());
+  if (s.generates) std::printf("  generate:   gau generate %s --prompt \"The \"\n", dir.c_str());
+  std::fflush(stdout);
+}
+
 void print_summary(const trainers::TrainSummary& s) {
   const std::string dir = s.run_dir.string();
   if (s.stop_reason == "already done") {
@@ -33,8 +41,7 @@ void print_summary(const trainers::TrainSummary& s) {
                 static_cast<long long>(s.step));
     std::printf("  train more: gau train --resume %s --set train.steps=%lld\n", dir.c_str(),
                 static_cast<long long>(2 * s.step));
-    std::printf("  evaluate:   gau eval %s\n  generate:   gau generate %s --prompt \"The \"\n", dir.c_str(), dir.c_str());
-    std::fflush(stdout);
+    print_eval_and_generate(s);
     return;
   }
   std::printf("\ntrained %lld of %lld steps in %s (%s); stopped by %s\n", static_cast<long long>(s.step),
@@ -54,8 +61,7 @@ void print_summary(const trainers::TrainSummary& s) {
   else
     std::printf("  train more: gau train --resume %s --set train.steps=%lld\n", dir.c_str(),
                 static_cast<long long>(2 * s.steps));
-  std::printf("  evaluate:   gau eval %s\n  generate:   gau generate %s --prompt \"The \"\n", dir.c_str(), dir.c_str());
-  std::fflush(stdout);
+  print_eval_and_generate(s);
 }
 
 }  // namespace

@@ -384,6 +384,7 @@ TrainSummary Trainer::run() {
   summary.start_step = s.start_step;
   summary.steps = s.train.steps;
   summary.byte_level = s.byte_level();
+  summary.generates = s.dataset.tokenizer && dynamic_cast<const layers::LanguageModel*>(s.model.get()) != nullptr;
   summary.rank = s.comm->rank();
   summary.world_size = s.comm->world_size();
   if (s.already_done()) {

@@ -64,6 +64,7 @@ struct TrainSummary {
   int64_t steps = 0;                 // train.steps
   std::optional<EvalResult> final_eval;
   bool byte_level = false;  // the data are bytes: bits per token are bits per byte
+  bool generates = false;   // a language model with a tokenizer: gau generate can prompt it
   double tokens_per_s = 0;  // over this run's steps
   double seconds = 0;       // this run's wall time
   std::string stop_reason;  // "steps", "time limit", "SIGINT", "SIGTERM", "already done" (a resumed

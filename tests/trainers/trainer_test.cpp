@@ -267,6 +267,8 @@ TEST_F(TrainerTest, ARunFindsItsDataFromAnyDirectory) {
                                 "train.steps=2", "train.checkpoint_every=2"});
   fs::current_path(before);
   EXPECT_EQ(s.step, 2);
+  EXPECT_TRUE(s.generates) << "a language model on text can be prompted";
+  EXPECT_FALSE(train({"train.steps=1"}, "recall").generates) << "synthetic ids have no tokenizer to prompt with";
   const YAML::Node stored = YAML::LoadFile((dir_.path() / "run" / "config.yaml").string());
   EXPECT_EQ(stored["data"]["path"].as<std::string>(), (dir_.path() / "corpus.txt").string());
   const TrainedModel m = load_trained_model(dir_.path() / "run", Device::cpu());
