@@ -115,6 +115,8 @@ DataConfig read_data_config(const YAML::Node& node, const std::string& file, con
   o.shuffle = r.boolean("shuffle", o.shuffle);
   o.seed = static_cast<uint64_t>(r.integer("seed", 1, Range::at_least(0)));
   o.packing = r.boolean("packing", !synthetic);
+  if (synthetic && o.packing)
+    r.fail("packing", "a synthetic source is never packed: each row holds whole examples; leave packing out");
   o.mask_across_documents = r.boolean("mask_across_documents", o.mask_across_documents);
   o.drop_last = r.boolean("drop_last", o.drop_last);
   o.prefetch = r.integer("prefetch", o.prefetch, Range::between(0, 64));

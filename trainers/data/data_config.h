@@ -26,6 +26,7 @@
 //     seed: 1               # >= 0: the shuffle, synthetic examples and sentencepiece sampling
 //     packing: true         # true: documents concatenated into full rows; false: each document
 //                           #   cut into rows of its own, padded (key_lengths). synthetic: false
+//                           #   (whole examples per row; true is an error)
 //     mask_across_documents: false  # packing: no target across a document end
 //     drop_last: false      # drop each epoch's last, partly filled step instead of filler rows
 //     prefetch: 2           # in [0, 64]: batches made ahead on a background thread (0: none)

@@ -123,6 +123,9 @@ int32_t resolve_eos(const DataConfig& cfg, int32_t automatic, int64_t vocab_size
 
 void build_text(const DataConfig& cfg, const std::string& run_dir, Dataset& ds) {
   const std::vector<TextDocument> docs = read_text_documents(cfg.path);
+  GAU_CHECK(std::any_of(docs.begin(), docs.end(), [](const TextDocument& d) { return !d.text.empty(); }),
+            cfg.where.at("path"), ": ", cfg.path, " holds no text: ", docs.size() == 1 ? "the file is" : "its files are",
+            " empty");
   std::vector<TextDocument> val_docs;
   if (!cfg.val_path.empty()) val_docs = read_text_documents(cfg.val_path);
   std::vector<std::string> text;

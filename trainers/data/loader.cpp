@@ -121,7 +121,9 @@ Loader::Loader(Corpus corpus, LoaderOptions options) : corpus_(std::move(corpus)
              corpus_.num_documents(), " documents make ", num_windows(), " sequences of up to seq_len ", o.seq_len,
              " (packing ", o.packing ? "on" : "off", "), but one step needs batch_size ", o.batch_size,
              " x world_size ", o.world_size, " = ", need, " sequences", tokens_needed,
-             "; use more data, or a smaller seq_len or batch_size");
+             o.name.starts_with("data.val")
+                 ? "; hold out more (data.val_fraction), give a data.val_path, or use a smaller seq_len or batch_size"
+                 : "; use more data, or a smaller seq_len or batch_size");
   }
   position_.seed = o.seed;
   position_.num_windows = num_windows();

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 
@@ -38,6 +39,14 @@ std::vector<std::string> list_files(const std::string& path, const std::string& 
 }
 
 std::string read_text_file(const std::string& path) {
+  // zlib reads a file that is not gzip as it is; a .gz name promises gzip, so that is a mistake.
+  if (path.ends_with(".gz")) {
+    std::ifstream in(path, std::ios::binary);
+    char magic[2] = {0, 0};
+    if (in.read(magic, 2) && !(static_cast<unsigned char>(magic[0]) == 0x1f && static_cast<unsigned char>(magic[1]) == 0x8b))
+      GAU_FAIL(path, ": named .gz but not gzip data (it does not start with the gzip magic 1f 8b); rename it "
+               "without .gz to read it as text");
+  }
   gzFile f = gzopen(path.c_str(), "rb");
   GAU_CHECK(f != nullptr, path, ": cannot open: ", errno ? std::strerror(errno) : "out of memory");
   std::string text;

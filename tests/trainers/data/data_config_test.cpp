@@ -64,6 +64,16 @@ TEST(DataConfig, ErrorsNameTheKeyAndPosition) {
              "data.seq_len (cfg.yaml:1:48): a associative_recall example is 11 tokens");
   expect_has(error_of([] { read("{source: synthetic, task: {vocab_size: 6, pairs: 5}}"); }),
              "data.task.pairs (cfg.yaml:1:50): must be in [1, 4], got 5");
+  expect_has(error_of([] { read("{source: synthetic, packing: true}"); }),
+             "data.packing (cfg.yaml:1:30): a synthetic source is never packed");
+  EXPECT_FALSE(read("{source: synthetic, packing: false}").loader.packing);
+}
+
+TEST(Dataset, EmptyTextIsCalledEmpty) {
+  ScratchDir dir;
+  test::write_bytes(dir / "empty.txt", "");
+  expect_has(error_of([&] { build_dataset(read("{path: " + (dir / "empty.txt") + "}"), ""); }),
+             "empty.txt holds no text: the file is empty");
 }
 
 TEST(Dataset, TextSplitsByDocumentsOrTokensAndAppendsTheSeparator) {

@@ -229,6 +229,10 @@ TEST(Loader, EmptyOrTooShortDataIsAClearError) {
              "data.train (x.yaml:3:1): too little data in counting: 10 tokens in 1 documents make 3 sequences "
              "of up to seq_len 4 (packing on), but one step needs batch_size 2 x world_size 2 = 4 sequences, "
              "i.e. at least 13 tokens");
+  expect_has(msg, "; use more data, or a smaller seq_len or batch_size");
+  o.name = "data.val (x.yaml:3:1)";
+  expect_has(error_of([&] { Loader(counting_corpus({10}), o); }),
+             "; hold out more (data.val_fraction), give a data.val_path, or use a smaller seq_len or batch_size");
   expect_has(error_of([&] { Loader(counting_corpus({10}), options(4, 1, true, 3, 2)); }), "rank 3 of world_size 2");
 }
 

@@ -49,6 +49,9 @@ TEST(TextFiles, CorruptOrTruncatedGzipIsAnErrorNamingTheFile) {
   test::write_bytes(dir / "corrupt.gz", corrupt);
   expect_has(error_of([&] { read_text_file(dir / "corrupt.gz"); }), dir / "corrupt.gz");
   expect_has(error_of([&] { read_text_file(dir / "absent.txt"); }), "absent.txt: cannot open");
+  // zlib would read a plain file named .gz as text; the name promised gzip.
+  test::write_bytes(dir / "plain.gz", "just text\n");
+  expect_has(error_of([&] { read_text_file(dir / "plain.gz"); }), "plain.gz: named .gz but not gzip data");
 }
 
 TEST(TextFiles, DirectoriesAreReadRecursivelyInSortedOrder) {
