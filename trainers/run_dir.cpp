@@ -40,6 +40,7 @@ RunDir RunDir::create(const fs::path& path, std::string_view config_yaml) {
             " already holds a run (it has a config.yaml); resume that run or choose a new directory");
   RunDir run(path);
   run.made_directory_ = !fs::exists(path);
+  run.had_tokenizer_ = fs::exists(run.tokenizer_path());
   std::error_code ec;
   fs::create_directories(path / "checkpoints", ec);
   GAU_CHECK(!ec, "cannot create run directory ", (path / "checkpoints").string(), ": ", ec.message());
@@ -55,6 +56,7 @@ void RunDir::discard_unstarted() const {
   }
   fs::remove(config_path(), ec);
   fs::remove(checkpoints_dir(), ec);  // only if empty
+  if (!had_tokenizer_) fs::remove(tokenizer_path(), ec);
 }
 
 RunDir RunDir::open(const fs::path& path) {

@@ -7,6 +7,8 @@
 //     events.out.tfevents.<time>.<host>   the same scalars for TensorBoard
 //     checkpoints/step_000123/            model.safetensors, optimizer.safetensors, state.json
 //     latest                              "checkpoints/step_000123": the newest complete one
+//     tokenizer.model                     a sentencepiece run's tokenizer: trained here, or a copy
+//                                         of the model file it loads (trainers/data/dataset.h)
 //
 // `latest` is replaced atomically after a checkpoint is complete, so it always names a
 // checkpoint that loads (trainers/checkpoint.h).
@@ -27,7 +29,8 @@ class RunDir {
   static RunDir create(const std::filesystem::path& path, std::string_view config_yaml);
   // Undoes create() for a run that failed before its first step, so that the same command,
   // corrected, can be run again: removes the directory when create() made it, and otherwise
-  // only its config.yaml and an empty checkpoints/.
+  // only its config.yaml, an empty checkpoints/ and a tokenizer.model that was not there before
+  // (a stale one would be read in place of the corrected config's).
   void discard_unstarted() const;
   // An existing run (a directory with config.yaml), to resume or evaluate.
   static RunDir open(const std::filesystem::path& path);
@@ -37,6 +40,7 @@ class RunDir {
   std::filesystem::path metrics_path() const { return path_ / "metrics.jsonl"; }
   std::filesystem::path checkpoints_dir() const { return path_ / "checkpoints"; }
   std::filesystem::path latest_path() const { return path_ / "latest"; }
+  std::filesystem::path tokenizer_path() const { return path_ / "tokenizer.model"; }
   // The text of config.yaml.
   std::string config_yaml() const;
 
@@ -44,6 +48,7 @@ class RunDir {
   explicit RunDir(std::filesystem::path path) : path_(std::move(path)) {}
   std::filesystem::path path_;
   bool made_directory_ = false;  // create() made path_ itself
+  bool had_tokenizer_ = false;   // a tokenizer.model was there before create()
 };
 
 // <runs_root>/<name>, or <name>-2, <name>-3, ... when that exists already.

@@ -18,6 +18,7 @@
 #include "tests/support/files.h"
 #include "trainers/checkpoint.h"
 #include "trainers/data/dataset.h"
+#include "trainers/data/sentencepiece_tokenizer.h"
 #include "trainers/trained_model.h"
 #include "trainers/run_dir.h"
 
@@ -304,6 +305,23 @@ TEST_F(TrainerTest, AFailedStartLeavesNoRunBehind) {
   EXPECT_TRUE(fs::exists(dir_.path() / "mine" / "notes.txt"));
   EXPECT_FALSE(fs::exists(dir_.path() / "mine" / "config.yaml"));
   EXPECT_FALSE(fs::exists(dir_.path() / "mine" / "checkpoints"));
+  // Nor the run's copy of a sentencepiece model, which the corrected run would read instead.
+  std::vector<std::string> lines;
+  for (int i = 0; i < 50; ++i) lines.push_back("the quick brown fox jumps over the lazy dog " + std::to_string(i));
+  data::SentencePieceTrainOptions spm;
+  spm.vocab_size = 44;
+  spm.byte_fallback = false;
+  data::SentencePieceTokenizer::train(lines, spm, (dir_.path() / "m.model").string());
+  std::string text;
+  for (const std::string& l : lines) text += l + "\n";
+  test::write_bytes(dir_.path() / "corpus.txt", text);
+  const std::string sentencepiece_data = "data={source: text, path: " + (dir_.path() / "corpus.txt").string() +
+                                         ", tokenizer: {type: sentencepiece, model: " +
+                                         (dir_.path() / "m.model").string() + "}, seq_len: 16, batch_size: 4}";
+  EXPECT_THAT(error_of([&] { train({sentencepiece_data, "model.vocab=8"}, "mine"); }),
+              HasSubstr("the data's vocabulary has 44 ids but model.vocab is 8"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "mine" / "tokenizer.model"));
+  EXPECT_TRUE(fs::exists(dir_.path() / "mine" / "notes.txt"));
 }
 
 std::string file_text(const fs::path& p) {
