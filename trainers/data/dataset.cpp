@@ -14,12 +14,19 @@ namespace gau::data {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Where a run keeps its sentencepiece model, trained or copied (RunDir::tokenizer_path).
+fs::path run_tokenizer(const std::string& run_dir) { return fs::path(run_dir) / "tokenizer.model"; }
+
+}  // namespace
+
 std::shared_ptr<Tokenizer> build_tokenizer(const TokenizerConfig& cfg, const std::vector<std::string>& training_text,
                                            const std::string& run_dir) {
   if (cfg.type == "byte") return std::make_shared<ByteTokenizer>();
   GAU_CHECK(cfg.type == "sentencepiece", cfg.where, ": unknown tokenizer type '", cfg.type,
             "'; expected byte or sentencepiece");
-  const std::string model = run_dir.empty() ? "" : (fs::path(run_dir) / "tokenizer.model").string();
+  const std::string model = run_dir.empty() ? "" : run_tokenizer(run_dir).string();
   try {
     if (!cfg.train) return std::make_shared<SentencePieceTokenizer>(!model.empty() && fs::exists(model) ? model : cfg.model);
     GAU_CHECK(!run_dir.empty(), "training a sentencepiece model needs a run directory to write tokenizer.model into");
@@ -40,7 +47,7 @@ std::shared_ptr<Tokenizer> build_tokenizer(const TokenizerConfig& cfg, const std
 
 void keep_tokenizer_in_run(const TokenizerConfig& cfg, const std::string& run_dir) {
   if (cfg.type != "sentencepiece" || cfg.train) return;
-  const fs::path copy = fs::path(run_dir) / "tokenizer.model";
+  const fs::path copy = run_tokenizer(run_dir);
   if (fs::exists(copy)) return;
   const fs::path part = fs::path(run_dir) / ".tokenizer.model.part";
   std::error_code ec;
