@@ -55,15 +55,19 @@ void add_config_command(CLI::App& app) {
       ->allow_extra_args(false);
   cmd->add_flag("--dump", args->dump, "print the resolved config: bases merged, overrides applied, defaults filled in");
   auto* keys = cmd->add_option("--keys", args->keys_section,
-                               "list every section's keys with type, default and help (or one SECTION's)")
+                               "list every section's keys with type and default, by type where they depend on "
+                               "one (or one SECTION's, or one SECTION.TYPE's)")
                    ->expected(0, 1);
   cmd->footer(
       "Examples:\n"
       "  gau config configs/default.yaml                       check it (exit 1 with file:line:column if not)\n"
       "  gau config configs/default.yaml --dump                every key, defaults included\n"
       "  gau config configs/default.yaml --set optim.lr=3e-4 --set model.blocks.type=flash --dump\n"
-      "  gau config configs/x.yaml --set 'model.blocks=[{type: gau}, {type: transformer_pp}]'\n"
-      "  gau config --keys train                               the train: section's keys");
+      "  gau config configs/default.yaml --set 'model.blocks=[{type: gau}, {type: transformer_pp, heads: 4}]' \\\n"
+      "      --set model.layers=null                           a list of blocks (null drops the inherited count)\n"
+      "  gau config --keys train                               the train: section's keys\n"
+      "  gau config --keys optim.adamw                         the keys of one optimizer type\n"
+      "  gau config --keys model.gau                           the keys of a GAU block");
   cmd->callback([args, keys] { run_config(*args, keys->count() > 0); });
 }
 

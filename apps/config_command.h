@@ -1,7 +1,7 @@
 #pragma once
 // `gau config CONFIG [--set key.path=value ...] [--dump]`: loads a config (bases, overrides),
 // checks it against the schema and says so, or prints it fully resolved. `gau config --keys
-// [SECTION]` documents the keys of every section.
+// [SECTION[.TYPE]]` documents the keys of every section (trainers/config/schema.h).
 #include <CLI/CLI.hpp>
 
 namespace gau::apps {

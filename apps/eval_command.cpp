@@ -76,7 +76,7 @@ void add_eval_command(CLI::App& app) {
   cmd->footer(
       "Examples:\n"
       "  gau eval runs/default                                  the validation split, all of it\n"
-      "  gau eval runs/default/checkpoints/step_000200 --batches 20\n"
+      "  gau eval runs/default/checkpoints/step_000750 --batches 20\n"
       "  gau eval runs/default --set data.path=notes.txt --set data.val_fraction=0.5 --json");
   cmd->callback([args] { run_eval(*args); });
 }

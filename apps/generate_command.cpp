@@ -68,7 +68,7 @@ void add_generate_command(CLI::App& app) {
       "Examples:\n"
       "  gau generate runs/default --prompt \"The hacker \"\n"
       "  gau generate runs/default --prompt \"foo\" --max-tokens 400 --temperature 0.7 --top-k 40 --seed 3\n"
-      "  gau generate runs/default/checkpoints/step_000200 --temperature 0    greedy");
+      "  gau generate runs/default/checkpoints/step_000750 --temperature 0    greedy");
   cmd->callback([args] { run_generate(*args); });
 }
 

@@ -26,8 +26,36 @@ std::string format_number(double v) {
 }
 
 thread_local std::shared_ptr<const ConfigOrigins> current_origins;
+thread_local ReadKeyLog* current_log = nullptr;
+
+// "integer >= 1", or "integer" when any value is allowed.
+std::string ranged(std::string what, const Range& range) {
+  if (range.bounded()) what.append(" ").append(range.str());
+  return what;
+}
+
+std::string listed(const std::vector<std::string>& choices) {
+  std::string list;
+  for (size_t i = 0; i < choices.size(); ++i) list += (i ? ", " : "") + choices[i];
+  return list;
+}
 
 }  // namespace
+
+ReadKeyLog::ReadKeyLog() : previous_(current_log) { current_log = this; }
+
+ReadKeyLog::~ReadKeyLog() { current_log = previous_; }
+
+ReadKeyLog* ReadKeyLog::current() { return current_log; }
+
+void ReadKeyLog::note(ReadKey key) {
+  for (ReadKey& k : keys_) {
+    if (k.path != key.path || k.key != key.key) continue;
+    if (k.expected.empty()) k = std::move(key);
+    return;
+  }
+  keys_.push_back(std::move(key));
+}
 
 ConfigOriginsScope::ConfigOriginsScope(std::shared_ptr<const ConfigOrigins> origins)
     : previous_(std::move(current_origins)) {
@@ -112,6 +140,7 @@ void ConfigReader::fail(const std::string& key, const std::string& message) cons
 }
 
 YAML::Node ConfigReader::lookup(const std::string& key) {
+  note(key, "");
   if (std::find(read_.begin(), read_.end(), key) == read_.end()) read_.push_back(key);
   if (!node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
   const YAML::Node& map = node_;
@@ -120,6 +149,15 @@ YAML::Node ConfigReader::lookup(const std::string& key) {
 }
 
 void ConfigReader::record(const std::string& key, const YAML::Node& value) { filled_[key] = value; }
+
+void ConfigReader::note(const std::string& key, std::string expected, ReadKey::Need need, std::string fallback) const {
+  if (current_log) current_log->note({path_, key, std::move(expected), need, std::move(fallback)});
+}
+
+YAML::Node ConfigReader::raw(const std::string& key, const std::string& expected, ReadKey::Need need) {
+  note(key, expected, need);
+  return lookup(key);
+}
 
 namespace {
 
@@ -153,12 +191,14 @@ bool convert_scalar(const YAML::Node& v, int64_t& out) {
 }  // namespace
 
 int64_t ConfigReader::integer(const std::string& key, Range range) {
+  note(key, ranged("integer", range), ReadKey::Need::required);
   const YAML::Node v = lookup(key);
   if (!v.IsDefined()) fail(key, "missing required key '" + key + "' (an integer " + range.str() + ")");
   return integer(key, 0, range);
 }
 
 int64_t ConfigReader::integer(const std::string& key, int64_t fallback, Range range) {
+  note(key, ranged("integer", range), ReadKey::Need::fallback, std::to_string(fallback));
   const YAML::Node v = lookup(key);
   int64_t value = fallback;
   if (v.IsDefined() && !convert_scalar(v, value)) fail(key, "expected an integer, got " + shown(v));
@@ -169,12 +209,14 @@ int64_t ConfigReader::integer(const std::string& key, int64_t fallback, Range ra
 }
 
 double ConfigReader::number(const std::string& key, Range range) {
+  note(key, ranged("number", range), ReadKey::Need::required);
   const YAML::Node v = lookup(key);
   if (!v.IsDefined()) fail(key, "missing required key '" + key + "' (a number " + range.str() + ")");
   return number(key, 0.0, range);
 }
 
 double ConfigReader::number(const std::string& key, double fallback, Range range) {
+  note(key, ranged("number", range), ReadKey::Need::fallback, format_number(fallback));
   const YAML::Node v = lookup(key);
   double value = fallback;
   if (v.IsDefined() && !convert_scalar(v, value)) fail(key, "expected a number, got " + shown(v));
@@ -184,13 +226,22 @@ double ConfigReader::number(const std::string& key, double fallback, Range range
   return value;
 }
 
+std::optional<double> ConfigReader::number_if_given(const std::string& key, Range range) {
+  note(key, ranged("number", range), ReadKey::Need::optional);
+  const YAML::Node v = lookup(key);
+  if (!v.IsDefined() || v.IsNull()) return std::nullopt;
+  return number(key, range);
+}
+
 bool ConfigReader::boolean(const std::string& key) {
+  note(key, "true or false", ReadKey::Need::required);
   const YAML::Node v = lookup(key);
   if (!v.IsDefined()) fail(key, "missing required key '" + key + "' (true or false)");
   return boolean(key, false);
 }
 
 bool ConfigReader::boolean(const std::string& key, bool fallback) {
+  note(key, "true or false", ReadKey::Need::fallback, fallback ? "true" : "false");
   const YAML::Node v = lookup(key);
   bool value = fallback;
   if (v.IsDefined() && !convert_scalar(v, value)) fail(key, "expected true or false, got " + shown(v));
@@ -199,12 +250,14 @@ bool ConfigReader::boolean(const std::string& key, bool fallback) {
 }
 
 std::string ConfigReader::string(const std::string& key) {
+  note(key, "string", ReadKey::Need::required);
   const YAML::Node v = lookup(key);
   if (!v.IsDefined()) fail(key, "missing required key '" + key + "' (a string)");
   return string(key, "");
 }
 
 std::string ConfigReader::string(const std::string& key, const std::string& fallback) {
+  note(key, "string", ReadKey::Need::fallback, fallback.empty() ? "\"\"" : fallback);
   const YAML::Node v = lookup(key);
   std::string value = fallback;
   if (v.IsDefined()) {
@@ -217,15 +270,16 @@ std::string ConfigReader::string(const std::string& key, const std::string& fall
 
 std::string ConfigReader::choice(const std::string& key, const std::vector<std::string>& choices,
                                  const std::string& fallback) {
+  const std::string list = listed(choices);
+  note(key, "one of: " + list, ReadKey::Need::fallback, fallback);
   const std::string value = string(key, fallback);
   if (std::find(choices.begin(), choices.end(), value) != choices.end()) return value;
-  std::string list;
-  for (size_t i = 0; i < choices.size(); ++i) list += (i ? ", " : "") + choices[i];
   const std::string hint = nearest(value, choices);
   fail(key, "'" + value + "' is not one of: " + list + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
 }
 
 std::vector<int64_t> ConfigReader::integers(const std::string& key, Range range) {
+  note(key, ranged("list of integers", range), ReadKey::Need::required);
   const YAML::Node v = lookup(key);
   if (!v.IsDefined()) fail(key, "missing required key '" + key + "' (a list of integers " + range.str() + ")");
   if (!v.IsSequence()) fail(key, "expected a list of integers, got " + shown(v));
@@ -245,6 +299,7 @@ std::vector<int64_t> ConfigReader::integers(const std::string& key, Range range)
 }
 
 std::vector<std::pair<std::string, int64_t>> ConfigReader::named_integers(const std::string& key, Range range) {
+  note(key, ranged("map of names to integers", range), ReadKey::Need::required);
   const YAML::Node v = lookup(key);
   if (!v.IsDefined()) fail(key, "missing required key '" + key + "' (a map of names to integers " + range.str() + ")");
   if (!v.IsMap() || v.size() == 0) fail(key, "expected a non-empty map of names to integers, got " + shown(v));
@@ -264,6 +319,7 @@ std::vector<std::pair<std::string, int64_t>> ConfigReader::named_integers(const 
 }
 
 std::shared_ptr<Module> ConfigReader::module(const std::string& key) {
+  note(key, "a layer config (a map with a type)", ReadKey::Need::required);
   const YAML::Node v = lookup(key);
   if (!v.IsDefined()) fail(key, "missing required key '" + key + "' (a layer: a map with a type)");
   if (!v.IsMap()) fail(key, "expected a layer (a map with a type), got " + shown(v));
@@ -273,6 +329,7 @@ std::shared_ptr<Module> ConfigReader::module(const std::string& key) {
 }
 
 std::vector<std::shared_ptr<Module>> ConfigReader::modules(const std::string& key) {
+  note(key, "a list of layer configs", ReadKey::Need::required);
   const YAML::Node v = lookup(key);
   if (!v.IsDefined()) fail(key, "missing required key '" + key + "' (a list of layers)");
   if (!v.IsSequence()) fail(key, "expected a list of layers, got " + shown(v));

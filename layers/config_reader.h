@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +64,7 @@ class Range {
   static Range greater_than(double lo) { return Range(lo, kInf, true, false); }
   static Range between(double lo, double hi) { return Range(lo, hi, false, false); }  // closed
   bool contains(double v) const;
+  bool bounded() const { return lo_ > -kInf || hi_ < kInf; }
   std::string str() const;  // ">= 1", "in [0, 1]"
 
  private:
@@ -70,6 +72,35 @@ class Range {
   Range(double lo, double hi, bool lo_open, bool hi_open) : lo_(lo), hi_(hi), lo_open_(lo_open), hi_open_(hi_open) {}
   double lo_ = -kInf, hi_ = kInf;
   bool lo_open_ = false, hi_open_ = false;
+};
+
+// What the readers were asked for, so that `gau config --keys` can list the keys of a section
+// whose keys depend on its type: while a ReadKeyLog lives, every ConfigReader on this thread
+// notes each key it reads (the registry's nested readers too), with the value it expects.
+struct ReadKey {
+  enum class Need { fallback, required, optional };  // optional: no default, unset when absent
+  std::string path;      // the reader's: "data.tokenizer"
+  std::string key;       // "type"
+  std::string expected;  // "integer >= 1", "one of: byte, sentencepiece"; "" for a raw read
+  Need need = Need::fallback;
+  std::string fallback;  // the default as the reader gave it ("1e-08", "\"\""); "" when not given
+};
+
+class ReadKeyLog {
+ public:
+  ReadKeyLog();
+  ~ReadKeyLog();
+  ReadKeyLog(const ReadKeyLog&) = delete;
+  ReadKeyLog& operator=(const ReadKeyLog&) = delete;
+  // In first reading order; a key noted twice keeps its first typed note.
+  const std::vector<ReadKey>& keys() const { return keys_; }
+  // The log of this thread, or null.
+  static ReadKeyLog* current();
+  void note(ReadKey key);
+
+ private:
+  std::vector<ReadKey> keys_;
+  ReadKeyLog* previous_;
 };
 
 class ConfigReader {
@@ -86,6 +117,8 @@ class ConfigReader {
   bool boolean(const std::string& key, bool fallback);
   std::string string(const std::string& key);
   std::string string(const std::string& key, const std::string& fallback);
+  // A number with no default: nullopt when the key is absent (or null).
+  std::optional<double> number_if_given(const std::string& key, Range range = {});
   // One of `choices` (a list the error message shows).
   std::string choice(const std::string& key, const std::vector<std::string>& choices, const std::string& fallback);
   // A list of integers ([64, 64, 32]), each in range.
@@ -100,8 +133,16 @@ class ConfigReader {
 
   // The value of `key` as written (an undefined node when absent), marked read, for a layer that
   // builds nested layers itself (a model stacking copies of one block config with keys added);
-  // it records what it used with record().
+  // it records what it used with record(). `expected` describes the value for `gau config --keys`
+  // ("a list of name patterns"), when the reader's own checks of it do not go through this class.
   YAML::Node raw(const std::string& key) { return lookup(key); }
+  YAML::Node raw(const std::string& key, const std::string& expected,
+                 ReadKey::Need need = ReadKey::Need::fallback);
+  // Describes `key` for `gau config --keys` where its range or default follows from other keys
+  // (`e`: "integer >= 1", "2 dim"); call it before reading the key.
+  void document(const std::string& key, std::string expected, std::string fallback) const {
+    note(key, std::move(expected), ReadKey::Need::fallback, std::move(fallback));
+  }
   // Sets what filled() holds for `key`.
   void record(const std::string& key, const YAML::Node& value);
 
@@ -121,6 +162,9 @@ class ConfigReader {
  private:
   // The value node of `key` (marking it read), or an invalid node when absent.
   YAML::Node lookup(const std::string& key);
+  // Notes `key` in the thread's ReadKeyLog, if there is one.
+  void note(const std::string& key, std::string expected, ReadKey::Need need = ReadKey::Need::fallback,
+            std::string fallback = "") const;
   // The position of the node at config path `path` with `mark`.
   std::string position(const std::string& path, const YAML::Mark& mark) const;
 

@@ -81,6 +81,8 @@ FfnOptions FeedForward::read_options(ConfigReader& r, FfnKind kind) {
   FfnOptions o;
   o.kind = kind;
   o.dim = r.integer("dim", Range::at_least(1));
+  r.document("hidden", "integer >= 1",
+             kind == FfnKind::mlp ? "4 dim" : "8 dim / 3 rounded up to a multiple of 8");
   o.hidden = r.integer("hidden", default_ffn_hidden(kind, o.dim), Range::at_least(1));
   if (kind == FfnKind::mlp) {
     const std::string act = r.choice("activation", {"relu", "relu2", "silu", "gelu"}, "gelu");

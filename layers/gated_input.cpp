@@ -36,6 +36,7 @@ GatedInput::Out GatedInput::forward(const Module& owner, const Tensor& x, int64_
 
 void read_gated_block_options(ConfigReader& r, GatedBlockOptions& o) {
   o.dim = r.integer("dim", Range::at_least(1));
+  r.document("e", "integer >= 1", "2 dim");
   o.e = r.integer("e", 2 * o.dim, Range::at_least(1));
   o.s = r.integer("s", 128, Range::at_least(1));
   o.norm = norm_kind_from_name(r.choice("norm", {"scale_norm", "rms_norm", "layer_norm"}, "scale_norm"));

@@ -62,8 +62,8 @@ void clip_grad_value(const layers::FlatParameters& flat, double max_value) {
 
 ClipOptions read_clip_options(layers::ConfigReader& r) {
   ClipOptions o;
-  if (r.raw("max_norm").IsDefined()) o.max_norm = r.number("max_norm", layers::Range::greater_than(0));
-  if (r.raw("max_value").IsDefined()) o.max_value = r.number("max_value", layers::Range::greater_than(0));
+  o.max_norm = r.number_if_given("max_norm", layers::Range::greater_than(0));
+  o.max_value = r.number_if_given("max_value", layers::Range::greater_than(0));
   r.check_no_unknown_keys();
   return o;
 }

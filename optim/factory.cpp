@@ -1,6 +1,7 @@
 #include "optim/factory.h"
 
 #include <cmath>
+#include <optional>
 #include <type_traits>
 
 namespace gau::optim {
@@ -27,7 +28,7 @@ double number_of(ConfigReader& r, const std::string& key, const YAML::Node& v, c
 // A list of exactly `count` numbers, each checked by `ok` (described by `rule`).
 std::vector<double> numbers(ConfigReader& r, const std::string& key, std::vector<double> fallback, bool (*ok)(double),
                             const std::string& rule) {
-  const YAML::Node v = r.raw(key);
+  const YAML::Node v = r.raw(key, "list of " + std::to_string(fallback.size()) + " numbers " + rule);
   std::vector<double> out = fallback;
   if (v.IsDefined()) {
     if (!v.IsSequence() || v.size() != fallback.size())
@@ -50,7 +51,7 @@ std::vector<double> betas(ConfigReader& r, double b1, double b2) {
 
 GroupRules group_rules(ConfigReader& r) {
   GroupRules rules;
-  const YAML::Node nd = r.raw("no_decay");
+  const YAML::Node nd = r.raw("no_decay", "list of name patterns");
   if (nd.IsDefined() && !nd.IsNull()) {
     if (!nd.IsSequence()) r.fail("no_decay", "expected a list of name patterns, got " + shown(nd));
     for (size_t i = 0; i < nd.size(); ++i) {
@@ -58,7 +59,7 @@ GroupRules group_rules(ConfigReader& r) {
       rules.no_decay.push_back(nd[i].Scalar());
     }
   }
-  const YAML::Node lm = r.raw("lr_multipliers");
+  const YAML::Node lm = r.raw("lr_multipliers", "map of name patterns to multipliers >= 0");
   if (lm.IsDefined() && !lm.IsNull()) {
     if (!lm.IsMap()) r.fail("lr_multipliers", "expected a map of name patterns to multipliers, got " + shown(lm));
     for (auto it = lm.begin(); it != lm.end(); ++it) {
@@ -146,16 +147,16 @@ OptimizerConfig read_optimizer_config(ConfigReader& r) {
   } else {
     AdafactorOptions o;
     o.relative_step = r.boolean("relative_step", true);
+    r.document("lr", "number >= 0", "1 with relative_step (a multiplier of the relative step), else 0.001");
     o.lr = r.number("lr", o.relative_step ? 1.0 : 1e-3, non_negative);
     const std::vector<double> eps = numbers(
         r, "eps", {o.eps1, o.eps2}, [](double e) { return e > 0; }, "> 0");
     o.eps1 = eps[0], o.eps2 = eps[1];
     o.clip_threshold = r.number("clip_threshold", o.clip_threshold, positive);
     o.decay_rate = r.number("decay_rate", o.decay_rate, Range::between(-1e9, -1e-12));
-    if (r.raw("beta1").IsDefined() && !r.raw("beta1").IsNull()) {
-      const double b1 = r.number("beta1", Range::at_least(0));
-      if (!valid_beta(b1)) r.fail("beta1", "must be in [0, 1), got " + std::to_string(b1));
-      o.beta1 = b1;
+    if (const std::optional<double> b1 = r.number_if_given("beta1", Range::at_least(0))) {
+      if (!valid_beta(*b1)) r.fail("beta1", "must be in [0, 1), got " + std::to_string(*b1));
+      o.beta1 = *b1;
     }
     o.weight_decay = r.number("weight_decay", 0.0, non_negative);
     o.scale_parameter = r.boolean("scale_parameter", true);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <optional>
 
 #include "core/error.h"
 
@@ -98,19 +99,20 @@ Schedule make_schedule(layers::ConfigReader& r, double base_lr) {
       r.fail("total_steps",
              "must be > warmup_steps (" + std::to_string(o.warmup_steps) + "), got " + std::to_string(o.total_steps));
     }
-    const bool has_lr = r.raw("min_lr").IsDefined(), has_ratio = r.raw("min_ratio").IsDefined();
-    if (has_lr && has_ratio) r.fail("min_ratio", "give min_lr or min_ratio, not both");
-    if (has_ratio) {
-      o.min_lr = r.number("min_ratio", Range::between(0, 1)) * base_lr;
-    } else if (has_lr) {
-      // Not a Range: the schedule: section checks its keys before the lr is known (trainers/config).
-      o.min_lr = r.number("min_lr", Range::at_least(0));
+    // min_lr's upper bound is not a Range: the schedule: section checks its keys before the lr
+    // is known (trainers/config).
+    const std::optional<double> min_lr = r.number_if_given("min_lr", Range::at_least(0));
+    const std::optional<double> min_ratio = r.number_if_given("min_ratio", Range::between(0, 1));
+    if (min_lr && min_ratio) r.fail("min_ratio", "give min_lr or min_ratio, not both");
+    if (min_ratio) o.min_lr = *min_ratio * base_lr;
+    if (min_lr) {
+      o.min_lr = *min_lr;
       if (o.min_lr > base_lr)
         r.fail("min_lr", detail::concat("must be <= the base lr (", base_lr, "), got ", o.min_lr));
     }
   }
-  if (o.type == ScheduleType::inverse_sqrt && r.raw("timescale").IsDefined()) {
-    o.timescale = r.number("timescale", Range::greater_than(0));
+  if (o.type == ScheduleType::inverse_sqrt) {
+    if (const std::optional<double> t = r.number_if_given("timescale", Range::greater_than(0))) o.timescale = *t;
   }
   r.check_no_unknown_keys();
   return Schedule(o);

@@ -88,7 +88,7 @@ Tensor BlockList::forward_sequence(const Tensor& x, const SequenceInfo& info) co
 }
 
 std::vector<std::shared_ptr<SequenceBlock>> read_block_stack(ConfigReader& r, const ModelKeys& keys) {
-  const YAML::Node written = r.raw("blocks");
+  const YAML::Node written = r.raw("blocks", "a block config, or a list of them", layers::ReadKey::Need::required);
   if (!written.IsDefined())
     r.fail("blocks", "missing required key 'blocks' (a block config, built `layers` times, or a list of them)");
   std::vector<std::shared_ptr<SequenceBlock>> blocks;

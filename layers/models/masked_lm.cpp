@@ -97,6 +97,7 @@ std::shared_ptr<Module> MaskedLm::from_config(ConfigReader& r) {
                       : act == "silu" ? HeadActivation::silu
                                       : HeadActivation::gelu;
   o.head_norm = read_optional_norm(r, "head_norm", "layer_norm");
+  r.document("mask_token", "integer in [0, vocab - 1]", "vocab - 1");
   o.mask_token = r.integer("mask_token", o.model.vocab - 1, Range::between(0, static_cast<double>(o.model.vocab - 1)));
   return std::make_shared<MaskedLm>(o, std::move(blocks));
 }

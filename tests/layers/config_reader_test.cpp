@@ -93,6 +93,58 @@ TEST(Registry, NestedPathsInErrorsAndFilledConfig) {
   EXPECT_EQ(c["layers"][0]["init"].as<std::string>(), "uniform");
 }
 
+TEST(ConfigReader, ReadKeyLogNotesWhatEachKeyExpects) {
+  ReadKeyLog log;
+  ConfigReader r(YAML::Load("{n: 3, scale: 2, inner: {k: 1}}"), "m");
+  r.integer("n", Range::at_least(1));
+  r.document("width", "integer >= 1", "2 n");  // a derived default, described before the read
+  r.integer("width", 6, Range::at_least(1));
+  r.number("p", 0.5, Range::between(0, 1));
+  r.choice("kind", {"x", "y"}, "y");  // a choice reads through string(): its own note stays
+  EXPECT_FALSE(r.number_if_given("floor", Range::at_least(0)).has_value());
+  EXPECT_EQ(*r.number_if_given("scale", Range::greater_than(0)), 2.0);
+  ConfigReader inner(r.raw("inner"), "m.inner");
+  inner.integer("k", 0);
+  r.raw("list", "list of names");
+  EXPECT_EQ(ReadKeyLog::current(), &log);
+
+  using Need = ReadKey::Need;
+  const std::vector<ReadKey>& keys = log.keys();
+  ASSERT_EQ(keys.size(), 9u);
+  auto expect_key = [&](size_t i, const char* path, const char* key, const char* expected, Need need,
+                        const char* fallback) {
+    EXPECT_EQ(keys[i].path, path) << i;
+    EXPECT_EQ(keys[i].key, key) << i;
+    EXPECT_EQ(keys[i].expected, expected) << i;
+    EXPECT_EQ(keys[i].need, need) << i;
+    EXPECT_EQ(keys[i].fallback, fallback) << i;
+  };
+  expect_key(0, "m", "n", "integer >= 1", Need::required, "");
+  expect_key(1, "m", "width", "integer >= 1", Need::fallback, "2 n");
+  expect_key(2, "m", "p", "number in [0, 1]", Need::fallback, "0.5");
+  expect_key(3, "m", "kind", "one of: x, y", Need::fallback, "y");
+  expect_key(4, "m", "floor", "number >= 0", Need::optional, "");
+  expect_key(5, "m", "scale", "number > 0", Need::optional, "");
+  expect_key(6, "m", "inner", "", Need::fallback, "");  // read raw: nothing to say about it
+  expect_key(7, "m.inner", "k", "integer", Need::fallback, "0");
+  expect_key(8, "m", "list", "list of names", Need::fallback, "");
+}
+
+TEST(ConfigReader, NoLogNoNotes) {
+  EXPECT_EQ(ReadKeyLog::current(), nullptr);
+  {
+    ReadKeyLog outer;
+    {
+      ReadKeyLog nested;
+      ConfigReader(YAML::Load("{n: 1}"), "m").integer("n", 0);
+      EXPECT_EQ(nested.keys().size(), 1u);
+    }
+    EXPECT_EQ(ReadKeyLog::current(), &outer);
+    EXPECT_TRUE(outer.keys().empty());
+  }
+  EXPECT_EQ(ReadKeyLog::current(), nullptr);
+}
+
 TEST(ConfigReader, NearestNeedsAPlausibleTypo) {
   EXPECT_EQ(nearest("dimm", {"dim", "expansion"}), "dim");
   EXPECT_EQ(nearest("zzzzzz", {"dim", "expansion"}), "");

@@ -19,7 +19,17 @@ const SectionSchema& data_config_section() {
       "data",
       "the training data and its batches: the keys of a source (text, tokens or synthetic), documented in "
       "trainers/data/data_config.h",
-      resolve_data);
+      resolve_data, [] {
+        const std::vector<ReaderSection::Example> examples = {
+            {"source", "text", "{source: text, path: corpus.txt}"},
+            {"source", "text", "{source: text, path: corpus.txt, tokenizer: {type: sentencepiece, model: spm.model}}"},
+            {"source", "text", "{source: text, path: corpus.txt, tokenizer: {type: sentencepiece, train: {}}}"},
+            {"source", "tokens", "{source: tokens, path: train.bin}"},
+            {"source", "synthetic", "{source: synthetic, task: {type: associative_recall}}"},
+            {"source", "synthetic", "{source: synthetic, task: {type: copy}}"},
+        };
+        return examples;
+      });
   return section;
 }
 

@@ -1,5 +1,7 @@
 #include "trainers/config/model_section.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "layers/registry.h"
 
@@ -13,14 +15,34 @@ std::shared_ptr<layers::Module> build_section(const YAML::Node& written, const s
   return layers::build(written, path);
 }
 
+// Every registered layer type from its example config: the model types first, then the layers
+// they are built from.
+std::vector<ReaderSection::Example> layer_examples() {
+  const std::vector<std::string> models = {"language_model", "masked_lm"};
+  std::vector<std::string> names = models;
+  for (const std::string& name : layers::Registry::global().names())
+    if (std::find(models.begin(), models.end(), name) == models.end()) names.push_back(name);
+  std::vector<ReaderSection::Example> examples;
+  for (const std::string& name : names) {
+    const layers::LayerType* type = layers::Registry::global().find(name);
+    if (type == nullptr) continue;
+    YAML::Node config = YAML::Load(type->example_config);
+    config["type"] = name;
+    examples.push_back({"type", name, YAML::Dump(config)});
+  }
+  return examples;
+}
+
 }  // namespace
 
 const SectionSchema& model_section() {
   static const ReaderSection section(
       "model",
       "the model: a layer config with a type (language_model, masked_lm), built by the layer registry; its keys "
-      "are the type's (layers/models/language_model.h), presets in configs/models/",
-      [](const YAML::Node& written, const std::string& path) { return build_section(written, path)->config(); });
+      "are the type's (layers/models/language_model.h), presets in configs/models/. The blocks are layer "
+      "configs too, listed below; a model sets its blocks' dim, max_length and causal",
+      [](const YAML::Node& written, const std::string& path) { return build_section(written, path)->config(); },
+      layer_examples, ReaderSection::Nested::own_types);
   return section;
 }
 GAU_CONFIG_SECTION(model_section());

@@ -18,7 +18,12 @@ const SectionSchema& optim_config_section() {
       "optim",
       "the optimizer: the keys of a type (sgd, adam, adamw, lamb, adafactor, lion; default adamw), documented "
       "in optim/factory.h",
-      resolve_optim);
+      resolve_optim, [] {
+        std::vector<ReaderSection::Example> examples;
+        for (const std::string& type : optim::optimizer_types())
+          examples.push_back({"type", type, "{type: " + type + "}"});
+        return examples;
+      });
   return section;
 }
 

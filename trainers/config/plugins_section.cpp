@@ -35,7 +35,7 @@ YAML::Node resolve_plugins(const YAML::Node& written, const std::string&) {
 const SectionSchema& plugins_section() {
   static const ReaderSection section(
       "plugins", "shared libraries of custom layers to load before the model is built (layers/plugin.h)",
-      resolve_plugins);
+      resolve_plugins, nullptr);
   return section;
 }
 

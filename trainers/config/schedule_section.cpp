@@ -33,6 +33,7 @@ YAML::Node resolve_schedule(const YAML::Node& written, const std::string& path) 
   constexpr double any_lr = std::numeric_limits<double>::max();
   const bool over_train_steps = decays_over_train_steps(written);
   layers::ConfigReader r(over_train_steps ? with_total_steps(written, any_steps) : written, path);
+  if (over_train_steps) r.raw("total_steps", "integer > warmup_steps (unset: train.steps)", layers::ReadKey::Need::optional);
   optim::make_schedule(r, any_lr);
   YAML::Node filled = r.filled();
   if (over_train_steps) filled.remove("total_steps");
@@ -45,7 +46,12 @@ const SectionSchema& schedule_config_section() {
       "the learning rate over the steps: a warmup, then the keys of a decay (constant, cosine, linear, "
       "inverse_sqrt), documented in optim/schedule.h; cosine and linear without total_steps decay over "
       "train.steps",
-      resolve_schedule);
+      resolve_schedule, [] {
+        std::vector<ReaderSection::Example> examples;
+        for (const char* type : {"constant", "cosine", "linear", "inverse_sqrt"})
+          examples.push_back({"type", type, std::string("{type: ") + type + "}"});
+        return examples;
+      });
   return section;
 }
 

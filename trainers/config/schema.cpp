@@ -80,9 +80,84 @@ std::string KeySpec::default_text() const {
   return to_yaml(tidy_numbers(fallback), true);
 }
 
-const std::vector<KeySpec>& SectionSchema::keys() const {
-  static const std::vector<KeySpec> none;
-  return none;
+std::vector<KeyGroup> KeySection::key_groups() const {
+  KeyGroup group;
+  for (const KeySpec& k : keys_) group.rows.push_back({k.name, k.type_text(), k.default_text(), k.help});
+  return {group};
+}
+
+namespace {
+
+// The node filled in for `key` of the reader at `relative` (its path below the section's,
+// dotted; "" for the section's own reader), or an undefined node.
+YAML::Node filled_at(const YAML::Node& section, const std::string& relative, const std::string& key) {
+  std::vector<std::string> parts;
+  for (size_t start = 0; !relative.empty() && start <= relative.size();) {
+    const size_t dot = std::min(relative.find('.', start), relative.size());
+    parts.push_back(relative.substr(start, dot - start));
+    start = dot + 1;
+  }
+  parts.push_back(key);
+  std::vector<YAML::Node> chain{section};  // yaml-cpp's operator= would write into the map
+  for (const std::string& part : parts) {
+    const YAML::Node& map = chain.back();
+    if (!map.IsMap() || !map[part]) return YAML::Node(YAML::NodeType::Undefined);
+    chain.push_back(map[part]);
+  }
+  return chain.back();
+}
+
+std::string fallback_text(const layers::ReadKey& key, const YAML::Node& value) {
+  if (key.need == layers::ReadKey::Need::required) return "required";
+  if (!key.fallback.empty()) return key.fallback;
+  if (!value.IsDefined() || value.IsNull()) return "unset";
+  if (value.IsScalar() && value.Scalar().empty()) return "\"\"";
+  return to_yaml(tidy_numbers(value), true);
+}
+
+// Adds the rows of `more` that `rows` lacks, each after the row of the key read before it.
+void merge_rows(std::vector<KeyRow>& rows, const std::vector<KeyRow>& more) {
+  size_t at = 0;
+  for (const KeyRow& row : more) {
+    auto same = std::find_if(rows.begin(), rows.end(), [&](const KeyRow& r) { return r.name == row.name; });
+    if (same == rows.end()) same = rows.insert(rows.begin() + static_cast<std::ptrdiff_t>(at), row);
+    at = static_cast<size_t>(same - rows.begin()) + 1;
+  }
+}
+
+bool below(const std::string& path, const std::string& key) {
+  return path == key || path.rfind(key + ".", 0) == 0;
+}
+
+}  // namespace
+
+std::vector<KeyGroup> ReaderSection::key_groups() const {
+  std::vector<KeyGroup> groups;
+  if (!examples_) return groups;
+  for (const Example& example : examples_()) {
+    layers::ReadKeyLog log;
+    const YAML::Node filled = resolve(YAML::Load(example.yaml));
+    std::vector<std::pair<std::string, const layers::ReadKey*>> read;  // the path below the section's
+    for (const layers::ReadKey& k : log.keys()) {
+      if (!below(k.path, name())) continue;
+      const std::string relative = k.path.size() > name().size() ? k.path.substr(name().size() + 1) : "";
+      if (nested_ == Nested::own_types && !relative.empty()) continue;
+      read.emplace_back(relative, &k);
+    }
+    std::vector<KeyRow> rows;
+    for (const auto& [relative, k] : read) {
+      const std::string full = relative.empty() ? k->key : relative + "." + k->key;
+      // A nested reader's map (data.tokenizer) is listed as its keys.
+      const bool nests = std::any_of(read.begin(), read.end(), [&](const auto& r) { return below(r.first, full); });
+      if (k->expected.empty() && nests) continue;
+      rows.push_back({full, k->expected.empty() ? "see the header named above" : k->expected,
+                      fallback_text(*k, filled_at(filled, relative, k->key)), ""});
+    }
+    auto group = std::find_if(groups.begin(), groups.end(), [&](const KeyGroup& g) { return g.type == example.type; });
+    if (group == groups.end()) group = groups.insert(groups.end(), {example.type_key, example.type, {}});
+    merge_rows(group->rows, rows);
+  }
+  return groups;
 }
 
 void KeySection::add(KeySpec spec) {
@@ -156,23 +231,71 @@ std::vector<std::string> Schema::names() const {
   return out;
 }
 
+namespace {
+
+std::string did_you_mean(const std::string& name, const std::vector<std::string>& names) {
+  const std::string hint = layers::nearest(name, names);
+  return hint.empty() ? "" : "; did you mean '" + hint + "'?";
+}
+
+// The groups of `s`, only the one of `type` when it is given.
+std::vector<KeyGroup> groups_of(const SectionSchema& s, const std::string& type) {
+  std::vector<KeyGroup> groups = s.key_groups();
+  if (type.empty()) return groups;
+  std::vector<std::string> types;
+  for (const KeyGroup& g : groups) {
+    if (g.type == type) return {g};
+    if (!g.type.empty()) types.push_back(g.type);
+  }
+  if (types.empty()) GAU_FAIL("the config section '", s.name(), "' has fixed keys, not types: gau config --keys ", s.name());
+  GAU_FAIL("the config section '", s.name(), "' has no type '", type, "'", did_you_mean(type, types),
+           "\ntypes: ", join(types));
+}
+
+void print_rows(std::ostream& os, const std::string& indent, const std::vector<KeyRow>& rows) {
+  size_t width = 0;
+  for (const KeyRow& k : rows) width = std::max(width, k.name.size());
+  for (const KeyRow& k : rows) {
+    const std::string need = k.fallback == "required" ? ", required"
+                             : k.fallback == "unset"  ? ", optional (unset by default)"
+                                                      : ", default " + k.fallback;
+    os << indent << k.name << std::string(width - k.name.size() + 2, ' ') << k.expected << need << "\n";
+    if (!k.help.empty()) os << indent << std::string(width + 2, ' ') << k.help << "\n";
+  }
+}
+
+// The groups under their type, the type key itself (read by each) listed once above them.
+void print_groups(std::ostream& os, std::vector<KeyGroup> groups) {
+  if (groups.empty()) return;
+  if (groups.front().type.empty()) return print_rows(os, "  ", groups.front().rows);
+  const std::string type_key = groups.front().type_key;
+  std::vector<KeyRow> type_rows;
+  for (KeyGroup& g : groups) {
+    auto row = std::find_if(g.rows.begin(), g.rows.end(), [&](const KeyRow& r) { return r.name == type_key; });
+    if (row == g.rows.end()) continue;
+    if (type_rows.empty()) type_rows.push_back(*row);
+    g.rows.erase(row);
+  }
+  print_rows(os, "  ", type_rows);
+  for (const KeyGroup& g : groups) {
+    os << "  " << g.type_key << ": " << g.type << "\n";
+    print_rows(os, "    ", g.rows);
+  }
+}
+
+}  // namespace
+
 std::string describe_schema(const std::string& section) {
   const Schema& schema = Schema::global();
-  if (!section.empty() && schema.find(section) == nullptr) {
-    const std::string hint = layers::nearest(section, schema.names());
-    GAU_FAIL("no config section '", section, "'", hint.empty() ? "" : "; did you mean '" + hint + "'?",
-             "\nsections: ", join(schema.names()));
-  }
+  const size_t dot = section.find('.');
+  const std::string name = section.substr(0, dot), type = dot == std::string::npos ? "" : section.substr(dot + 1);
+  if (!name.empty() && schema.find(name) == nullptr)
+    GAU_FAIL("no config section '", name, "'", did_you_mean(name, schema.names()), "\nsections: ", join(schema.names()));
   std::ostringstream os;
   for (const SectionSchema* s : schema.sections()) {
-    if (!section.empty() && s->name() != section) continue;
+    if (!name.empty() && s->name() != name) continue;
     os << s->name() << ":\n  " << s->help() << "\n";
-    size_t width = 0;
-    for (const KeySpec& k : s->keys()) width = std::max(width, k.name.size());
-    for (const KeySpec& k : s->keys()) {
-      os << "  " << k.name << std::string(width - k.name.size() + 2, ' ') << k.type_text() << ", default "
-         << k.default_text() << "\n  " << std::string(width + 2, ' ') << k.help << "\n";
-    }
+    print_groups(os, groups_of(*s, type));
     os << "\n";
   }
   return os.str();

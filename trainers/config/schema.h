@@ -26,7 +26,9 @@
 //
 // A section whose keys depend on a `type:` (model:, built by the layer registry; data:, optim:,
 // schedule:) is a ReaderSection: a function that checks the node through ConfigReaders and
-// returns it filled in; its owner's header documents the keys.
+// returns it filled in; its owner's header documents the keys. `gau config --keys` lists them per
+// type by reading one example config of each type and listing what its readers asked for
+// (layers::ReadKeyLog), with the defaults they filled in.
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
@@ -55,13 +57,27 @@ struct KeySpec {
   std::string default_text() const;  // "1000", "cpu", "[0.9, 0.999]"
 };
 
+// One key as `gau config --keys` lists it.
+struct KeyRow {
+  std::string name;      // "lr", "tokenizer.train.vocab_size"
+  std::string expected;  // "number >= 0"
+  std::string fallback;  // "0.001", "required", "unset"
+  std::string help;      // "" where the section's header documents it
+};
+
+// The keys of one type of a section (type_key: type, as in "type: adamw"); a section of fixed
+// keys has one group with no type.
+struct KeyGroup {
+  std::string type_key, type;
+  std::vector<KeyRow> rows;
+};
+
 class SectionSchema {
  public:
   virtual ~SectionSchema() = default;
   const std::string& name() const { return name_; }
   const std::string& help() const { return help_; }
-  // The declared keys, in declaration order (none for a ReaderSection).
-  virtual const std::vector<KeySpec>& keys() const;
+  virtual std::vector<KeyGroup> key_groups() const = 0;
   // `written` is the section as the config holds it (undefined when absent), at config path
   // name(). Returns it checked, with every default filled in; throws gau::Error naming the key,
   // its position and what was expected.
@@ -75,7 +91,9 @@ class SectionSchema {
 // A section of declared keys. Section<Options> adds the typed declarations and reading.
 class KeySection : public SectionSchema {
  public:
-  const std::vector<KeySpec>& keys() const override { return keys_; }
+  // The declared keys, in declaration order.
+  const std::vector<KeySpec>& keys() const { return keys_; }
+  std::vector<KeyGroup> key_groups() const override;
   YAML::Node resolve(const YAML::Node& written) const override { return read_keys(written, nullptr); }
   // A scalar written for the whole section stands for {key: scalar}: `precision: bf16`.
   void shorthand(const std::string& key) { shorthand_ = key; }
@@ -156,12 +174,31 @@ class ReaderSection : public SectionSchema {
  public:
   // `read(written, path)` returns the section checked and filled in.
   using Reader = std::function<YAML::Node(const YAML::Node& written, const std::string& path)>;
-  ReaderSection(std::string name, std::string help, Reader read)
-      : SectionSchema(std::move(name), std::move(help)), read_(std::move(read)) {}
+  // A config of the section that reads every key of its type; examples of one type are listed
+  // together, each key once.
+  struct Example {
+    std::string type_key, type;  // "type", "adamw"
+    std::string yaml;            // "{type: adamw}"
+  };
+  // Made when asked for, since the layer registry (and a plugin) may add types until then; none
+  // for a section of no keys (plugins: a list).
+  using Examples = std::function<std::vector<Example>()>;
+  // What the keys of a nested reader are: part of the section ("data.tokenizer.type"), or of a
+  // layer of their own, listed under its own type (a model's blocks).
+  enum class Nested { listed, own_types };
+
+  ReaderSection(std::string name, std::string help, Reader read, Examples examples, Nested nested = Nested::listed)
+      : SectionSchema(std::move(name), std::move(help)),
+        read_(std::move(read)),
+        examples_(std::move(examples)),
+        nested_(nested) {}
   YAML::Node resolve(const YAML::Node& written) const override { return read_(written, name()); }
+  std::vector<KeyGroup> key_groups() const override;
 
  private:
   Reader read_;
+  Examples examples_;
+  Nested nested_;
 };
 
 // Every declared section, by name.
@@ -180,8 +217,9 @@ class Schema {
   std::vector<const SectionSchema*> sections_;
 };
 
-// Every section's keys: type, default and help, as `gau config --keys` prints them; only
-// `section` when it is given (an unknown one is an error with the nearest name).
+// Every section's keys: type, default and help, as `gau config --keys` prints them; only those of
+// `section` when it is given, and of one type of it for "section.type" ("optim.adamw"). An
+// unknown section or type is an error with the nearest name.
 std::string describe_schema(const std::string& section = "");
 
 struct SectionRegistration {

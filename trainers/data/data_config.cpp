@@ -19,7 +19,7 @@ TokenizerConfig read_tokenizer(ConfigReader& parent, const std::string& file) {
   c.type = r.choice("type", {"byte", "sentencepiece"}, "byte");
   if (c.type == "sentencepiece") {
     c.model = r.string("model", "");
-    const YAML::Node train = r.raw("train");
+    const YAML::Node train = r.raw("train", "map of the sentencepiece trainer's keys", layers::ReadKey::Need::optional);
     c.train = train.IsDefined();
     if (c.model.empty() == !c.train)
       r.fail(c.train ? "train" : "",
@@ -53,6 +53,8 @@ void read_task(ConfigReader& parent, const std::string& file, DataConfig& c) {
   t.kind = synthetic_kind(r.choice("type", {"copy", "associative_recall", "sorting"}, "associative_recall"));
   t.vocab_size = r.integer("vocab_size", t.vocab_size, Range::at_least(4));
   if (t.kind == SyntheticKind::associative_recall) {
+    r.document("pairs", "integer in [1, vocab_size - 2]", "min(8, vocab_size - 2)");
+    r.document("queries", "integer in [1, pairs]", "1");
     t.pairs = r.integer("pairs", std::min<int64_t>(t.pairs, t.symbols()), Range::between(1, t.symbols()));
     t.queries = r.integer("queries", t.queries, Range::between(1, t.pairs));
   } else {
@@ -90,6 +92,7 @@ DataConfig read_data_config(const YAML::Node& node, const std::string& file, con
   if (!synthetic) {
     c.path = r.string("path");
     c.val_path = r.string("val_path", "");
+    r.document("val_fraction", "number in [0, 0.5]", "0.05, or 0 with val_path");
     c.val_fraction = r.number("val_fraction", c.val_path.empty() ? 0.05 : 0.0, Range::between(0, 0.5));
     if (!c.val_path.empty() && c.val_fraction > 0)
       r.fail("val_fraction", "must be 0 when val_path gives the validation set, got " + std::to_string(c.val_fraction));
@@ -106,6 +109,7 @@ DataConfig read_data_config(const YAML::Node& node, const std::string& file, con
 
   LoaderOptions& o = c.loader;
   const int64_t example = c.task.example_length();
+  if (synthetic) r.document("seq_len", "integer >= one example's length", "one example's length");
   o.seq_len = r.integer("seq_len", synthetic ? example : o.seq_len, Range::at_least(1));
   if (synthetic && o.seq_len < example)
     r.fail("seq_len", "a " + synthetic_name(c.task.kind) + " example is " + std::to_string(example) +

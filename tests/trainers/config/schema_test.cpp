@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "layers/registry.h"
 #include "tests/support/checks.h"
 #include "tests/trainers/config/config_files.h"
 #include "trainers/config/resolve.h"
@@ -117,11 +118,70 @@ TEST(Schema, DescribesEveryKey) {
   expect_has(line_of(train, "  run_dir "), "  string, default \"\"");
   EXPECT_EQ(train.find("logging:"), std::string::npos);
   expect_has(line_of(describe_schema("distributed"), "  zero "), "  integer in [0, 1], default 0");
-  // A section read by a function lists no keys: its help names the header that documents them.
+  // A section read by a function names the header that documents its keys, and lists them by type.
   expect_has(describe_schema("data"), "trainers/data/data_config.h");
   expect_has(describe_schema("optim"), "optim/factory.h");
   expect_has(describe_schema("schedule"), "optim/schedule.h");
   expect_has(error_of([] { describe_schema("trian"); }), "no config section 'trian'; did you mean 'train'?");
+}
+
+TEST(Schema, ListsTheKeysOfEachTypeOfAReaderSection) {
+  const std::string optim = describe_schema("optim");
+  expect_has(line_of(optim, "  type "), "one of: sgd, adam, adamw, lamb, adafactor, lion, default adamw");
+  const std::string adamw = describe_schema("optim.adamw");
+  expect_has(adamw, "\n  type: adamw\n");
+  expect_has(line_of(adamw, "    betas "), "list of 2 numbers in [0, 1), default [0.9, 0.999]");
+  expect_has(line_of(adamw, "    weight_decay "), "number >= 0, default 0.01");
+  EXPECT_EQ(adamw.find("type: sgd"), std::string::npos);
+  EXPECT_EQ(adamw.find("momentum"), std::string::npos);
+  const std::string adam_decay = line_of(describe_schema("optim.adam"), "    weight_decay ");
+  EXPECT_EQ(adam_decay.substr(adam_decay.rfind(',')), ", default 0");
+  expect_has(line_of(describe_schema("optim.adafactor"), "    beta1 "), "number >= 0, optional (unset by default)");
+
+  expect_has(line_of(describe_schema("schedule.cosine"), "    total_steps "), "(unset: train.steps), optional");
+  expect_has(line_of(describe_schema("schedule.inverse_sqrt"), "    timescale "), "number > 0, optional");
+
+  // Keys of nested readers are listed by their path in the section, merged over the examples.
+  const std::string text = describe_schema("data.text");
+  expect_has(line_of(text, "    path "), "string, required");
+  expect_has(line_of(text, "    tokenizer.type "), "one of: byte, sentencepiece, default byte");
+  expect_has(line_of(text, "    tokenizer.train.vocab_size "), "integer >= 8, default 4000");
+  EXPECT_LT(text.find("tokenizer.model"), text.find("tokenizer.train.vocab_size"));
+  EXPECT_LT(text.find("tokenizer.train.max_sentences"), text.find("    eos "));
+  const std::string synthetic = describe_schema("data.synthetic");
+  expect_has(line_of(synthetic, "    task.pairs "), "integer in [1, vocab_size - 2], default min(8, vocab_size - 2)");
+  expect_has(line_of(synthetic, "    task.length "), "integer >= 1, default 8");
+  EXPECT_EQ(synthetic.find("    path "), std::string::npos);
+
+  // The model section lists every registered layer type, each with its own keys only.
+  const std::string model = describe_schema("model");
+  for (const std::string& name : layers::Registry::global().names()) expect_has(model, "\n  type: " + name + "\n");
+  const std::string lm = describe_schema("model.language_model");
+  expect_has(line_of(lm, "    blocks "), "a block config, or a list of them, required");
+  EXPECT_EQ(lm.find("kernel"), std::string::npos);
+  expect_has(line_of(describe_schema("model.gau"), "    e "), "integer >= 1, default 2 dim");
+
+  expect_has(error_of([] { describe_schema("model.gua"); }), "no type 'gua'; did you mean 'gau'?");
+  expect_has(error_of([] { describe_schema("train.steps"); }), "has fixed keys, not types");
+}
+
+// Writing a listed default changes nothing: the listing says what the readers fill in.
+TEST(Schema, ListedDefaultsAreWhatTheReadersFillIn) {
+  for (const char* name : {"optim", "schedule"}) {
+    const SectionSchema& section = *Schema::global().find(name);
+    for (const KeyGroup& group : section.key_groups()) {
+      const YAML::Node plain = YAML::Load("{" + group.type_key + ": " + group.type + "}");
+      const std::string filled = YAML::Dump(section.resolve(plain));
+      for (const KeyRow& row : group.rows) {
+        if (row.fallback == "required" || row.fallback == "unset" || row.name == group.type_key) continue;
+        if (group.type == "adafactor" && row.name == "lr") continue;  // derived from relative_step
+        SCOPED_TRACE(std::string(name) + "." + group.type + "." + row.name + ": " + row.fallback);
+        YAML::Node written = YAML::Clone(plain);
+        written[row.name] = YAML::Load(row.fallback);
+        EXPECT_EQ(YAML::Dump(section.resolve(written)), filled);
+      }
+    }
+  }
 }
 
 }  // namespace
