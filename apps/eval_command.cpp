@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/cli_checks.h"
 #include "core/error.h"
 #include "trainers/data/dataset.h"
 #include "trainers/evaluate.h"
@@ -67,7 +68,7 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::IsMember({"val", "train"}))
       ->capture_default_str();
   cmd->add_option("--batches", args->batches, "batches to evaluate; 0: the whole split")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_integer())
       ->capture_default_str();
   cmd->add_option("--set", args->overrides, "change the data: data.key=value, e.g. data.path=other.txt (repeatable)")
       ->allow_extra_args(false);

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "apps/cli_checks.h"
 #include "core/error.h"
 #include "layers/models/language_model.h"
 #include "trainers/generate.h"
@@ -54,14 +55,16 @@ void add_generate_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Generate text from a trained language model");
   auto args = std::make_shared<GenerateArgs>();
   cmd->add_option("run", args->target, "a run directory (its latest checkpoint) or a checkpoint directory")->required();
-  cmd->add_option("--prompt", args->prompt, "the text to continue; \"\": the start of a document");
+  // expected(0, 1): `--prompt=` (nothing after the =) is the empty prompt too, as it is for
+  // programs that read options the getopt way.
+  cmd->add_option("--prompt", args->prompt, "the text to continue; \"\": the start of a document")->expected(0, 1);
   cmd->add_option("--max-tokens", args->sampling.max_tokens, "tokens to generate")->capture_default_str();
   cmd->add_option("--temperature", args->sampling.temperature, "softmax temperature; 0: greedy")->capture_default_str();
   cmd->add_option("--top-k", args->sampling.top_k, "sample from the K most likely tokens; 0: all")->capture_default_str();
   cmd->add_option("--top-p", args->sampling.top_p, "sample from the smallest set of probability >= P")
       ->capture_default_str();
   cmd->add_option("--seed", args->sampling.seed, "the sampling seed: the same seed gives the same text")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative_integer())
       ->capture_default_str();
   cmd->add_option("--device", args->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->footer(

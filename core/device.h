@@ -13,7 +13,8 @@ struct Device {
 
   static Device cpu() { return {DeviceType::cpu, 0}; }
   static Device cuda(int i = 0) { return {DeviceType::cuda, i}; }
-  static Device parse(const std::string& s);  // "cpu", "cuda", "cuda:1"; throws on anything else
+  // "cpu", "cuda" (or "gpu": the first GPU), "cuda:1"; throws on anything else.
+  static Device parse(const std::string& s);
 
   bool is_cpu() const { return type == DeviceType::cpu; }
   bool is_cuda() const { return type == DeviceType::cuda; }

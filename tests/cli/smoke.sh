@@ -23,6 +23,11 @@ test -f "$work/run/latest"
 first=$("$gau" generate "$work/run" --prompt "The " --max-tokens 30 --seed 5)
 second=$("$gau" generate "$work/run" --prompt "The " --max-tokens 30 --seed 5)
 [ "$first" = "$second" ] || { echo "smoke: gau generate is not deterministic under --seed"; exit 1; }
+# A bad value is an error saying what was expected; the keys of a type are listed.
+msg=$("$gau" generate "$work/run" --seed -1 2>&1) && { echo "smoke: gau generate took --seed -1"; exit 1; }
+grep -q "expected an integer >= 0, got '-1'" <<<"$msg"
+"$gau" config --keys model.gau | grep -q "e .*default 2 dim"
+"$gau" generate "$work/run" --prompt= --max-tokens 5 >/dev/null  # the empty prompt: a new document
 
 # SIGTERM: the run finishes its step, checkpoints and exits 0; the resumed run completes.
 "$gau" train configs/default.yaml "${small[@]}" --set train.steps=100000 --set train.log_every=1 \

@@ -12,7 +12,7 @@ const Section<TrainOptions>& train_section() {
     using T = TrainOptions;
     Section<T> s("train", "the training loop: how long, where, and how often it evaluates, checkpoints and logs");
     s.integer("steps", &T::steps, Range::at_least(1), "optimizer steps to run");
-    s.string("device", &T::device, "where the model trains: cpu, cuda (the first GPU) or cuda:N");
+    s.string("device", &T::device, "where the model trains: cpu, cuda (or gpu: the first GPU) or cuda:N");
     s.integer("seed", &T::seed, Range::at_least(0), "seeds initialisation, shuffling and dropout");
     s.integer("threads", &T::threads, Range::at_least(0),
               "CPU threads; 0: OpenMP's default (OMP_NUM_THREADS or all cores)");

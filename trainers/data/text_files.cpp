@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "core/error.h"
 
@@ -38,28 +39,68 @@ std::vector<std::string> list_files(const std::string& path, const std::string& 
   return out;
 }
 
-std::string read_text_file(const std::string& path) {
-  // zlib reads a file that is not gzip as it is; a .gz name promises gzip, so that is a mistake.
-  if (path.ends_with(".gz")) {
-    std::ifstream in(path, std::ios::binary);
-    char magic[2] = {0, 0};
-    if (in.read(magic, 2) && !(static_cast<unsigned char>(magic[0]) == 0x1f && static_cast<unsigned char>(magic[1]) == 0x8b))
-      GAU_FAIL(path, ": named .gz but not gzip data (it does not start with the gzip magic 1f 8b); rename it "
-               "without .gz to read it as text");
-  }
-  gzFile f = gzopen(path.c_str(), "rb");
-  GAU_CHECK(f != nullptr, path, ": cannot open: ", errno ? std::strerror(errno) : "out of memory");
+namespace {
+
+bool is_gzip(const std::string& bytes, size_t at) {
+  return bytes.size() >= at + 2 && static_cast<unsigned char>(bytes[at]) == 0x1f &&
+         static_cast<unsigned char>(bytes[at + 1]) == 0x8b;
+}
+
+// Inflates every gzip member of `bytes` (gzip allows several, as `cat a.gz b.gz` makes). Zero
+// padding after the last one (tape blocks) is skipped, as gzip(1) and Python's gzip do; any other
+// bytes there are an error, where zlib's gzread would drop them without a word.
+std::string inflate_gzip(const std::string& path, const std::string& bytes) {
   std::string text;
+  size_t at = 0;
   char buf[1 << 16];
-  int got = 0;
-  while ((got = gzread(f, buf, sizeof(buf))) > 0) text.append(buf, static_cast<size_t>(got));
-  int err = Z_OK;
-  const char* msg = gzerror(f, &err);
-  const std::string why = err == Z_ERRNO ? std::strerror(errno) : (msg ? msg : "");
-  gzclose(f);
-  GAU_CHECK(got == 0 && (err == Z_OK || err == Z_STREAM_END), path, ": read failed after ", text.size(),
-            " bytes: ", why);
+  while (at < bytes.size()) {
+    if (!is_gzip(bytes, at)) {
+      const bool zeros = std::all_of(bytes.begin() + static_cast<std::ptrdiff_t>(at), bytes.end(),
+                                     [](char c) { return c == 0; });
+      GAU_CHECK(zeros, path, ": ", bytes.size() - at, " bytes after the end of the gzip data at byte ", at,
+                " are not gzip (a damaged or appended file; `gzip -t` reports it too); `gzip -dc ", path,
+                " > text.txt` keeps the text before them");
+      break;
+    }
+    z_stream z{};
+    GAU_CHECK(inflateInit2(&z, 15 + 16) == Z_OK, path, ": zlib could not start inflating");
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data() + at));
+    z.avail_in = static_cast<uInt>(std::min<size_t>(bytes.size() - at, 1u << 30));
+    int rc = Z_OK;
+    while (rc == Z_OK) {
+      z.next_out = reinterpret_cast<Bytef*>(buf);
+      z.avail_out = sizeof(buf);
+      rc = inflate(&z, Z_NO_FLUSH);
+      text.append(buf, sizeof(buf) - z.avail_out);
+      if (rc == Z_BUF_ERROR && z.avail_in == 0 && at + z.total_in < bytes.size()) {
+        // Past 1 GiB of input in one member: hand zlib the next part.
+        z.avail_in = static_cast<uInt>(std::min<size_t>(bytes.size() - at - z.total_in, 1u << 30));
+        rc = Z_OK;
+      }
+    }
+    const std::string why = z.msg ? z.msg : rc == Z_BUF_ERROR ? "the file ends inside the gzip data" : "";
+    const size_t used = z.total_in;
+    inflateEnd(&z);
+    GAU_CHECK(rc == Z_STREAM_END, path, ": not valid gzip data after ", text.size(), " bytes of text: ",
+              why.empty() ? "zlib error " + std::to_string(rc) : why);
+    at += used;
+  }
   return text;
+}
+
+}  // namespace
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  GAU_CHECK(in, path, ": cannot open: ", errno ? std::strerror(errno) : "unknown error");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  GAU_CHECK(!in.bad(), path, ": read failed after ", bytes.size(), " bytes: ", std::strerror(errno));
+  if (is_gzip(bytes, 0)) return inflate_gzip(path, bytes);
+  // A .gz name promises gzip, so text under that name is a mistake.
+  GAU_CHECK(!path.ends_with(".gz") || bytes.empty(), path,
+            ": named .gz but not gzip data (it does not start with the gzip magic 1f 8b); rename it without .gz "
+            "to read it as text");
+  return bytes;
 }
 
 std::vector<TextDocument> read_text_documents(const std::string& path) {

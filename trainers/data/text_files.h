@@ -17,8 +17,9 @@ struct TextDocument {
 // names ending in `suffix` are kept when it is not empty. Throws when nothing is found.
 std::vector<std::string> list_files(const std::string& path, const std::string& suffix = "");
 
-// One file's contents, inflated when gzipped. A corrupt or truncated gzip stream is an error
-// naming the file and zlib's message.
+// One file's contents, inflated when gzipped (all of its members). A corrupt or truncated gzip
+// stream, or bytes other than zero padding after its end, is an error naming the file and what
+// is wrong.
 std::string read_text_file(const std::string& path);
 
 // list_files(path) read in order.

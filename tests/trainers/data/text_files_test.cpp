@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
 
 #include "tests/support/checks.h"
 #include "tests/trainers/data/data_test_util.h"
@@ -43,7 +46,7 @@ TEST(TextFiles, CorruptOrTruncatedGzipIsAnErrorNamingTheFile) {
   test::write_bytes(dir / "truncated.gz", bytes.substr(0, bytes.size() / 2));
   std::string msg = error_of([&] { read_text_file(dir / "truncated.gz"); });
   expect_has(msg, dir / "truncated.gz");
-  expect_has(msg, "read failed");
+  expect_has(msg, "the file ends inside the gzip data");
   std::string corrupt = bytes;
   for (size_t i = 20; i < 60; ++i) corrupt[i] = static_cast<char>(corrupt[i] ^ 0x5a);
   test::write_bytes(dir / "corrupt.gz", corrupt);
@@ -52,6 +55,30 @@ TEST(TextFiles, CorruptOrTruncatedGzipIsAnErrorNamingTheFile) {
   // zlib would read a plain file named .gz as text; the name promised gzip.
   test::write_bytes(dir / "plain.gz", "just text\n");
   expect_has(error_of([&] { read_text_file(dir / "plain.gz"); }), "plain.gz: named .gz but not gzip data");
+}
+
+// The bytes of `path`.
+std::string bytes_of(const std::filesystem::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+TEST(TextFiles, EveryGzipMemberIsReadAndTrailingBytesAreAnError) {
+  ScratchDir dir;
+  test::write_gzip(dir / "a.gz", "first part\n");
+  test::write_gzip(dir / "b.gz", "second part\n");
+  const std::string a = bytes_of(dir / "a.gz"), b = bytes_of(dir / "b.gz");
+  // `cat a.gz b.gz > both.gz` is one valid gzip file of both texts.
+  test::write_bytes(dir / "both.txt.gz", a + b);
+  EXPECT_EQ(read_text_file(dir / "both.txt.gz"), "first part\nsecond part\n");
+  // Zero padding after the end, as tape blocks leave, is skipped (as gzip and Python do).
+  test::write_bytes(dir / "padded.txt.gz", a + std::string(512, '\0'));
+  EXPECT_EQ(read_text_file(dir / "padded.txt.gz"), "first part\n");
+  // Other bytes there are not text of the file: zlib's gzread would drop them silently.
+  test::write_bytes(dir / "garbage.txt.gz", a + "garbage");
+  const std::string msg = error_of([&] { read_text_file(dir / "garbage.txt.gz"); });
+  expect_has(msg, dir / "garbage.txt.gz");
+  expect_has(msg, "7 bytes after the end of the gzip data at byte " + std::to_string(a.size()) + " are not gzip");
 }
 
 TEST(TextFiles, DirectoriesAreReadRecursivelyInSortedOrder) {
