@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <tuple>
 
 #include "core/error.h"
+#include "trainers/atomic_file.h"
 #include "trainers/data/sentencepiece_tokenizer.h"
 #include "trainers/data/synthetic.h"
 #include "trainers/data/token_source.h"
@@ -49,11 +54,13 @@ void keep_tokenizer_in_run(const TokenizerConfig& cfg, const std::string& run_di
   if (cfg.type != "sentencepiece" || cfg.train) return;
   const fs::path copy = run_tokenizer(run_dir);
   if (fs::exists(copy)) return;
-  const fs::path part = fs::path(run_dir) / ".tokenizer.model.part";
-  std::error_code ec;
-  fs::copy_file(cfg.model, part, fs::copy_options::overwrite_existing, ec);
-  if (!ec) fs::rename(part, copy, ec);
-  GAU_CHECK(!ec, cfg.where, ": cannot copy ", cfg.model, " into the run as ", copy.string(), ": ", ec.message());
+  // Written the way checkpoints are (fsync'd, renamed, the directory fsync'd): the run's later
+  // commands read this copy and never the original again.
+  std::ifstream in(cfg.model, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  GAU_CHECK(in && !in.bad(), cfg.where, ": cannot copy ", cfg.model, " into the run as ", copy.string(),
+            ": ", std::strerror(errno));
+  trainers::write_file_atomic(copy, bytes);
 }
 
 Corpus encode_documents(const std::vector<TextDocument>& docs, const Tokenizer& tokenizer, int32_t eos_id,
