@@ -34,12 +34,6 @@ std::string ranged(std::string what, const Range& range) {
   return what;
 }
 
-std::string listed(const std::vector<std::string>& choices) {
-  std::string list;
-  for (size_t i = 0; i < choices.size(); ++i) list += (i ? ", " : "") + choices[i];
-  return list;
-}
-
 }  // namespace
 
 ReadKeyLog::ReadKeyLog() : previous_(current_log) { current_log = this; }
@@ -100,6 +94,12 @@ std::string nearest(const std::string& key, const std::vector<std::string>& cand
     if (d < best_d) best = c, best_d = d;
   }
   return best;
+}
+
+std::string comma_list(const std::vector<std::string>& names) {
+  std::string list;
+  for (size_t i = 0; i < names.size(); ++i) list += (i ? ", " : "") + names[i];
+  return list;
 }
 
 ConfigReader::ConfigReader(YAML::Node node, std::string path, std::string file)
@@ -270,7 +270,7 @@ std::string ConfigReader::string(const std::string& key, const std::string& fall
 
 std::string ConfigReader::choice(const std::string& key, const std::vector<std::string>& choices,
                                  const std::string& fallback) {
-  const std::string list = listed(choices);
+  const std::string list = comma_list(choices);
   note(key, "one of: " + list, ReadKey::Need::fallback, fallback);
   const std::string value = string(key, fallback);
   if (std::find(choices.begin(), choices.end(), value) != choices.end()) return value;
@@ -357,8 +357,7 @@ void ConfigReader::check_no_unknown_keys() const {
     if (!hint.empty()) os << "; did you mean '" << hint << "'?";
   }
   if (unknown == 0) return;
-  os << "\nvalid keys:";
-  for (size_t i = 0; i < read_.size(); ++i) os << (i ? ", " : " ") << read_[i];
+  os << "\nvalid keys:" << (read_.empty() ? "" : " " + comma_list(read_));
   // A run's config may inherit the key from a base file, or keep it from another type that
   // --set switched away from: say how to drop it (trainers/config/load.h).
   if (current_origins)

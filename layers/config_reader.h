@@ -180,5 +180,7 @@ class ConfigReader {
 size_t edit_distance(const std::string& a, const std::string& b);
 // The candidate nearest to `key`, or "" when none is close enough to be a plausible typo.
 std::string nearest(const std::string& key, const std::vector<std::string>& candidates);
+// "a, b, c": the names a message lists (valid keys, choices, types).
+std::string comma_list(const std::vector<std::string>& names);
 
 }  // namespace gau::layers

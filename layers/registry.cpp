@@ -74,8 +74,7 @@ std::shared_ptr<Module> build(const YAML::Node& node, const std::string& path, c
   if (entry == nullptr) {
     const std::vector<std::string> names = Registry::global().names();
     std::ostringstream os;
-    os << "unknown layer type '" << type << "'; registered types:";
-    for (size_t i = 0; i < names.size(); ++i) os << (i ? ", " : " ") << names[i];
+    os << "unknown layer type '" << type << "'; registered types:" << (names.empty() ? "" : " " + comma_list(names));
     const std::string hint = nearest(type, names);
     if (!hint.empty()) os << "; did you mean '" << hint << "'?";
     reader.fail("type", os.str());

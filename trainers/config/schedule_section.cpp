@@ -33,7 +33,8 @@ YAML::Node resolve_schedule(const YAML::Node& written, const std::string& path) 
   constexpr double any_lr = std::numeric_limits<double>::max();
   const bool over_train_steps = decays_over_train_steps(written);
   layers::ConfigReader r(over_train_steps ? with_total_steps(written, any_steps) : written, path);
-  if (over_train_steps) r.raw("total_steps", "integer > warmup_steps (unset: train.steps)", layers::ReadKey::Need::optional);
+  if (over_train_steps)
+    r.raw("total_steps", "integer > warmup_steps (unset: train.steps)", layers::ReadKey::Need::optional);
   optim::make_schedule(r, any_lr);
   YAML::Node filled = r.filled();
   if (over_train_steps) filled.remove("total_steps");

@@ -18,12 +18,6 @@ std::string shown(const YAML::Node& v) {
   return "'" + v.Scalar() + "'";
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
-  return out;
-}
-
 // A list of finite numbers, each in range, or the default when absent.
 void read_numbers(layers::ConfigReader& r, const KeySpec& spec) {
   const YAML::Node v = r.raw(spec.name);
@@ -68,7 +62,7 @@ std::string KeySpec::type_text() const {
     case KeyType::string:
       return "string";
     case KeyType::choice:
-      return "one of: " + join(choices);
+      return "one of: " + layers::comma_list(choices);
     case KeyType::numbers:
       return "list of numbers" + range_text;
   }
@@ -247,9 +241,10 @@ std::vector<KeyGroup> groups_of(const SectionSchema& s, const std::string& type)
     if (g.type == type) return {g};
     if (!g.type.empty()) types.push_back(g.type);
   }
-  if (types.empty()) GAU_FAIL("the config section '", s.name(), "' has fixed keys, not types: gau config --keys ", s.name());
+  if (types.empty())
+    GAU_FAIL("the config section '", s.name(), "' has fixed keys, not types: gau config --keys ", s.name());
   GAU_FAIL("the config section '", s.name(), "' has no type '", type, "'", did_you_mean(type, types),
-           "\ntypes: ", join(types));
+           "\ntypes: ", layers::comma_list(types));
 }
 
 void print_rows(std::ostream& os, const std::string& indent, const std::vector<KeyRow>& rows) {
@@ -290,7 +285,8 @@ std::string describe_schema(const std::string& section) {
   const size_t dot = section.find('.');
   const std::string name = section.substr(0, dot), type = dot == std::string::npos ? "" : section.substr(dot + 1);
   if (!name.empty() && schema.find(name) == nullptr)
-    GAU_FAIL("no config section '", name, "'", did_you_mean(name, schema.names()), "\nsections: ", join(schema.names()));
+    GAU_FAIL("no config section '", name, "'", did_you_mean(name, schema.names()),
+             "\nsections: ", layers::comma_list(schema.names()));
   std::ostringstream os;
   for (const SectionSchema* s : schema.sections()) {
     if (!name.empty() && s->name() != name) continue;
