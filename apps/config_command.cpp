@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "layers/config_reader.h"
 #include "layers/models/matched_size.h"
 #include "trainers/config/load.h"
 #include "trainers/config/resolve.h"
@@ -28,8 +29,7 @@ std::string summary(const config::LoadedConfig& loaded, const YAML::Node& resolv
   const std::string type = model["type"].as<std::string>();
   if (type == "language_model" || type == "masked_lm")
     out += "; model: " + type + " of " + std::to_string(layers::model_parameter_count(model)) + " parameters";
-  out += "\n  files: ";
-  for (size_t i = 0; i < loaded.files.size(); ++i) out += (i ? ", " : "") + loaded.files[i];
+  out += "\n  files: " + layers::comma_list(loaded.files);
   for (const std::string& o : loaded.overrides) out += "\n  --set " + o;
   return out + "\n";
 }

@@ -1,8 +1,11 @@
 // The gau command: one subcommand per file in apps/ (train, eval, generate, plot, config, info, bench).
-// Every failure prints one line to stderr and exits with status 1.
+// Every failure prints one line to stderr and exits with status 1; under an MPI launcher the line
+// names the rank, since every rank that fails prints its own (often the same config error).
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #ifdef GAU_WITH_BENCH
 #include "apps/bench_command.h"
@@ -14,6 +17,23 @@
 #include "apps/plot_command.h"
 #include "apps/train_command.h"
 #include "core/version.h"
+#include "distributed/launcher.h"
+
+namespace {
+
+// "gau: error: " alone, or "gau: error (rank 1 of 4): " when the launcher started several ranks.
+std::string error_prefix() {
+  try {
+    const std::optional<int> world = gau::distributed::launcher_world_size();
+    const std::optional<int> rank = gau::distributed::launcher_rank();
+    if (world && *world > 1 && rank)
+      return "gau: error (rank " + std::to_string(*rank) + " of " + std::to_string(*world) + "): ";
+  } catch (const std::exception&) {  // a malformed launcher variable: fall back to the plain prefix
+  }
+  return "gau: error: ";
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"gau: GAU/FLASH attention models on CPU and CUDA"};
@@ -34,7 +54,7 @@ int main(int argc, char** argv) {
     // --help and --version arrive here too, with exit code 0.
     return app.exit(e) == 0 ? 0 : 1;
   } catch (const std::exception& e) {
-    std::cerr << "gau: error: " << e.what() << "\n";
+    std::cerr << error_prefix() << e.what() << "\n";
     return 1;
   }
   return 0;

@@ -29,6 +29,8 @@ std::optional<int> launcher_world_size() {
   return first_integer_env({"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"});
 }
 
+std::optional<int> launcher_rank() { return first_integer_env({"OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID"}); }
+
 std::optional<int> launcher_local_rank() {
   return first_integer_env({"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"});
 }

@@ -10,6 +10,10 @@ namespace gau::distributed {
 // none is set: the process was started by hand, a world of one.
 std::optional<int> launcher_world_size();
 
+// This process's rank in the launched world: OMPI_COMM_WORLD_RANK, PMI_RANK or SLURM_PROCID.
+// nullopt when none is set.
+std::optional<int> launcher_rank();
+
 // The rank among this node's processes: OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID (MPICH's
 // hydra) or SLURM_LOCALID. nullopt when none is set.
 std::optional<int> launcher_local_rank();

@@ -9,9 +9,7 @@ namespace gau::layers {
 const Tensor& NamedViews::operator[](const std::string& name) const {
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] == name) return views[i];
-  std::string list;
-  for (size_t i = 0; i < names.size(); ++i) list += (i ? ", " : "") + names[i];
-  GAU_FAIL("NamedViews: no view named '", name, "'; the views are: ", list);
+  GAU_FAIL("NamedViews: no view named '", name, "'; the views are: ", comma_list(names));
 }
 
 FusedLinear::FusedLinear(int64_t in, std::vector<std::pair<std::string, int64_t>> outputs, const LinearOptions& options)

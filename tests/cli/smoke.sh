@@ -28,6 +28,9 @@ msg=$("$gau" generate "$work/run" --seed -1 2>&1) && { echo "smoke: gau generate
 grep -q "expected an integer >= 0, got '-1'" <<<"$msg"
 "$gau" config --keys model.gau | grep -q "e .*default 2 dim"
 "$gau" generate "$work/run" --prompt= --max-tokens 5 >/dev/null  # the empty prompt: a new document
+# Under a launcher every failing rank prints its error, so the line names the rank.
+msg=$(OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=1 "$gau" eval "$work/missing" 2>&1) && exit 1
+grep -q "^gau: error (rank 1 of 2): .*missing does not exist" <<<"$msg"
 
 # SIGTERM: the run finishes its step, checkpoints and exits 0; the resumed run completes.
 "$gau" train configs/default.yaml "${small[@]}" --set train.steps=100000 --set train.log_every=1 \
