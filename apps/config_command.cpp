@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "layers/config_reader.h"
+#include "layers/plugin.h"
 #include "layers/models/matched_size.h"
 #include "trainers/config/load.h"
 #include "trainers/config/resolve.h"
@@ -21,6 +22,7 @@ struct ConfigArgs {
   std::vector<std::string> overrides;
   bool dump = false;
   std::string keys_section;
+  std::vector<std::string> plugins;  // loaded first, so that --keys lists their layers
 };
 
 std::string summary(const config::LoadedConfig& loaded, const YAML::Node& resolved) {
@@ -35,6 +37,7 @@ std::string summary(const config::LoadedConfig& loaded, const YAML::Node& resolv
 }
 
 void run_config(const ConfigArgs& args, bool keys) {
+  for (const std::string& path : args.plugins) layers::load_plugin(path, "--plugin");
   if (keys) {
     std::cout << config::describe_schema(args.keys_section);
     return;
@@ -58,6 +61,8 @@ void add_config_command(CLI::App& app) {
                                "list every section's keys with type and default, by type where they depend on "
                                "one (or one SECTION's, or one SECTION.TYPE's)")
                    ->expected(0, 1);
+  cmd->add_option("--plugin", args->plugins, "load this plugin first, so that --keys lists its layers (repeatable)")
+      ->allow_extra_args(false);
   cmd->footer(
       "Examples:\n"
       "  gau config configs/default.yaml                       check it (exit 1 with file:line:column if not)\n"
@@ -67,7 +72,8 @@ void add_config_command(CLI::App& app) {
       "      --set model.layers=null                           a list of blocks (null drops the inherited count)\n"
       "  gau config --keys train                               the train: section's keys\n"
       "  gau config --keys optim.adamw                         the keys of one optimizer type\n"
-      "  gau config --keys model.gau                           the keys of a GAU block");
+      "  gau config --keys model.gau                           the keys of a GAU block\n"
+      "  gau config --keys model.gated_conv --plugin build/libgau_custom.so   a plugin's layer");
   cmd->callback([args, keys] { run_config(*args, keys->count() > 0); });
 }
 

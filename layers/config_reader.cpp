@@ -19,9 +19,13 @@ std::string shown(const YAML::Node& v) {
   return "'" + v.Scalar() + "'";
 }
 
+// Whole numbers in full (2147483647, not 2.14748e+09); others in 6 significant digits.
 std::string format_number(double v) {
   std::ostringstream os;
-  os << v;
+  if (std::abs(v) < 1e15 && v == std::floor(v))
+    os << static_cast<int64_t>(v);
+  else
+    os << v;
   return os.str();
 }
 
@@ -49,6 +53,18 @@ void ReadKeyLog::note(ReadKey key) {
     return;
   }
   keys_.push_back(std::move(key));
+}
+
+void ReadKeyLog::explain(const std::string& path, const std::string& key, std::string help) {
+  for (Help& h : help_)
+    if (h.path == path && h.key == key) return void(h.text = std::move(help));
+  help_.push_back({path, key, std::move(help)});
+}
+
+std::string ReadKeyLog::help(const std::string& path, const std::string& key) const {
+  for (const Help& h : help_)
+    if (h.path == path && h.key == key) return h.text;
+  return "";
 }
 
 ConfigOriginsScope::ConfigOriginsScope(std::shared_ptr<const ConfigOrigins> origins)
@@ -152,6 +168,11 @@ void ConfigReader::record(const std::string& key, const YAML::Node& value) { fil
 
 void ConfigReader::note(const std::string& key, std::string expected, ReadKey::Need need, std::string fallback) const {
   if (current_log) current_log->note({path_, key, std::move(expected), need, std::move(fallback)});
+}
+
+void ConfigReader::explain(std::initializer_list<std::pair<const char*, const char*>> help) const {
+  if (current_log == nullptr) return;
+  for (const auto& [key, text] : help) current_log->explain(path_, key, text);
 }
 
 YAML::Node ConfigReader::raw(const std::string& key, const std::string& expected, ReadKey::Need need) {

@@ -6,6 +6,7 @@
 //   int64_t e   = r.integer("expansion", 2 * dim, Range::at_least(1));  // with a default
 //   std::string kind = r.choice("kernel", {"relu2", "softmax", "laplace"}, "relu2");
 //   auto proj = r.module("proj");                                   // a nested layer, via the registry
+//   r.explain({{"dim", "width of the block's input and output"}});  // help for gau config --keys
 //   r.check_no_unknown_keys();   // after reading: any key never asked for is an error
 //   YAML::Node cfg = r.filled(); // every key read, defaults filled in: it rebuilds the same layer
 //
@@ -21,6 +22,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -63,6 +65,7 @@ class Range {
   static Range at_least(double lo) { return Range(lo, kInf, false, false); }
   static Range greater_than(double lo) { return Range(lo, kInf, true, false); }
   static Range between(double lo, double hi) { return Range(lo, hi, false, false); }  // closed
+  static Range less_than(double hi) { return Range(-kInf, hi, false, true); }
   bool contains(double v) const;
   bool bounded() const { return lo_ > -kInf || hi_ < kInf; }
   std::string str() const;  // ">= 1", "in [0, 1]"
@@ -97,9 +100,16 @@ class ReadKeyLog {
   // The log of this thread, or null.
   static ReadKeyLog* current();
   void note(ReadKey key);
+  // What the key `key` of the reader at `path` means, in a line; help() is "" when never explained.
+  void explain(const std::string& path, const std::string& key, std::string help);
+  std::string help(const std::string& path, const std::string& key) const;
 
  private:
+  struct Help {
+    std::string path, key, text;
+  };
   std::vector<ReadKey> keys_;
+  std::vector<Help> help_;
   ReadKeyLog* previous_;
 };
 
@@ -143,6 +153,9 @@ class ConfigReader {
   void document(const std::string& key, std::string expected, std::string fallback) const {
     note(key, std::move(expected), ReadKey::Need::fallback, std::move(fallback));
   }
+  // One line of help per key, for `gau config --keys` (a no-op unless a ReadKeyLog is alive); next
+  // to the reads, so that a key's meaning is written where it is used. Order does not matter.
+  void explain(std::initializer_list<std::pair<const char*, const char*>> help) const;
   // Sets what filled() holds for `key`.
   void record(const std::string& key, const YAML::Node& value);
 

@@ -22,6 +22,7 @@ Tensor Dropout::forward(const Tensor& x) {
 }
 
 std::shared_ptr<Module> Dropout::from_config(ConfigReader& r) {
+  r.explain({{"p", "probability of zeroing an element in training (the others are scaled by 1 / (1 - p))"}});
   return std::make_shared<Dropout>(r.number("p", 0.1, Range::between(0, 1)));
 }
 

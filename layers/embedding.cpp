@@ -34,6 +34,9 @@ Tensor Embedding::attend(const Tensor& h) const {
 }
 
 std::shared_ptr<Module> Embedding::from_config(ConfigReader& r) {
+  r.explain({{"vocab", "rows of the table: token ids are in [0, vocab)"},
+             {"dim", "width of each embedding"},
+             {"init_std", "the table starts N(0, init_std)"}});
   const int64_t vocab = r.integer("vocab", Range::at_least(1));
   const int64_t dim = r.integer("dim", Range::at_least(1));
   const double init_std = r.number("init_std", 0.02, Range::greater_than(0));

@@ -80,6 +80,12 @@ Tensor FeedForward::forward(const Tensor& x) {
 FfnOptions FeedForward::read_options(ConfigReader& r, FfnKind kind) {
   FfnOptions o;
   o.kind = kind;
+  r.explain({{"dim", "width of the input and output"},
+             {"hidden", "hidden width"},
+             {"activation", "the activation of the hidden layer"},
+             {"bias", "biases on both projections"},
+             {"init", "the projections' init (as for linear)"},
+             {"init_std", "the standard deviation of init: normal"}});
   o.dim = r.integer("dim", Range::at_least(1));
   r.document("hidden", "integer >= 1",
              kind == FfnKind::mlp ? "4 dim" : "8 dim / 3 rounded up to a multiple of 8");

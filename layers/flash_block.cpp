@@ -98,6 +98,8 @@ Tensor FlashBlock::decode(const Tensor& x, DecodeCache& base) {
 std::shared_ptr<Module> FlashBlock::from_config(ConfigReader& r) {
   FlashBlockOptions o;
   read_gated_block_options(r, o);
+  r.explain({{"chunk", "chunk length c: quadratic attention inside chunks, linear attention across them"},
+             {"linear_norm", "the linear part's normaliser: chunk (c), n (the sequence length) or prefix (the keys seen)"}});
   o.chunk = r.integer("chunk", 256, Range::at_least(1));
   o.linear_norm = attention::linear_norm_from_name(r.choice("linear_norm", {"chunk", "n", "prefix"}, "chunk"));
   check_gated_rope(r, o);

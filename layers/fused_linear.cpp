@@ -59,6 +59,8 @@ NamedViews FusedLinear::forward_views(const Tensor& x, ops::Activation act) {
 }
 
 std::shared_ptr<Module> FusedLinear::from_config(ConfigReader& r) {
+  r.explain({{"in", "width of the input"},
+             {"outputs", "the named outputs and their widths, computed by one GEMM: {q: 64, k: 64}"}});
   const int64_t in = r.integer("in", Range::at_least(1));
   auto outputs = r.named_integers("outputs", Range::at_least(1));
   return std::make_shared<FusedLinear>(in, std::move(outputs), read_linear_options(r));

@@ -35,6 +35,16 @@ GatedInput::Out GatedInput::forward(const Module& owner, const Tensor& x, int64_
 }
 
 void read_gated_block_options(ConfigReader& r, GatedBlockOptions& o) {
+  r.explain({{"dim", "width of the block's input and output (a model sets it)"},
+             {"e", "width of u and v, the gated expansion"},
+             {"s", "width of the shared z that the queries and keys scale and offset"},
+             {"norm", "the pre-norm of the block's input"},
+             {"norm_eps", "epsilon of the pre-norm"},
+             {"position", "rope on the queries and keys, a learned relative bias (relative_kind), or none"},
+             {"max_length", "longest sequence (a model sets it); with scale inv_n it is the n divided by; 0: none"},
+             {"causal", "each token attends only to itself and earlier ones (a language model sets it)"},
+             {"dropout", "dropout on the block's output before the residual"},
+             {"checkpoint", "recompute the block in backward, keeping only its input"}});
   o.dim = r.integer("dim", Range::at_least(1));
   r.document("e", "integer >= 1", "2 dim");
   o.e = r.integer("e", 2 * o.dim, Range::at_least(1));

@@ -141,6 +141,9 @@ Tensor Gau::decode(const Tensor& x, DecodeCache& base) {
 
 std::shared_ptr<Module> Gau::from_config(ConfigReader& r) {
   GauOptions o;
+  r.explain({{"scale", "the scores' scale: 1/n, 1/sqrt(s), or both (n: max_length, else the row's valid tokens)"},
+             {"kernel", "the attention kernel: relu2 (the paper's relu(x)^2), softmax or laplace"},
+             {"attention_dropout", "dropout on the attention weights"}});
   read_gated_block_options(r, o);
   if (o.position == PositionType::relative)
     o.relative = RelativePositionBias::read_options(r, "relative_kind", /*bidirectional_default=*/!o.causal);

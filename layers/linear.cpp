@@ -38,6 +38,9 @@ void init_linear_weight(const Tensor& weight, LinearInit init, double init_std, 
 }
 
 LinearOptions read_linear_options(ConfigReader& r) {
+  r.explain({{"bias", "adds a learned bias, starting at zero"},
+             {"init", "the weight's init: uniform ±1/sqrt(in) (PyTorch's), xavier_uniform, normal(init_std), zeros"},
+             {"init_std", "the standard deviation of init: normal"}});
   LinearOptions o;
   o.bias = r.boolean("bias", true);
   o.init = parse_linear_init(r);
@@ -68,6 +71,7 @@ Tensor Linear::forward(const Tensor& x) {
 }
 
 std::shared_ptr<Module> Linear::from_config(ConfigReader& r) {
+  r.explain({{"in", "width of the input"}, {"out", "width of the output"}});
   const int64_t in = r.integer("in", Range::at_least(1));
   const int64_t out = r.integer("out", Range::at_least(1));
   return std::make_shared<Linear>(in, out, read_linear_options(r));

@@ -12,6 +12,17 @@
 namespace gau::layers {
 
 MhaOptions read_mha_options(ConfigReader& r) {
+  r.explain({{"dim", "width of the input and output (a model sets it)"},
+             {"heads", "attention heads; each is dim / heads wide"},
+             {"position", "rope on the queries and keys, a learned relative bias (relative_kind), or none"},
+             {"causal", "each token attends only to itself and earlier ones (a model sets it)"},
+             {"backend", "gau: gau's tiled attention; cudnn: cuDNN's fused attention (CUDA only)"},
+             {"max_length", "longest sequence: the rope table and the decoding cache"},
+             {"rope_base", "rope: the rotation frequencies are rope_base^(-2j/head width)"},
+             {"dropout", "dropout on the output projection, in training"},
+             {"bias", "biases on the q, k, v and output projections"},
+             {"init", "the projections' init (as for linear)"},
+             {"init_std", "the standard deviation of init: normal"}});
   MhaOptions o;
   o.dim = r.integer("dim", Range::at_least(1));
   o.heads = r.integer("heads", Range::at_least(1));

@@ -60,7 +60,13 @@ Tensor NormBase::example_input(const NormBase& m, uint64_t seed) {
 
 namespace {
 
-double read_eps(ConfigReader& r) { return r.number("eps", 1e-5, Range::greater_than(0)); }
+// The keys every norm reads.
+double read_dim_and_eps(ConfigReader& r, int64_t& dim) {
+  r.explain({{"dim", "width of the normalised last dimension"},
+             {"eps", "keeps the division finite: added to the variance or mean square; scale_norm: the least norm"}});
+  dim = r.integer("dim", Range::at_least(1));
+  return r.number("eps", 1e-5, Range::greater_than(0));
+}
 
 }  // namespace
 
@@ -78,8 +84,9 @@ Tensor LayerNorm::forward(const Tensor& x) {
 }
 
 std::shared_ptr<Module> LayerNorm::from_config(ConfigReader& r) {
-  const int64_t dim = r.integer("dim", Range::at_least(1));
-  return std::make_shared<LayerNorm>(dim, read_eps(r));
+  int64_t dim = 0;
+  const double eps = read_dim_and_eps(r, dim);
+  return std::make_shared<LayerNorm>(dim, eps);
 }
 
 RMSNorm::RMSNorm(int64_t dim, double eps) : NormBase("RMSNorm", dim, eps) {
@@ -92,8 +99,9 @@ Tensor RMSNorm::forward(const Tensor& x) {
 }
 
 std::shared_ptr<Module> RMSNorm::from_config(ConfigReader& r) {
-  const int64_t dim = r.integer("dim", Range::at_least(1));
-  return std::make_shared<RMSNorm>(dim, read_eps(r));
+  int64_t dim = 0;
+  const double eps = read_dim_and_eps(r, dim);
+  return std::make_shared<RMSNorm>(dim, eps);
 }
 
 ScaleNorm::ScaleNorm(int64_t dim, double eps) : NormBase("ScaleNorm", dim, eps) {
@@ -106,8 +114,9 @@ Tensor ScaleNorm::forward(const Tensor& x) {
 }
 
 std::shared_ptr<Module> ScaleNorm::from_config(ConfigReader& r) {
-  const int64_t dim = r.integer("dim", Range::at_least(1));
-  return std::make_shared<ScaleNorm>(dim, read_eps(r));
+  int64_t dim = 0;
+  const double eps = read_dim_and_eps(r, dim);
+  return std::make_shared<ScaleNorm>(dim, eps);
 }
 
 GAU_REGISTER_LAYER("layer_norm", LayerNorm);

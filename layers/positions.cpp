@@ -65,6 +65,9 @@ Tensor RotaryEmbedding::apply(const Tensor& x, int64_t position_offset) const {
 }
 
 std::shared_ptr<Module> RotaryEmbedding::from_config(ConfigReader& r) {
+  r.explain({{"dim", "width of each rotated vector (even: dimensions j and j + dim/2 rotate together)"},
+             {"max_length", "positions in the cached sin/cos table"},
+             {"base", "the rotation frequencies are base^(-2j/dim)"}});
   const int64_t dim = r.integer("dim", Range::at_least(1));
   if (dim % 2 != 0)
     r.fail("dim", "RotaryEmbedding rotates pairs of dimensions: dim must be even, got " + std::to_string(dim));
@@ -152,6 +155,12 @@ Tensor RelativePositionBias::forward(const Tensor& rel) {
 
 RelativeBiasOptions RelativePositionBias::read_options(ConfigReader& r, const std::string& kind_key,
                                                        bool bidirectional_default) {
+  r.explain({{kind_key.c_str(), "per_offset: one learned bias per offset up to max_offset; t5: T5's log-spaced buckets"},
+             {"max_offset", "per_offset: offsets beyond ±max_offset share the outermost bias"},
+             {"num_buckets", "t5: buckets of the offset, exact for small offsets and log-spaced up to max_distance"},
+             {"max_distance", "t5: offsets at or beyond this share the last bucket"},
+             {"bidirectional", "t5: keys after the query get buckets of their own; default: not causal"},
+             {"init_std", "the biases start N(0, init_std)"}});
   RelativeBiasOptions o;
   const std::string kind = r.choice(kind_key, {"per_offset", "t5"}, "t5");
   if (kind == "per_offset") {
@@ -213,6 +222,9 @@ Tensor ScaledSinusoidal::forward(const Tensor& x, int64_t position_offset) {
 }
 
 std::shared_ptr<Module> ScaledSinusoidal::from_config(ConfigReader& r) {
+  r.explain({{"dim", "width of the input the embedding is added to (even: sines and cosines)"},
+             {"max_length", "positions in the cached table"},
+             {"base", "the frequencies are base^(-2j/dim)"}});
   const int64_t dim = r.integer("dim", Range::at_least(1));
   if (dim % 2 != 0) r.fail("dim", "ScaledSinusoidal needs an even dim (sines and cosines), got " + std::to_string(dim));
   const int64_t max_length = r.integer("max_length", 2048, Range::at_least(1));

@@ -69,6 +69,7 @@ std::vector<std::string> Registry::names() const {
 std::shared_ptr<Module> build(const YAML::Node& node, const std::string& path, const std::string& file) {
   ConfigReader reader(node, path, file);
   reader.document("type", "a registered layer type", "required");
+  reader.explain({{"type", "the layer: any registered type, a plugin's too (gau config --keys model lists them)"}});
   const std::string type = reader.string("type");
   const LayerType* entry = Registry::global().find(type);
   if (entry == nullptr) {

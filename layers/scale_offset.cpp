@@ -30,6 +30,7 @@ std::vector<Tensor> ScaleOffset::forward_heads(const Tensor& z) {
 Tensor ScaleOffset::forward(const Tensor& z) { return gau::stack(forward_heads(z), 0); }
 
 std::shared_ptr<Module> ScaleOffset::from_config(ConfigReader& r) {
+  r.explain({{"dim", "width of z"}, {"heads", "scale-offsets of z, each a gamma and a beta of width dim"}});
   const int64_t dim = r.integer("dim", Range::at_least(1));
   const int64_t heads = r.integer("heads", 2, Range::at_least(1));
   return std::make_shared<ScaleOffset>(dim, heads);

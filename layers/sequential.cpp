@@ -18,6 +18,7 @@ Tensor Sequential::forward(const Tensor& x) {
 }
 
 std::shared_ptr<Module> Sequential::from_config(ConfigReader& r) {
+  r.explain({{"layers", "layer configs, run in order, each output the next one's input"}});
   return std::make_shared<Sequential>(r.modules("layers"));
 }
 

@@ -48,6 +48,7 @@ Tensor TransformerPP::decode(const Tensor& x, DecodeCache& cache) {
 std::shared_ptr<Module> TransformerPP::from_config(ConfigReader& r) {
   TransformerPPOptions o;
   o.attention = read_mha_options(r);
+  r.explain({{"hidden", "hidden width of the SwiGLU feed-forward"}, {"eps", "epsilon of the two pre-RMSNorms"}});
   r.document("hidden", "integer >= 1", "8 dim / 3 rounded up to a multiple of 8");
   o.hidden = r.integer("hidden", default_ffn_hidden(FfnKind::swiglu, o.attention.dim), Range::at_least(1));
   o.eps = r.number("eps", 1e-5, Range::greater_than(0));

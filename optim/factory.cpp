@@ -103,6 +103,15 @@ const std::vector<std::string>& optimizer_types() {
 
 OptimizerConfig read_optimizer_config(ConfigReader& r) {
   OptimizerConfig c;
+  r.explain({{"type", "the update rule"},
+             {"no_decay", "parameters without weight decay, by name pattern (* any text): [\"*.bias\", \"*norm*\"]"},
+             {"lr_multipliers", "per-pattern factors of the lr: {\"blocks.0.*\": 0.5}"},
+             {"stochastic_rounding", "bf16/fp16 parameters are rounded stochastically from the f32 master weights"},
+             {"seed", "seeds the stochastic rounding"},
+             {"lr", "the peak learning rate, which the schedule scales"},
+             {"weight_decay", "adam, sgd: L2, added to the gradient; lamb: in the update; the others: decoupled"},
+             {"betas", "decay rates of the first and second moment averages"},
+             {"eps", "added to the second moment's root in the denominator"}});
   c.type = r.choice("type", optimizer_types(), "adamw");
   c.common.groups = group_rules(r);
   c.common.stochastic_rounding = r.boolean("stochastic_rounding", false);
@@ -110,6 +119,9 @@ OptimizerConfig read_optimizer_config(ConfigReader& r) {
   const Range non_negative = Range::at_least(0), positive = Range::greater_than(0);
   if (c.type == "sgd") {
     SgdOptions o;
+    r.explain({{"momentum", "the velocity's decay; 0: plain SGD"},
+               {"dampening", "share of the gradient left out of the velocity"},
+               {"nesterov", "Nesterov momentum (needs momentum > 0 and dampening 0)"}});
     o.lr = r.number("lr", o.lr, non_negative);
     o.weight_decay = r.number("weight_decay", 0.0, non_negative);
     o.momentum = r.number("momentum", 0.0, non_negative);
@@ -121,6 +133,7 @@ OptimizerConfig read_optimizer_config(ConfigReader& r) {
   } else if (c.type == "adam" || c.type == "adamw") {
     AdamOptions o;
     o.decoupled = c.type == "adamw";
+    r.explain({{"amsgrad", "divides by the largest second moment seen so far"}});
     o.lr = r.number("lr", o.lr, non_negative);
     const std::vector<double> b = betas(r, o.beta1, o.beta2);
     o.beta1 = b[0], o.beta2 = b[1];
@@ -130,6 +143,7 @@ OptimizerConfig read_optimizer_config(ConfigReader& r) {
     c.options = o;
   } else if (c.type == "lamb") {
     LambOptions o;
+    r.explain({{"bias_correction", "corrects the moments' bias towards zero in early steps"}});
     o.lr = r.number("lr", o.lr, non_negative);
     const std::vector<double> b = betas(r, o.beta1, o.beta2);
     o.beta1 = b[0], o.beta2 = b[1];
@@ -139,6 +153,7 @@ OptimizerConfig read_optimizer_config(ConfigReader& r) {
     c.options = o;
   } else if (c.type == "lion") {
     LionOptions o;
+    r.explain({{"betas", "b1 mixes the momentum into the update's sign, b2 decays the momentum"}});
     o.lr = r.number("lr", o.lr, non_negative);
     const std::vector<double> b = betas(r, o.beta1, o.beta2);
     o.beta1 = b[0], o.beta2 = b[1];
@@ -146,6 +161,14 @@ OptimizerConfig read_optimizer_config(ConfigReader& r) {
     c.options = o;
   } else {
     AdafactorOptions o;
+    r.explain({{"relative_step", "the step size is min(1e-2, 1/sqrt(step)) times lr; false: lr itself"},
+               {"lr", "with relative_step a multiplier of the relative step, else the learning rate"},
+               {"eps", "[eps1, eps2]: added to the squared gradient; the least parameter scale"},
+               {"clip_threshold", "the update's root mean square is clipped to this"},
+               {"decay_rate", "the second moment's decay is 1 - step^decay_rate"},
+               {"beta1", "decay of a first moment; unset: none (saves memory)"},
+               {"scale_parameter", "scales the step by the parameter's root mean square"},
+               {"warmup_init", "the relative step grows as 1e-6 step at first (needs relative_step)"}});
     o.relative_step = r.boolean("relative_step", true);
     r.document("lr", "number >= 0", "1 with relative_step (a multiplier of the relative step), else 0.001");
     o.lr = r.number("lr", o.relative_step ? 1.0 : 1e-3, non_negative);
@@ -153,7 +176,7 @@ OptimizerConfig read_optimizer_config(ConfigReader& r) {
         r, "eps", {o.eps1, o.eps2}, [](double e) { return e > 0; }, "> 0");
     o.eps1 = eps[0], o.eps2 = eps[1];
     o.clip_threshold = r.number("clip_threshold", o.clip_threshold, positive);
-    o.decay_rate = r.number("decay_rate", o.decay_rate, Range::between(-1e9, -1e-12));
+    o.decay_rate = r.number("decay_rate", o.decay_rate, Range::less_than(0));
     if (const std::optional<double> b1 = r.number_if_given("beta1", Range::at_least(0))) {
       if (!valid_beta(*b1)) r.fail("beta1", "must be in [0, 1), got " + std::to_string(*b1));
       o.beta1 = *b1;

@@ -84,6 +84,12 @@ YAML::Node Schedule::config() const {
 }
 
 Schedule make_schedule(layers::ConfigReader& r, double base_lr) {
+  r.explain({{"type", "the decay after the warmup"},
+             {"warmup_steps", "steps of linear warmup from lr / warmup_steps to lr"},
+             {"total_steps", "the step at which the decay reaches its floor"},
+             {"min_lr", "the floor the decay ends at; default 0"},
+             {"min_ratio", "the floor as a fraction of lr (not with min_lr)"},
+             {"timescale", "tau of lr sqrt(tau / (tau + step - warmup_steps)); default max(warmup_steps, 1)"}});
   GAU_CHECK(std::isfinite(base_lr) && base_lr >= 0, r.path(), ": the base lr must be finite and >= 0, got ", base_lr);
   ScheduleOptions o;
   o.base_lr = base_lr;

@@ -99,6 +99,13 @@ Tensor GatedConv::decode(const Tensor& x, layers::DecodeCache& base) {
 
 std::shared_ptr<layers::Module> GatedConv::from_config(layers::ConfigReader& r) {
   GatedConvOptions o;
+  r.explain({{"dim", "width of the block's input and output (a model sets it)"},
+             {"e", "width of the gated expansion"},
+             {"kernel", "taps of the causal depthwise convolution"},
+             {"norm", "the pre-norm"},
+             {"norm_eps", "epsilon of the pre-norm"},
+             {"max_length", "longest sequence (a model sets it)"},
+             {"causal", "must be true (a model sets it)"}});
   o.dim = r.integer("dim", layers::Range::at_least(1));
   o.e = r.integer("e", 2 * o.dim, layers::Range::at_least(1));
   o.kernel = r.integer("kernel", 4, layers::Range::at_least(1));

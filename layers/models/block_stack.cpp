@@ -88,6 +88,8 @@ Tensor BlockList::forward_sequence(const Tensor& x, const SequenceInfo& info) co
 }
 
 std::vector<std::shared_ptr<SequenceBlock>> read_block_stack(ConfigReader& r, const ModelKeys& keys) {
+  r.explain({{"blocks", "the blocks: one config built `layers` times ({type: gau}), or a list, one per block"},
+             {"layers", "how many blocks, with one block config (required then); with a list, its length"}});
   const YAML::Node written = r.raw("blocks", "a block config, or a list of them", layers::ReadKey::Need::required);
   if (!written.IsDefined())
     r.fail("blocks", "missing required key 'blocks' (a block config, built `layers` times, or a list of them)");

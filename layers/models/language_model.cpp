@@ -11,6 +11,14 @@
 namespace gau::layers {
 
 LanguageModelOptions read_model_options(ConfigReader& r) {
+  r.explain({{"vocab", "vocabulary size: token ids are in [0, vocab)"},
+             {"dim", "width of the embeddings and of every block"},
+             {"max_length", "longest sequence the model takes (set on every block)"},
+             {"final_norm", "the norm after the last block"},
+             {"norm_eps", "epsilon of final_norm"},
+             {"loss_chunk_rows", "rows of logits the loss computes at a time, so [tokens, vocab] is never held; 0: all"},
+             {"ignore_index", "a target id that adds no loss (padding)"},
+             {"embedding_init_std", "the embedding table starts N(0, embedding_init_std)"}});
   LanguageModelOptions o;
   o.vocab = r.integer("vocab", Range::at_least(1));
   o.dim = r.integer("dim", Range::at_least(1));
@@ -113,6 +121,7 @@ std::string LanguageModel::summary() const {
 }
 
 std::shared_ptr<Module> LanguageModel::from_config(ConfigReader& r) {
+  r.explain({{"tie_embeddings", "the logits use the embedding table; false: a separate output projection"}});
   LanguageModelOptions o = read_model_options(r);
   std::vector<std::shared_ptr<SequenceBlock>> blocks = read_block_stack(r, {.dim = o.dim, .causal = true, .max_length = o.max_length});
   o.tie_embeddings = r.boolean("tie_embeddings", true);

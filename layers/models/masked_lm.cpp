@@ -91,6 +91,9 @@ std::string MaskedLm::summary() const {
 std::shared_ptr<Module> MaskedLm::from_config(ConfigReader& r) {
   MaskedLmOptions o;
   o.model = read_model_options(r);
+  r.explain({{"head_activation", "activation of the MLM head's dense layer"},
+             {"head_norm", "the norm after the MLM head's dense layer"},
+             {"mask_token", "the id that replaces masked tokens in the input ([MASK])"}});
   std::vector<std::shared_ptr<SequenceBlock>> blocks = read_block_stack(r, {.dim = o.model.dim, .causal = false, .max_length = o.model.max_length});
   const std::string act = r.choice("head_activation", {"gelu", "relu", "silu"}, "gelu");
   o.head_activation = act == "relu"   ? HeadActivation::relu

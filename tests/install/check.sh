@@ -73,6 +73,10 @@ cmake_user "$work/custom_layer" "$work/custom_layer/build"
 step "gau info --plugin lists the example's layer"
 "$prefix/bin/gau" info --plugin "$work/custom_layer/build/libgau_custom.so" | tee "$work/plugin_info.txt" | tail -1
 grep -q 'layers:.*gated_conv' "$work/plugin_info.txt" || { echo "install check: gau info --plugin did not list gated_conv" >&2; exit 1; }
+step "gau config --keys lists the plugin layer's keys with their help"
+"$prefix/bin/gau" config --keys model.gated_conv --plugin "$work/custom_layer/build/libgau_custom.so" \
+  | grep -A1 '^    kernel ' | grep -q 'taps of the causal depthwise convolution' \
+  || { echo "install check: gau config --keys --plugin did not list gated_conv's kernel" >&2; exit 1; }
 step "gau train with the example's plugin"
 (cd "$work" && "$prefix/bin/gau" train custom_layer/train.yaml --run-dir "$work/custom_run" \
    --set train.steps=20 --set train.eval_every=10 --set train.eval_steps=2 --set train.log_every=5 \

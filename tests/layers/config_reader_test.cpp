@@ -130,6 +130,20 @@ TEST(ConfigReader, ReadKeyLogNotesWhatEachKeyExpects) {
   expect_key(8, "m", "list", "list of names", Need::fallback, "");
 }
 
+TEST(ConfigReader, ExplainedKeysHaveHelpInTheLog) {
+  ReadKeyLog log;
+  ConfigReader r(YAML::Load("{n: 3, inner: {n: 1}}"), "m");
+  r.integer("n", Range::at_least(1));
+  r.explain({{"n", "rows"}, {"p", "a share"}});  // after the read, or before: either order
+  ConfigReader inner(r.raw("inner"), "m.inner");
+  inner.explain({{"n", "inner rows"}});
+  r.explain({{"p", "the share of rows"}});  // the last word stands
+  EXPECT_EQ(log.help("m", "n"), "rows");
+  EXPECT_EQ(log.help("m.inner", "n"), "inner rows");
+  EXPECT_EQ(log.help("m", "p"), "the share of rows");
+  EXPECT_EQ(log.help("m", "q"), "");
+}
+
 TEST(ConfigReader, NoLogNoNotes) {
   EXPECT_EQ(ReadKeyLog::current(), nullptr);
   {

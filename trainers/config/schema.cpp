@@ -145,7 +145,7 @@ std::vector<KeyGroup> ReaderSection::key_groups() const {
       const bool nests = std::any_of(read.begin(), read.end(), [&](const auto& r) { return below(r.first, full); });
       if (k->expected.empty() && nests) continue;
       rows.push_back({full, k->expected.empty() ? "see the header named above" : k->expected,
-                      fallback_text(*k, filled_at(filled, relative, k->key)), ""});
+                      fallback_text(*k, filled_at(filled, relative, k->key)), log.help(k->path, k->key)});
     }
     auto group = std::find_if(groups.begin(), groups.end(), [&](const KeyGroup& g) { return g.type == example.type; });
     if (group == groups.end()) group = groups.insert(groups.end(), {example.type_key, example.type, {}});

@@ -14,6 +14,9 @@ namespace {
 
 TokenizerConfig read_tokenizer(ConfigReader& parent, const std::string& file) {
   ConfigReader r(parent.raw("tokenizer"), parent.path() + ".tokenizer", file);
+  r.explain({{"type", "byte: the 256 byte values; sentencepiece: a loaded or trained sentencepiece model"},
+             {"model", "sentencepiece: a .model file to load"},
+             {"train", "sentencepiece: train a model on the training text into the run directory"}});
   TokenizerConfig c;
   c.where = r.where("");
   c.type = r.choice("type", {"byte", "sentencepiece"}, "byte");
@@ -27,6 +30,11 @@ TokenizerConfig read_tokenizer(ConfigReader& parent, const std::string& file) {
              "train: {vocab_size: N, ...} (train one on the corpus), not both and not neither");
     if (c.train) {
       ConfigReader t(train, r.path() + ".train", file);
+      t.explain({{"vocab_size", "pieces in the vocabulary"},
+                 {"model_type", "the sentencepiece algorithm"},
+                 {"character_coverage", "share of the text's characters the pieces must cover"},
+                 {"byte_fallback", "characters outside the vocabulary become UTF-8 byte pieces"},
+                 {"max_sentences", "lines sampled for training; 0: all"}});
       SentencePieceTrainOptions& o = c.train_options;
       o.vocab_size = t.integer("vocab_size", o.vocab_size, Range::at_least(8));
       o.model_type = t.choice("model_type", {"unigram", "bpe", "char", "word"}, o.model_type);
@@ -49,6 +57,13 @@ TokenizerConfig read_tokenizer(ConfigReader& parent, const std::string& file) {
 
 void read_task(ConfigReader& parent, const std::string& file, DataConfig& c) {
   ConfigReader r(parent.raw("task"), parent.path() + ".task", file);
+  r.explain({{"type", "copy the symbols, recall the value of a key, or sort the symbols"},
+             {"vocab_size", "ids: 0 is padding, 1 the separator, then the symbols"},
+             {"length", "copy, sorting: symbols per example"},
+             {"pairs", "associative_recall: key-value pairs per example"},
+             {"queries", "associative_recall: keys asked per example"},
+             {"train_examples", "examples in the training set"},
+             {"val_examples", "examples in the validation set; 0: none"}});
   SyntheticTask& t = c.task;
   t.kind = synthetic_kind(r.choice("type", {"copy", "associative_recall", "sorting"}, "associative_recall"));
   t.vocab_size = r.integer("vocab_size", t.vocab_size, Range::at_least(4));
@@ -86,6 +101,22 @@ int64_t parse_eos(ConfigReader& r) {
 DataConfig read_data_config(const YAML::Node& node, const std::string& file, const std::string& path) {
   ConfigReader r(node, path, file);
   DataConfig c;
+  r.explain({{"source", "text files, token files (nanoGPT or llm.c .bin), or a synthetic task"},
+             {"path", "a file, or a directory read recursively in sorted order (tokens: its *.bin files)"},
+             {"val_path", "a separate validation set, read like path"},
+             {"val_fraction", "share of path held out for validation; 0: no validation set"},
+             {"val_split", "hold out the last tokens (cutting a document if need be) or the last whole documents"},
+             {"format", "nanogpt: raw uint16; llmc: llm.c's 1 KiB header, then uint16 or uint32 tokens"},
+             {"vocab_size", "every token must be below it (GPT-2: 50257)"},
+             {"eos", "end-of-document id: auto (text: the tokenizer's; tokens: none), none, or an id"},
+             {"seq_len", "tokens per row (synthetic: whole examples per row)"},
+             {"batch_size", "rows per rank and step"},
+             {"shuffle", "reshuffle the training rows every epoch"},
+             {"seed", "seeds the shuffle, the synthetic examples and sentencepiece's sampling"},
+             {"packing", "documents concatenated into full rows; false: each document in rows of its own, padded"},
+             {"mask_across_documents", "packing: no target across a document end"},
+             {"drop_last", "drop each epoch's last, partly filled step instead of padding it with rows that add no loss"},
+             {"prefetch", "batches made ahead on a background thread; 0: none"}});
   c.where[""] = r.where("");
   c.source = r.choice("source", {"text", "tokens", "synthetic"}, "text");
   const bool synthetic = c.source == "synthetic";

@@ -165,6 +165,17 @@ TEST(Schema, ListsTheKeysOfEachTypeOfAReaderSection) {
   expect_has(error_of([] { describe_schema("train.steps"); }), "has fixed keys, not types");
 }
 
+// gau config --keys says what each key means: every key of every section has a line of help, the
+// keys of each type of the model, data, optim and schedule sections (from their readers) included.
+TEST(Schema, EveryListedKeyHasHelp) {
+  for (const SectionSchema* section : Schema::global().sections())
+    for (const KeyGroup& group : section->key_groups())
+      for (const KeyRow& row : group.rows)
+        EXPECT_FALSE(row.help.empty()) << section->name() << (group.type.empty() ? "" : "." + group.type) << ": "
+                                       << row.name;
+  expect_has(describe_schema("model.gau"), "\n                       width of u and v, the gated expansion\n");
+}
+
 // Writing a listed default changes nothing: the listing says what the readers fill in.
 TEST(Schema, ListedDefaultsAreWhatTheReadersFillIn) {
   for (const char* name : {"optim", "schedule"}) {
