@@ -29,7 +29,7 @@ std::string default_config_path() {
 // The commands that read the run back; generate only where it can prompt the model.
 void print_eval_and_generate(const trainers::TrainSummary& s) {
   const std::string dir = s.run_dir.string();
-  std::printf("  evaluate:   gau eval %s\n", dir.c_str());
+  if (s.evaluates) std::printf("  evaluate:   gau eval %s\n", dir.c_str());
   if (s.generates) std::printf("  generate:   gau generate %s --prompt \"The \"\n", dir.c_str());
   std::fflush(stdout);
 }
@@ -53,9 +53,10 @@ void print_summary(const trainers::TrainSummary& s) {
                 static_cast<long long>(s.final_eval->targets));
   if (!s.sample.empty()) std::printf("sample:\n----\n%s\n----\n", s.sample.c_str());
   std::printf("run directory: %s\n", dir.c_str());
-  std::printf("  metrics:    %s/metrics.jsonl (TensorBoard: tensorboard --logdir %s)\n", dir.c_str(), dir.c_str());
+  if (s.metrics) std::printf("  metrics:    %s/metrics.jsonl\n", dir.c_str());
+  if (s.tensorboard) std::printf("  TensorBoard: tensorboard --logdir %s\n", dir.c_str());
   std::printf("  checkpoint: %s\n", s.checkpoint.string().c_str());
-  std::printf("  plot:       gau plot %s\n", dir.c_str());
+  if (s.metrics) std::printf("  plot:       gau plot %s\n", dir.c_str());
   if (s.step < s.steps)
     std::printf("  resume:     gau train --resume %s\n", dir.c_str());
   else
@@ -69,11 +70,11 @@ void print_summary(const trainers::TrainSummary& s) {
 void add_train_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Train the model a YAML config describes, or resume a run");
   auto req = std::make_shared<trainers::TrainRequest>();
-  cmd->add_option("config", req->config_file,
+  auto* config = cmd->add_option("config", req->config_file,
                   "the YAML config; without one (and without --resume), the default run: configs/default.yaml");
   cmd->add_option("--set", req->overrides, "override a key: key.path=value, the value as YAML (repeatable)")
       ->allow_extra_args(false);
-  cmd->add_option("--resume", req->resume, "continue RUN_DIR from its latest checkpoint (--set applies over its config)");
+  auto* resume = cmd->add_option("--resume", req->resume, "continue RUN_DIR from its latest checkpoint (--set applies over its config)");
   cmd->add_option("--run-dir", req->run_dir, "where a new run writes (default: train.run_dir, or runs/<name>)");
   cmd->footer(
       "Examples:\n"
@@ -84,7 +85,11 @@ void add_train_command(CLI::App& app) {
       "  gau train --resume runs/default --set train.steps=1200  train on for more steps\n"
       "  mpirun -np 4 gau train configs/default.yaml            data parallel on 4 processes (docs/training.md)\n"
       "Ctrl-C (or SIGTERM) finishes the step, writes a checkpoint and exits 0; a second Ctrl-C exits at once.");
-  cmd->callback([req] {
+  cmd->callback([req, config, resume] {
+    // An empty value given on purpose is more likely an unset shell variable than a wish for the
+    // default run, which takes minutes.
+    GAU_CHECK(!(config->count() > 0 && req->config_file.empty()), "gau train: the CONFIG given is empty");
+    GAU_CHECK(!(resume->count() > 0 && req->resume.empty()), "gau train: --resume was given an empty RUN_DIR");
     if (req->resume.empty() && req->config_file.empty()) {
       req->config_file = default_config_path();
       GAU_CHECK(!req->config_file.empty(), "gau train: give a CONFIG file, or --resume RUN_DIR (no configs/default.yaml "

@@ -1,12 +1,15 @@
 #include "distributed/data_parallel.h"
 
 #include <algorithm>
+#include <sstream>
+#include <string>
 
 #include "autograd/meta.h"
 #include "core/error.h"
 #include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "core/ops/view.h"
+#include "distributed/broadcast_text.h"
 #include "optim/optimizer.h"
 
 namespace gau::distributed {
@@ -111,6 +114,24 @@ std::vector<GradBucket> make_buckets(const layers::FlatParameters& flat, int64_t
   return buckets;
 }
 
+// "; first at line 12 of the resolved config: rank 0 has 'lr: 0.003', rank 1 'lr: 0.001'".
+std::string first_difference(const std::string& a, const std::string& b, int rank_b) {
+  std::istringstream in_a(a), in_b(b);
+  std::string line_a, line_b;
+  for (int line = 1;; ++line) {
+    const bool more_a = static_cast<bool>(std::getline(in_a, line_a));
+    const bool more_b = static_cast<bool>(std::getline(in_b, line_b));
+    if (!more_a && !more_b) return "";
+    if (more_a && more_b && line_a == line_b) continue;
+    auto shown = [](bool more, const std::string& l) {
+      const size_t text = l.find_first_not_of(' ');
+      return more ? "'" + (text == std::string::npos ? l : l.substr(text)) + "'" : std::string("nothing (its config ends)");
+    };
+    return "; first at line " + std::to_string(line) + " of the resolved config: rank 0 has " +
+           shown(more_a, line_a) + ", rank " + std::to_string(rank_b) + " " + shown(more_b, line_b);
+  }
+}
+
 }  // namespace
 
 DataParallel::DataParallel(std::shared_ptr<Communicator> comm, layers::FlatParameters& flat,
@@ -118,7 +139,7 @@ DataParallel::DataParallel(std::shared_ptr<Communicator> comm, layers::FlatParam
     : comm_(std::move(comm)), state_(std::make_shared<State>()) {
   GAU_CHECK(comm_ != nullptr, "DataParallel: no communicator");
   GAU_CHECK(options.bucket_mb > 0, "DataParallel: bucket_mb must be > 0, got ", options.bucket_mb);
-  const int world = comm_->world_size(), rank = comm_->rank();
+  const int world = comm_->world_size();
   if (options.reduce_to_shard_owners)
     for (const layers::FlatGroup& g : flat.groups())
       GAU_CHECK(g.grads.numel() % world == 0, "DataParallel: ZeRO-1 needs flat buffers that split into ", world,
@@ -137,10 +158,17 @@ DataParallel::DataParallel(std::shared_ptr<Communicator> comm, layers::FlatParam
     if (f[2 * r] != f[0]) config_differs += (config_differs.empty() ? "" : ", ") + std::to_string(r);
     if (f[2 * r + 1] != f[1]) layout_differs += (layout_differs.empty() ? "" : ", ") + std::to_string(r);
   }
-  GAU_CHECK(config_differs.empty(), "data parallel (rank ", rank, " of ", world, "): the resolved config of rank(s) ",
-            config_differs, " differs from rank 0's; every rank must train the same config (check --set flags and "
-            "the files each node reads)");
-  GAU_CHECK(layout_differs.empty(), "data parallel (rank ", rank, " of ", world, "): the parameter layout of rank(s) ",
+  if (!config_differs.empty()) {
+    // Every rank learns rank 0's config and the first differing rank's, so that each one's
+    // message (whichever aborts first is shown) names the same first difference.
+    const int other = std::stoi(config_differs.substr(0, config_differs.find(',')));
+    const std::string first = broadcast_text(*comm_, config_text, 0);
+    const std::string second = broadcast_text(*comm_, config_text, other);
+    GAU_FAIL("data parallel: the resolved config of rank(s) ", config_differs, " differs from rank 0's",
+             first_difference(first, second, other),
+             "; every rank must train the same config (check --set flags and the files each node reads)");
+  }
+  GAU_CHECK(layout_differs.empty(), "data parallel: the parameter layout of rank(s) ",
             layout_differs, " differs from rank 0's (another gau version or model)");
 
   for (const layers::FlatGroup& g : flat.groups()) comm_->broadcast(g.params, 0)->wait();

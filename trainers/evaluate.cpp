@@ -10,6 +10,7 @@ EvalResult evaluate(const Objective& objective, layers::Module& model, const dat
   GAU_CHECK(!corpus.empty(), "evaluate: the corpus is empty");
   loader.shuffle = false;
   loader.drop_last = false;
+  loader.partial_step_ok = true;  // a validation split smaller than one batch is still evaluated
   loader.prefetch = 0;
   data::Loader batches(corpus, loader);
   const int64_t total = options.max_batches > 0 ? std::min(options.max_batches, batches.steps_per_epoch())
@@ -22,7 +23,10 @@ EvalResult evaluate(const Objective& objective, layers::Module& model, const dat
   double nats = 0;
   EvalResult r;
   for (int64_t i = 0; i < total; ++i) {
-    const BatchLoss b = objective.loss(batches.next(), options.device, gen);
+    const data::Batch batch = batches.next();
+    if (objective.expected_targets(batch) == 0) continue;  // filler rows only (this rank's share of a short split)
+    const BatchLoss b = objective.loss(batch, options.device, gen);
+    if (b.targets == 0) continue;  // a masked LM's batch where nothing was masked: its loss is 0 / 0
     nats += b.loss.item() * static_cast<double>(b.targets);
     r.targets += b.targets;
   }

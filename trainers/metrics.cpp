@@ -39,8 +39,10 @@ ordered_json start(const std::string& kind, int64_t step) {
 MetricsWriter::MetricsWriter(const fs::path& dir, const MetricsOptions& options) : jsonl_path_(dir / "metrics.jsonl") {
   if (options.resume_step && fs::exists(jsonl_path_))
     write_file_atomic(jsonl_path_, lines_up_to(jsonl_path_, *options.resume_step));
-  fd_ = ::open(jsonl_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  GAU_CHECK(fd_ >= 0, "cannot open ", jsonl_path_.string(), ": ", std::strerror(errno));
+  if (options.jsonl) {
+    fd_ = ::open(jsonl_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    GAU_CHECK(fd_ >= 0, "cannot open ", jsonl_path_.string(), ": ", std::strerror(errno));
+  }
   if (options.tensorboard) {
     events_ = std::make_unique<EventFileWriter>(dir);
     // metrics.jsonl was cut back to the checkpoint above; the event files are told the same.
@@ -81,8 +83,10 @@ void MetricsWriter::log(const std::string& kind, int64_t step, const Scalars& sc
 void MetricsWriter::write(const ordered_json& line, const Scalars& scalars, const std::string& tag_prefix) {
   // One write(2) per line on an O_APPEND descriptor: the line is in the file when this returns
   // and a reader never sees half of one (short of a crash inside the call).
-  const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  write_fully(fd_, text.data(), text.size(), jsonl_path_);
+  if (fd_ >= 0) {
+    const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    write_fully(fd_, text.data(), text.size(), jsonl_path_);
+  }
   if (!events_) return;
   const int64_t step = line["step"].get<int64_t>();
   const double time = line["time"].get<double>();

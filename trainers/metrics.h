@@ -37,6 +37,7 @@ struct TrainMetrics {
 using Scalars = std::vector<std::pair<std::string, double>>;
 
 struct MetricsOptions {
+  bool jsonl = true;  // false (logging.metrics: false): no metrics.jsonl is written
   bool tensorboard = true;
   // When resuming from this step: lines of metrics.jsonl after it (logged by the interrupted run
   // after its last checkpoint) are dropped, so the file reads as one run, and a damaged last line
@@ -59,6 +60,7 @@ class MetricsWriter {
   // "<kind>/<name>".
   void log(const std::string& kind, int64_t step, const Scalars& scalars);
 
+  // Where metrics.jsonl is (written only with MetricsOptions::jsonl).
   const std::filesystem::path& jsonl_path() const { return jsonl_path_; }
   // The event file, or nullptr without TensorBoard.
   const EventFileWriter* events() const { return events_.get(); }

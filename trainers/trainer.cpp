@@ -12,6 +12,7 @@
 #include "core/ops/factory.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "distributed/broadcast_text.h"
 #include "distributed/data_parallel.h"
 #include "distributed/zero.h"
 #include "layers/config_reader.h"
@@ -57,24 +58,9 @@ optim::Precision precision_from_name(const std::string& name) {
   return optim::Precision::fp32;
 }
 
-// Rank 0's `text` on every rank (a run directory's path, which only rank 0 can choose).
-std::string broadcast_text(distributed::Communicator& comm, const std::string& text) {
-  Tensor length = ops::from_vector(std::vector<int64_t>{static_cast<int64_t>(text.size())}, {1}, comm.device());
-  comm.broadcast(length, 0)->wait();
-  const int64_t n = ops::to_device(length, Device::cpu()).data<int64_t>()[0];
-  std::vector<int32_t> chars(static_cast<size_t>(n));
-  for (size_t i = 0; i < text.size() && comm.rank() == 0; ++i) chars[i] = static_cast<unsigned char>(text[i]);
-  Tensor buffer = ops::from_vector(chars, {std::max<int64_t>(n, 1)}, comm.device());
-  if (n > 0) comm.broadcast(buffer, 0)->wait();
-  const Tensor host = ops::to_device(buffer, Device::cpu());
-  std::string out(static_cast<size_t>(n), '\0');
-  for (int64_t i = 0; i < n; ++i) out[static_cast<size_t>(i)] = static_cast<char>(host.data<int32_t>()[i]);
-  return out;
-}
-
 // The fault tests' hook (tests/distributed/mpi/trainer_faults_test.cpp): GAU_TEST_FAULT=raise@R:S
-// makes rank R raise an error in step S, before its backward; hang@R:S makes it stop responding
-// there. Unset, it costs one getenv per run.
+// makes rank R raise an error in step S, before its backward (step 0: in setup, once the data are
+// read); hang@R:S makes it stop responding there. Unset, it costs one getenv per run.
 void inject_test_fault(int rank, int64_t step) {
   static const std::string spec = std::getenv("GAU_TEST_FAULT") ? std::getenv("GAU_TEST_FAULT") : "";
   if (spec.empty()) return;
@@ -208,7 +194,7 @@ void Trainer::State::setup() {
     std::string dir = !request.run_dir.empty() ? request.run_dir
                       : !train.run_dir.empty() ? train.run_dir
                                                : (lead() ? new_run_path("runs", run_name(train, config_file)).string() : "");
-    if (comm->world_size() > 1) dir = broadcast_text(*comm, dir);
+    if (comm->world_size() > 1) dir = distributed::broadcast_text(*comm, dir);
     // Rank 0 creates the run; the others open it once it exists (a shared file system).
     if (lead()) {
       run = std::make_unique<RunDir>(RunDir::create(dir, config_yaml));
@@ -250,12 +236,17 @@ void Trainer::State::setup() {
         .backoff = precision.loss_scale_backoff,
         .growth_interval = precision.loss_scale_growth_interval});
 
-  data_config = data::read_data_config(resolved["data"], "", "data");
+  {
+    // The positions that the data's later errors name (data.train, data.eos) are the written ones.
+    const layers::ConfigOriginsScope scope(loaded.origins);
+    data_config = data::read_data_config(resolved["data"], "", "data");
+  }
   // Rank 0 first: a sentencepiece model it trains is then loaded by the others.
   if (lead()) dataset = data::build_dataset(data_config, run->path().string());
   comm->barrier();
   if (!lead()) dataset = data::build_dataset(data_config, run->path().string());
   if (lead()) data::keep_tokenizer_in_run(data_config.tokenizer, run->path().string());
+  inject_test_fault(comm->rank(), 0);
   const data::LoaderOptions rows =
       data::loader_options(data_config, dataset, data::Split::train, comm->rank(), comm->world_size());
   data::check_data_fits_model(dataset, rows, resolved["model"]["vocab"].as<int64_t>(),
@@ -275,7 +266,8 @@ void Trainer::State::setup() {
     if (lead() && run->config_yaml() != config_yaml) write_file_atomic(run->config_path(), config_yaml);
   }
   if (lead())
-    metrics = std::make_unique<MetricsWriter>(run->path(), MetricsOptions{.tensorboard = logging.tensorboard,
+    metrics = std::make_unique<MetricsWriter>(run->path(), MetricsOptions{.jsonl = logging.metrics,
+                                                                          .tensorboard = logging.tensorboard,
                                                                           .resume_step = resume_step});
 }
 
@@ -333,8 +325,18 @@ void Trainer::State::save(Progress& progress) {
 
 void Trainer::State::evaluate_now(Progress& progress) {
   if (dataset.val.empty() || last_eval_step == step) return;
-  const EvalResult r = evaluate(*objective, *model, dataset.val, data::loader_options(data_config, dataset, data::Split::val),
-                                {.max_batches = train.eval_steps, .device = device, .seed = static_cast<uint64_t>(train.seed)});
+  // Data parallel: each rank evaluates its rows of every global batch of world_size x batch_size,
+  // as in training, so the figures are those of one rank at the global batch.
+  const int world = comm->world_size();
+  EvalResult r = evaluate(*objective, *model, dataset.val,
+                          data::loader_options(data_config, dataset, data::Split::val, comm->rank(), world),
+                          {.max_batches = train.eval_steps, .device = device, .seed = static_cast<uint64_t>(train.seed)});
+  if (world > 1) {
+    const std::vector<double> sums = sum_over_ranks({r.loss * static_cast<double>(r.targets),
+                                                     static_cast<double>(r.targets)});
+    r.targets = static_cast<int64_t>(sums[1]);
+    r.loss = r.targets > 0 ? sums[0] / sums[1] : 0;
+  }
   last_eval = r;
   last_eval_step = step;
   Scalars scalars = {{"loss", r.loss}, {"perplexity", r.perplexity()}, {"bits_per_token", r.bits_per_token()}};
@@ -368,9 +370,12 @@ Trainer::Trainer(const TrainRequest& request) : s_(std::make_unique<State>()) {
   s_->request = request;
   try {
     s_->setup();
-  } catch (...) {
+  } catch (const std::exception& e) {
     // A new run that cannot start leaves nothing behind, so the corrected command can reuse it.
     if (s_->created_run) s_->run->discard_unstarted();
+    // An error on some ranks only (rank 0 cannot create the run directory or read the data) would
+    // leave the others waiting in their next collective (or MPI_Finalize) until the timeout.
+    if (s_->comm && s_->comm->world_size() > 1) s_->comm->abort(e.what());
     throw;
   }
 }
@@ -378,6 +383,15 @@ Trainer::Trainer(const TrainRequest& request) : s_(std::make_unique<State>()) {
 Trainer::~Trainer() = default;
 
 TrainSummary Trainer::run() {
+  try {
+    return train_and_report();
+  } catch (const std::exception& e) {
+    if (s_->comm->world_size() > 1) s_->comm->abort(e.what());
+    throw;
+  }
+}
+
+TrainSummary Trainer::train_and_report() {
   State& s = *s_;
   TrainSummary summary;
   summary.run_dir = s.run->path();
@@ -385,6 +399,9 @@ TrainSummary Trainer::run() {
   summary.steps = s.train.steps;
   summary.byte_level = s.byte_level();
   summary.generates = s.dataset.tokenizer && dynamic_cast<const layers::LanguageModel*>(s.model.get()) != nullptr;
+  summary.evaluates = s.dataset.val.size() > 0;
+  summary.metrics = s.logging.metrics;
+  summary.tensorboard = s.logging.tensorboard;
   summary.rank = s.comm->rank();
   summary.world_size = s.comm->world_size();
   if (s.already_done()) {
@@ -416,113 +433,111 @@ TrainSummary Trainer::run() {
 
   const int world = s.comm->world_size();
   int64_t skipped_in_a_row = 0;  // fp16 steps skipped for inf/nan gradients since the last good one
-  try {
-    while (s.step < s.train.steps) {
-      const double lr = s.schedule->lr_at(s.step);
-      s.optimizer->set_lr(lr);
-      std::vector<data::Batch> micro(static_cast<size_t>(s.train.grad_accumulation));
-      int64_t local_targets = 0, step_tokens = 0;
-      for (auto& b : micro) {
-        b = s.loader->next();
-        local_targets += s.objective->expected_targets(b);
-        step_tokens += b.num_tokens;
-      }
-      // The token-weighted rule over every rank's micro-batches: each loss weighs n_i / N.
-      const int64_t total_targets =
-          world > 1 ? static_cast<int64_t>(s.sum_over_ranks({static_cast<double>(local_targets)})[0]) : local_targets;
-      double loss = 0;  // this rank's share of the step's mean loss
-      for (size_t i = 0; i < micro.size(); ++i) {
-        const data::Batch& b = micro[i];
-        if (s.data_parallel) s.data_parallel->start_backward(i + 1 == micro.size());
-        const int64_t expected = s.objective->expected_targets(b);
-        if (expected == 0) {
-          accumulator.step();
-          continue;
-        }
-        const BatchLoss bl = s.objective->loss(b, s.device, s.mask_generator);
-        // A masked LM's count is known only after masking: its micro-batches weigh equally.
-        const int64_t shares = static_cast<int64_t>(micro.size()) * world;
-        const Tensor weighted = s.objective->language_model() ? accumulator.scale(bl.loss, expected, total_targets)
-                                                              : accumulator.scale(bl.loss, 1, shares);
-        const double value = bl.loss.item();
-        loss += s.objective->language_model() ? value * static_cast<double>(expected) / static_cast<double>(total_targets)
-                                              : value / static_cast<double>(shares);
-        if (!std::isfinite(value) && !s.scaler)
-          GAU_FAIL("step ", s.step + 1, ": the training loss is ", value_text(value),
-                   "; stopping. The last good checkpoint is ", s.last_good_checkpoint(),
-                   ". Lower optim.lr or set train.clip_norm");
-        inject_test_fault(s.comm->rank(), s.step + 1);
-        (s.scaler ? s.scaler->scale(weighted) : weighted).backward();
-        accumulator.step();
-      }
-      if (s.data_parallel) s.data_parallel->finish_backward();
-      const distributed::ZeroSharding* zero = s.zero.get();
-      const bool finite = !s.scaler ? true
-                          : zero    ? s.scaler->unscale_and_check(zero->gradient_shards(),
-                                                                  [&](bool f) { return zero->any_over_ranks(f); })
-                                    : s.scaler->unscale_and_check(s.flat);
-      double grad_norm = std::nan("");
-      if (finite) {
-        grad_norm = zero ? optim::clip_gradients(zero->gradient_shards(), s.clip,
-                                                 [&](double v) { return zero->sum_over_ranks(v); })
-                         : optim::clip_gradients(s.flat, s.clip);
-        if (!std::isfinite(grad_norm) && !s.scaler)
-          GAU_FAIL("step ", s.step + 1, ": the gradient norm is ", value_text(grad_norm), " (loss ", value_text(loss),
-                   "); stopping before the update. The last good checkpoint is ", s.last_good_checkpoint(),
-                   ". Lower optim.lr or set train.clip_norm");
-        s.optimizer->step();
-        if (zero) s.zero->all_gather_parameters();
-        skipped_in_a_row = 0;
-      } else {
-        ++skipped_in_a_row;
-        const double scale = s.scaler->scale_value();
-        if (scale < s.precision.min_loss_scale)
-          GAU_FAIL("step ", s.step + 1, ": the fp16 loss scale fell to ", scale, ", below precision.min_loss_scale = ",
-                   s.precision.min_loss_scale, ", after ", skipped_in_a_row,
-                   " steps in a row skipped for inf or nan gradients (the last loss: ", value_text(loss),
-                   "): the model has diverged; stopping. The last good checkpoint is ", s.last_good_checkpoint(),
-                   ". Lower optim.lr, set train.clip_norm, or train in precision: bf16");
-      }
-      s.flat.zero_grad();
-      ++s.step;
-      const double elapsed = seconds_since(start);
-      // A stop is agreed by all ranks, so none is left waiting in the next step's collectives.
-      const bool time_up = s.train.max_time_minutes > 0 && elapsed > s.train.max_time_minutes * 60;
-      std::vector<double> agreed = {loss, signals.requested() ? 1.0 : 0.0, time_up ? 1.0 : 0.0,
-                                    static_cast<double>(step_tokens)};
-      if (world > 1) agreed = s.sum_over_ranks(agreed);
-      loss = agreed[0];
-      step_tokens = static_cast<int64_t>(agreed[3]);
-      tokens += step_tokens;
-      summary.losses.push_back(loss);
-      rate.add(elapsed, s.step, step_tokens);
-      progress.update(s.step, loss, step_tokens);
-      if (s.metrics && (s.step % s.train.log_every == 0 || s.step == s.train.steps))
-        s.metrics->log_train({.step = s.step,
-                              .loss = loss,
-                              .lr = lr,
-                              .grad_norm = grad_norm,
-                              .tokens_per_s = rate.tokens_per_s(),
-                              .peak_memory_bytes = static_cast<int64_t>(memory_stats(s.device).peak),
-                              .loss_scale = s.scaler ? s.scaler->scale_value() : 1.0});
-      if (agreed[1] > 0 || agreed[2] > 0) {
-        // A signal on any rank stops them all; mpirun forwards a SIGTERM to every rank anyway.
-        const bool signalled = agreed[1] > 0;
-        summary.stop_reason = !signalled                ? "time limit"
-                              : signals.signal() == SIGINT ? "SIGINT"
-                                                           : "SIGTERM";
-        progress.print(signalled ? summary.stop_reason + ": stopping after step " + std::to_string(s.step)
-                                 : "time limit of " + std::to_string(s.train.max_time_minutes) +
-                                       " minutes reached at step " + std::to_string(s.step));
-        break;
-      }
-      if (s.train.eval_every > 0 && s.step % s.train.eval_every == 0 && s.step < s.train.steps) s.evaluate_now(progress);
-      if (s.train.checkpoint_every > 0 && s.step % s.train.checkpoint_every == 0) s.save(progress);
+  while (s.step < s.train.steps) {
+    const double lr = s.schedule->lr_at(s.step);
+    s.optimizer->set_lr(lr);
+    std::vector<data::Batch> micro(static_cast<size_t>(s.train.grad_accumulation));
+    int64_t local_targets = 0, step_tokens = 0;
+    for (auto& b : micro) {
+      b = s.loader->next();
+      local_targets += s.objective->expected_targets(b);
+      step_tokens += b.num_tokens;
     }
-  } catch (const std::exception& e) {
-    // The other ranks would wait for this one in their next collective until the timeout.
-    if (world > 1) s.comm->abort("rank " + std::to_string(s.comm->rank()) + " of " + std::to_string(world) + ": " + e.what());
-    throw;
+    // The token-weighted rule over every rank's micro-batches: each loss weighs n_i / N.
+    const int64_t total_targets =
+        world > 1 ? static_cast<int64_t>(s.sum_over_ranks({static_cast<double>(local_targets)})[0]) : local_targets;
+    double loss = 0;  // this rank's share of the step's mean loss
+    for (size_t i = 0; i < micro.size(); ++i) {
+      const data::Batch& b = micro[i];
+      if (s.data_parallel) s.data_parallel->start_backward(i + 1 == micro.size());
+      const int64_t expected = s.objective->expected_targets(b);
+      if (expected == 0) {
+        accumulator.step();
+        continue;
+      }
+      const BatchLoss bl = s.objective->loss(b, s.device, s.mask_generator);
+      // A masked LM's count is known only after masking: its micro-batches weigh equally.
+      const int64_t shares = static_cast<int64_t>(micro.size()) * world;
+      const Tensor weighted = s.objective->language_model() ? accumulator.scale(bl.loss, expected, total_targets)
+                                                            : accumulator.scale(bl.loss, 1, shares);
+      const double value = bl.loss.item();
+      loss += s.objective->language_model() ? value * static_cast<double>(expected) / static_cast<double>(total_targets)
+                                            : value / static_cast<double>(shares);
+      if (!std::isfinite(value) && !s.scaler)
+        GAU_FAIL("step ", s.step + 1, ": the training loss is ", value_text(value),
+                 "; stopping. The last good checkpoint is ", s.last_good_checkpoint(),
+                 ". Lower optim.lr or set train.clip_norm");
+      inject_test_fault(s.comm->rank(), s.step + 1);
+      (s.scaler ? s.scaler->scale(weighted) : weighted).backward();
+      accumulator.step();
+    }
+    if (s.data_parallel) s.data_parallel->finish_backward();
+    const distributed::ZeroSharding* zero = s.zero.get();
+    const bool finite = !s.scaler ? true
+                        : zero    ? s.scaler->unscale_and_check(zero->gradient_shards(),
+                                                                [&](bool f) { return zero->any_over_ranks(f); })
+                                  : s.scaler->unscale_and_check(s.flat);
+    double grad_norm = std::nan("");
+    if (finite) {
+      grad_norm = zero ? optim::clip_gradients(zero->gradient_shards(), s.clip,
+                                               [&](double v) { return zero->sum_over_ranks(v); })
+                       : optim::clip_gradients(s.flat, s.clip);
+      // The gradient norm, the loss scale and so these stops are the same on every rank: each can
+      // sum the step's loss, its own share so far, over all of them.
+      if (!std::isfinite(grad_norm) && !s.scaler)
+        GAU_FAIL("step ", s.step + 1, ": the gradient norm is ", value_text(grad_norm), " (loss ",
+                 value_text(world > 1 ? s.sum_over_ranks({loss})[0] : loss),
+                 "); stopping before the update. The last good checkpoint is ", s.last_good_checkpoint(),
+                 ". Lower optim.lr or set train.clip_norm");
+      s.optimizer->step();
+      if (zero) s.zero->all_gather_parameters();
+      skipped_in_a_row = 0;
+    } else {
+      ++skipped_in_a_row;
+      const double scale = s.scaler->scale_value();
+      if (scale < s.precision.min_loss_scale)
+        GAU_FAIL("step ", s.step + 1, ": the fp16 loss scale fell to ", scale, ", below precision.min_loss_scale = ",
+                 s.precision.min_loss_scale, ", after ", skipped_in_a_row,
+                 " steps in a row skipped for inf or nan gradients (the last loss: ",
+                 value_text(world > 1 ? s.sum_over_ranks({loss})[0] : loss),
+                 "): the model has diverged; stopping. The last good checkpoint is ", s.last_good_checkpoint(),
+                 ". Lower optim.lr, set train.clip_norm, or train in precision: bf16");
+    }
+    s.flat.zero_grad();
+    ++s.step;
+    const double elapsed = seconds_since(start);
+    // A stop is agreed by all ranks, so none is left waiting in the next step's collectives.
+    const bool time_up = s.train.max_time_minutes > 0 && elapsed > s.train.max_time_minutes * 60;
+    std::vector<double> agreed = {loss, signals.requested() ? 1.0 : 0.0, time_up ? 1.0 : 0.0,
+                                  static_cast<double>(step_tokens)};
+    if (world > 1) agreed = s.sum_over_ranks(agreed);
+    loss = agreed[0];
+    step_tokens = static_cast<int64_t>(agreed[3]);
+    tokens += step_tokens;
+    summary.losses.push_back(loss);
+    rate.add(elapsed, s.step, step_tokens);
+    progress.update(s.step, loss, step_tokens);
+    if (s.metrics && (s.step % s.train.log_every == 0 || s.step == s.train.steps))
+      s.metrics->log_train({.step = s.step,
+                            .loss = loss,
+                            .lr = lr,
+                            .grad_norm = grad_norm,
+                            .tokens_per_s = rate.tokens_per_s(),
+                            .peak_memory_bytes = static_cast<int64_t>(memory_stats(s.device).peak),
+                            .loss_scale = s.scaler ? s.scaler->scale_value() : 1.0});
+    if (agreed[1] > 0 || agreed[2] > 0) {
+      // A signal on any rank stops them all; mpirun forwards a SIGTERM to every rank anyway.
+      const bool signalled = agreed[1] > 0;
+      summary.stop_reason = !signalled                ? "time limit"
+                            : signals.signal() == SIGINT ? "SIGINT"
+                                                         : "SIGTERM";
+      progress.print(signalled ? summary.stop_reason + ": stopping after step " + std::to_string(s.step)
+                               : "time limit of " + std::to_string(s.train.max_time_minutes) +
+                                     " minutes reached at step " + std::to_string(s.step));
+      break;
+    }
+    if (s.train.eval_every > 0 && s.step % s.train.eval_every == 0 && s.step < s.train.steps) s.evaluate_now(progress);
+    if (s.train.checkpoint_every > 0 && s.step % s.train.checkpoint_every == 0) s.save(progress);
   }
   summary.seconds = seconds_since(start);
   summary.tokens_per_s = summary.seconds > 0 ? static_cast<double>(tokens) / summary.seconds : 0;

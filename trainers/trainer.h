@@ -65,6 +65,9 @@ struct TrainSummary {
   std::optional<EvalResult> final_eval;
   bool byte_level = false;  // the data are bytes: bits per token are bits per byte
   bool generates = false;   // a language model with a tokenizer: gau generate can prompt it
+  bool evaluates = false;   // the data have a validation split: gau eval has something to read
+  bool metrics = true;      // metrics.jsonl written (logging.metrics)
+  bool tensorboard = true;  // event files written (logging.tensorboard)
   double tokens_per_s = 0;  // over this run's steps
   double seconds = 0;       // this run's wall time
   std::string stop_reason;  // "steps", "time limit", "SIGINT", "SIGTERM", "already done" (a resumed
@@ -85,6 +88,9 @@ class Trainer {
 
  private:
   struct State;
+  // run() but for what an error does: under data parallel it aborts every rank at once, since
+  // the others would wait for this one in their next collective until the timeout.
+  TrainSummary train_and_report();
   std::unique_ptr<State> s_;
 };
 

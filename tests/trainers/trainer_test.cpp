@@ -237,6 +237,17 @@ TEST_F(TrainerTest, Fp16AndBf16Train) {
   }
 }
 
+// A validation split smaller than one batch is evaluated whole (its batch padded), not an error
+// that would end the run at its first evaluation; logging.metrics: false writes no metrics.jsonl.
+TEST_F(TrainerTest, ASplitSmallerThanABatchIsEvaluated) {
+  const TrainSummary s = train({"train.steps=2", "data.task.val_examples=3", "logging.metrics=false"}, "small_val");
+  ASSERT_TRUE(s.final_eval.has_value());
+  EXPECT_EQ(s.final_eval->targets, 3);  // one answer per example, 32 rows of which 29 are filler
+  EXPECT_FALSE(s.metrics);
+  EXPECT_FALSE(fs::exists(dir_.path() / "small_val" / "metrics.jsonl"));
+  EXPECT_TRUE(fs::exists(s.checkpoint / "model.safetensors"));
+}
+
 TEST_F(TrainerTest, NewRunNeverWritesIntoAnOldOne) {
   train({"train.steps=2"}, "same");
   EXPECT_THROW(train({"train.steps=2"}, "same"), Error);

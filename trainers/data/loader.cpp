@@ -113,14 +113,17 @@ Loader::Loader(Corpus corpus, LoaderOptions options) : corpus_(std::move(corpus)
             o.name, ": loader options out of range: seq_len ", o.seq_len, " (>= 1), batch_size ", o.batch_size,
             " (>= 1), rank ", o.rank, " of world_size ", o.world_size, ", prefetch ", o.prefetch, " (>= 0)");
   maker_ = std::make_unique<Maker>(corpus_, options_);
-  const int64_t need = o.batch_size * o.world_size;
+  const bool partial = o.partial_step_ok && !o.drop_last;
+  const int64_t need = partial ? 1 : o.batch_size * o.world_size;
   if (num_windows() < need) {
-    std::string tokens_needed;
-    if (o.packing) tokens_needed = ", i.e. at least " + std::to_string((need - 1) * o.seq_len + 1) + " tokens";
-    GAU_FAIL(o.name, ": too little data in ", corpus_.describe(), ": ", corpus_.size(), " tokens in ",
-             corpus_.num_documents(), " documents make ", num_windows(), " sequences of up to seq_len ", o.seq_len,
-             " (packing ", o.packing ? "on" : "off", "), but one step needs batch_size ", o.batch_size,
-             " x world_size ", o.world_size, " = ", need, " sequences", tokens_needed,
+    auto count = [](int64_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
+    std::string needs = "one step needs batch_size " + std::to_string(o.batch_size) + " x world_size " +
+                        std::to_string(o.world_size) + " = " + count(need, "sequence");
+    if (o.packing) needs += ", i.e. at least " + count((need - 1) * o.seq_len + 1, "token");
+    GAU_FAIL(o.name, ": too little data in ", corpus_.describe(), ": ", count(corpus_.size(), "token"), " in ",
+             count(corpus_.num_documents(), "document"), " make ", count(num_windows(), "sequence"),
+             " of up to seq_len ", o.seq_len, " (packing ", o.packing ? "on" : "off", "), but ",
+             partial ? "evaluation needs at least one" : needs,
              o.name.starts_with("data.val")
                  ? "; hold out more (data.val_fraction), give a data.val_path, or use a smaller seq_len or batch_size"
                  : "; use more data, or a smaller seq_len or batch_size");

@@ -33,6 +33,9 @@ struct LoaderOptions {
   bool packing = true;
   bool mask_across_documents = false;
   bool drop_last = false;
+  // Training needs one whole step of windows (batch_size x world_size); evaluation takes whatever
+  // the split holds, its one step padded with filler rows.
+  bool partial_step_ok = false;
   int64_t prefetch = 2;  // batches made ahead on a background thread; 0 = made in next()
   int64_t rank = 0;
   int64_t world_size = 1;

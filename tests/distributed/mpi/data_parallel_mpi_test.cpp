@@ -42,11 +42,16 @@ TEST(DataParallel, NRanksEqualOneRankOfTheWholeBatch) {
   const int n = comm->world_size();
   ASSERT_GT(n, 1) << "run under mpirun with 2 or more ranks";
   const auto dir = shared_dir("equivalence");
-  const layers::StateDict parallel = train(config(16 / n), dir / "parallel", comm);
+  trainers::TrainSummary parallel_run, single_run;
+  const layers::StateDict parallel = train(config(16 / n), dir / "parallel", comm, {}, "", &parallel_run);
   if (comm->rank() == 0) {
     const layers::StateDict single =
-        train(config(16), dir / "single", make_single_communicator(Device::cpu()));
+        train(config(16), dir / "single", make_single_communicator(Device::cpu()), {}, "", &single_run);
     expect_close(parallel, single, kTolerance);
+    // The evaluation too: each rank evaluates its rows of the global batch, the losses summed.
+    ASSERT_TRUE(parallel_run.final_eval && single_run.final_eval);
+    EXPECT_EQ(parallel_run.final_eval->targets, single_run.final_eval->targets);
+    EXPECT_NEAR(parallel_run.final_eval->loss, single_run.final_eval->loss, 1e-4);
   }
   comm->barrier();
 }
@@ -149,12 +154,16 @@ TEST(DataParallel, DifferentConfigsFailOnEveryRank) {
                              "model");
   layers::FlatParameters flat = optim::apply_precision(*model, optim::precision_policy(optim::Precision::fp32),
                                                        Device::cpu());
-  const std::string text = comm->rank() == comm->world_size() - 1 ? "optim: {lr: 0.1}" : "optim: {lr: 0.2}";
+  const std::string text = comm->rank() == comm->world_size() - 1 ? "model: gau\noptim: {lr: 0.1}\n"
+                                                                   : "model: gau\noptim: {lr: 0.2}\n";
   try {
     DataParallel dp(comm, flat, text);
     FAIL() << "no error on rank " << comm->rank();
   } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("the resolved config of rank(s) " + std::to_string(comm->world_size() - 1)));
+    const std::string last = std::to_string(comm->world_size() - 1);
+    EXPECT_THAT(e.what(), HasSubstr("the resolved config of rank(s) " + last + " differs from rank 0's; first at line 2 "
+                                    "of the resolved config: rank 0 has 'optim: {lr: 0.2}', rank " + last +
+                                    " 'optim: {lr: 0.1}'"));
   }
 }
 

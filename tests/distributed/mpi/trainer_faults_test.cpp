@@ -22,11 +22,11 @@ distributed: {timeout_s: 3}
 logging: {progress: lines, tensorboard: false}
 )";
 
-test::TimedCommand train_with_fault(const test::TempDir& dir, const std::string& fault) {
+test::TimedCommand train_with_fault(const test::TempDir& dir, const std::string& fault, const std::string& more = "") {
   test::write_bytes(dir.path() / "c.yaml", kConfig);
   const std::string command = "timeout -s KILL 60 " GAU_MPIEXEC " -np 2 " GAU_MPIEXEC_FLAGS " -x GAU_TEST_FAULT=" +
                               fault + " " GAU_CLI " train " + (dir.path() / "c.yaml").string() + " --run-dir " +
-                              (dir.path() / "run").string();
+                              (dir.path() / "run").string() + more;
   return test::run_command_timed(command);
 }
 
@@ -37,11 +37,26 @@ TEST(TrainerFaults, ARankThatRaisesAbortsTheRunAtOnce) {
   const test::TimedCommand r = train_with_fault(dir, "raise@1:4");
   EXPECT_NE(r.status, 0) << r.output;
   EXPECT_LT(r.seconds, 3 + kLauncherSlack_s) << r.output;
-  EXPECT_NE(r.output.find("rank 1 of 2: GAU_TEST_FAULT: the injected error of rank 1 at step 4"), std::string::npos)
+  EXPECT_NE(r.output.find("rank 1 of 2 aborts the run: GAU_TEST_FAULT: the injected error of rank 1 at step 4"),
+            std::string::npos)
       << r.output;
   // Steps 1-3 were checkpointed; step 4 never completed.
   EXPECT_TRUE(std::filesystem::exists(dir.path() / "run" / "checkpoints" / "step_000003")) << r.output;
   EXPECT_FALSE(std::filesystem::exists(dir.path() / "run" / "checkpoints" / "step_000004")) << r.output;
+}
+
+// Rank 0 alone failing before the first step (its data, its run directory) aborts the run at once
+// too, not when the other rank's barrier times out; the new run's directory is removed.
+TEST(TrainerFaults, AnErrorOnRankZeroInSetupAbortsTheRunAtOnce) {
+  test::TempDir dir;
+  // A timeout far beyond the slack: waiting for it would fail the test.
+  const test::TimedCommand r = train_with_fault(dir, "raise@0:0", " --set distributed.timeout_s=40");
+  EXPECT_NE(r.status, 0) << r.output;
+  EXPECT_LT(r.seconds, 3 + kLauncherSlack_s) << r.output;
+  EXPECT_NE(r.output.find("rank 0 of 2 aborts the run: GAU_TEST_FAULT: the injected error of rank 0 at step 0"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "run")) << r.output;
 }
 
 TEST(TrainerFaults, ARankThatHangsMakesTheOtherAbortAtTheTimeout) {

@@ -50,9 +50,11 @@ logging: {progress: lines, tensorboard: false}
 )";
 }
 
-// Trains `text` with `comm` into `dir` and returns the final checkpoint's weights.
+// Trains `text` with `comm` into `dir` and returns the final checkpoint's weights (and, with
+// `summary`, the run's summary).
 inline layers::StateDict train(const std::string& text, const std::filesystem::path& dir, std::shared_ptr<Communicator> comm,
-                        const std::vector<std::string>& overrides = {}, const std::string& resume = "") {
+                        const std::vector<std::string>& overrides = {}, const std::string& resume = "",
+                        trainers::TrainSummary* summary = nullptr) {
   // Every rank writes its own copy of the config; rank 0's run directory is shared through the path.
   const std::filesystem::path file = dir.parent_path() / ("config_" + std::to_string(comm->rank()) + ".yaml");
   test::write_bytes(file, text);
@@ -65,6 +67,7 @@ inline layers::StateDict train(const std::string& text, const std::filesystem::p
                            .communicator = comm};
   trainers::Trainer t(r);
   const trainers::TrainSummary s = t.run();
+  if (summary) *summary = s;
   std::fclose(log);
   comm->barrier();
   return trainers::read_checkpoint(s.checkpoint).model;

@@ -226,7 +226,7 @@ TEST(Loader, EmptyOrTooShortDataIsAClearError) {
   o.name = "data.train (x.yaml:3:1)";
   msg = error_of([&] { Loader(counting_corpus({10}), o); });
   expect_has(msg,
-             "data.train (x.yaml:3:1): too little data in counting: 10 tokens in 1 documents make 3 sequences "
+             "data.train (x.yaml:3:1): too little data in counting: 10 tokens in 1 document make 3 sequences "
              "of up to seq_len 4 (packing on), but one step needs batch_size 2 x world_size 2 = 4 sequences, "
              "i.e. at least 13 tokens");
   expect_has(msg, "; use more data, or a smaller seq_len or batch_size");
@@ -234,6 +234,27 @@ TEST(Loader, EmptyOrTooShortDataIsAClearError) {
   expect_has(error_of([&] { Loader(counting_corpus({10}), o); }),
              "; hold out more (data.val_fraction), give a data.val_path, or use a smaller seq_len or batch_size");
   expect_has(error_of([&] { Loader(counting_corpus({10}), options(4, 1, true, 3, 2)); }), "rank 3 of world_size 2");
+}
+
+// Evaluation takes a split smaller than one step: its one step is the windows there are, padded
+// with filler rows that hold no targets.
+TEST(Loader, APartialStepIsOneStepOfWhatThereIs) {
+  LoaderOptions o = options(4, 2, true, 0, 2);
+  o.partial_step_ok = true;
+  o.shuffle = false;
+  Loader loader(counting_corpus({10}), o);  // 3 windows, where a step takes 4
+  EXPECT_EQ(loader.steps_per_epoch(), 1);
+  const Batch b = loader.next();
+  EXPECT_EQ(b.num_tokens, 8);   // rank 0's rows: windows 0 and 1, 4 tokens each
+  EXPECT_EQ(b.num_targets, 8);  // each next token is in the stream
+  o.rank = 1;
+  const Batch rest = Loader(counting_corpus({10}), o).next();
+  EXPECT_EQ(rest.num_tokens, 2);  // window 2 (tokens 8, 9) and a filler row
+  EXPECT_EQ(rest.num_targets, 1);
+  expect_has(error_of([&] { Loader(Corpus(), o); }), "make 0 sequences of up to seq_len 4 (packing on), but "
+                                                     "evaluation needs at least one");
+  o.drop_last = true;  // drop_last keeps whole steps only
+  expect_has(error_of([&] { Loader(counting_corpus({10}), o); }), "= 4 sequences");
 }
 
 }  // namespace
