@@ -39,6 +39,7 @@ void run_generate(const GenerateArgs& args) {
   }
   trainers::Sampling s = args.sampling;
   s.stop_id = eos;
+  s.vocab_limit = m.tokenizer->vocab_size();
   const trainers::Generated g = trainers::generate(*lm, prompt, s, device);
   std::vector<int32_t> text(prompt.begin() + (start_of_document ? 1 : 0), prompt.end());
   for (const int32_t id : g.tokens)

@@ -103,7 +103,10 @@ Generated generate(layers::LanguageModel& lm, const std::vector<int32_t>& prompt
       out.hit_max_length = true;
       break;
     }
-    const int32_t next = sample_token(logits_row(logits, row), s, static_cast<uint64_t>(t));
+    std::vector<float> scores = logits_row(logits, row);
+    if (s.vocab_limit > 0 && static_cast<size_t>(s.vocab_limit) < scores.size())
+      scores.resize(static_cast<size_t>(s.vocab_limit));
+    const int32_t next = sample_token(scores, s, static_cast<uint64_t>(t));
     out.tokens.push_back(next);
     if (next == s.stop_id || t + 1 == s.max_tokens) break;
     logits = lm.decode_logits(ops::from_vector(std::vector<int64_t>{next}, {1, 1}, device), cache);

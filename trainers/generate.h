@@ -30,6 +30,9 @@ struct Sampling {
   double top_p = 1.0;        // in (0, 1]
   uint64_t seed = 1;
   int32_t stop_id = -1;  // stops after generating this id (an end of document); -1: never
+  // > 0: only ids below it are drawn; the tokenizer's vocabulary, where model.vocab pads it
+  // beyond (to a multiple of 64, say) with ids that decode to nothing.
+  int64_t vocab_limit = 0;
 };
 
 // Checks the options, naming the bad one.

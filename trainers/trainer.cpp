@@ -105,6 +105,8 @@ struct Trainer::State {
   std::unique_ptr<distributed::DataParallel> data_parallel;  // null for a world of one
   std::unique_ptr<distributed::ZeroSharding> zero;           // distributed.zero: 1 over > 1 rank
   std::FILE* quiet = nullptr;  // where ranks other than 0 send their progress
+  // From before setup (a sentencepiece model can take minutes to train) to the end of run().
+  std::unique_ptr<StopSignals> signals;
 
   std::shared_ptr<layers::Module> model;
   std::unique_ptr<Objective> objective;
@@ -145,6 +147,14 @@ struct Trainer::State {
                                    : last_checkpoint.string() + " (step " + std::to_string(last_checkpoint_step) + ")";
   }
   void setup();
+  // A stop asked for before the first step: an error, so that a new run's directory is removed
+  // and a resumed one left as it was.
+  void stop_if_signalled() const {
+    if (signals->requested())
+      GAU_FAIL("stopped by ", signals->signal() == SIGINT ? "SIGINT" : "SIGTERM",
+               " before the first step, while the run was being set up; nothing was trained",
+               request.resume.empty() ? " or kept" : " and the run is as it was");
+  }
   void resume_from(const fs::path& checkpoint);
   void save(Progress& progress);
   void evaluate_now(Progress& progress);
@@ -247,14 +257,29 @@ void Trainer::State::setup() {
   if (!lead()) dataset = data::build_dataset(data_config, run->path().string());
   if (lead()) data::keep_tokenizer_in_run(data_config.tokenizer, run->path().string());
   inject_test_fault(comm->rank(), 0);
+  stop_if_signalled();
   const data::LoaderOptions rows =
       data::loader_options(data_config, dataset, data::Split::train, comm->rank(), comm->world_size());
   data::check_data_fits_model(dataset, rows, resolved["model"]["vocab"].as<int64_t>(),
                               resolved["model"]["max_length"].as<int64_t>(0));
   loader = std::make_unique<data::Loader>(dataset.train, rows);
+  // The end-of-run sample is checked now, not after the training it would then fail.
+  if (const int64_t max_length = resolved["model"]["max_length"].as<int64_t>(0);
+      objective->language_model() && dataset.tokenizer && train.sample_tokens > 0 && max_length > 0) {
+    const int64_t prompt = static_cast<int64_t>(dataset.tokenizer->encode(train.sample_prompt).size());
+    GAU_CHECK(prompt < max_length, "train.sample_prompt is ", prompt, " tokens, but model.max_length is ", max_length,
+              ": the end-of-run sample would have no room; shorten it, or set train.sample_tokens: 0");
+  }
 
   std::optional<int64_t> resume_step;
-  if (resuming) {
+  // A run stopped before its first checkpoint (killed during setup or its first steps) has only
+  // its config: resuming it trains it from the start, in the same directory.
+  const bool from_checkpoint = resuming && (fs::exists(run->latest_path()) || !list_checkpoints(run->path()).empty());
+  if (resuming && !from_checkpoint) {
+    say("resume: " + run->path().string() + " has no checkpoint yet; training it from step 0");
+    resume_step = 0;
+  }
+  if (from_checkpoint) {
     const fs::path checkpoint = resolve_checkpoint(run->path());
     resume_from(checkpoint);
     resume_step = step;
@@ -262,9 +287,10 @@ void Trainer::State::setup() {
               ", past train.steps = ", train.steps, "; train.steps counts from the run's start, so to train on give "
               "more, e.g. --set train.steps=", 2 * step);
     if (already_done()) return;  // nothing changes on disk: run() only reports
-    // --set on a resumed run (more steps, a new lr) changes its config from here on.
-    if (lead() && run->config_yaml() != config_yaml) write_file_atomic(run->config_path(), config_yaml);
   }
+  stop_if_signalled();
+  // --set on a resumed run (more steps, a new lr) changes its config from here on.
+  if (resuming && lead() && run->config_yaml() != config_yaml) write_file_atomic(run->config_path(), config_yaml);
   if (lead())
     metrics = std::make_unique<MetricsWriter>(run->path(), MetricsOptions{.jsonl = logging.metrics,
                                                                           .tensorboard = logging.tensorboard,
@@ -357,8 +383,12 @@ std::string Trainer::State::sample() const {
     prompt = {dataset.eos_id};  // a document starts after an end of document
   }
   const Generated g = generate(*lm, prompt,
-                               {.max_tokens = train.sample_tokens, .temperature = 0.8, .top_k = 40,
-                                .seed = static_cast<uint64_t>(train.seed), .stop_id = dataset.eos_id},
+                               {.max_tokens = train.sample_tokens,
+                                .temperature = 0.8,
+                                .top_k = 40,
+                                .seed = static_cast<uint64_t>(train.seed),
+                                .stop_id = dataset.eos_id,
+                                .vocab_limit = dataset.tokenizer->vocab_size()},
                                device);
   std::vector<int32_t> shown = prompt[0] == dataset.eos_id ? std::vector<int32_t>(prompt.begin() + 1, prompt.end()) : prompt;
   for (const int32_t id : g.tokens)
@@ -368,6 +398,7 @@ std::string Trainer::State::sample() const {
 
 Trainer::Trainer(const TrainRequest& request) : s_(std::make_unique<State>()) {
   s_->request = request;
+  s_->signals = std::make_unique<StopSignals>();
   try {
     s_->setup();
   } catch (const std::exception& e) {
@@ -421,7 +452,7 @@ TrainSummary Trainer::train_and_report() {
                                                                   : s.request.tty;
   Progress progress(s.train.steps, s.step,
                     {.log_every = static_cast<int>(s.train.log_every), .tty = tty, .out = s.log()});
-  StopSignals signals;
+  const StopSignals& signals = *s.signals;
   optim::GradAccumulator accumulator(s.train.grad_accumulation);
   RateMeter rate;
   const auto start = std::chrono::steady_clock::now();

@@ -28,6 +28,14 @@ msg=$("$gau" generate "$work/run" --seed -1 2>&1) && { echo "smoke: gau generate
 grep -q "expected an integer >= 0, got '-1'" <<<"$msg"
 "$gau" config --keys model.gau | grep -q "e .*default 2 dim"
 "$gau" generate "$work/run" --prompt= --max-tokens 5 >/dev/null  # the empty prompt: a new document
+# What would fail the end-of-run sample fails at the start, leaving no run behind.
+long_prompt=$(printf 'ab%.0s' $(seq 40))
+msg=$("$gau" train configs/default.yaml "${small[@]}" --set train.sample_prompt="$long_prompt" \
+  --run-dir "$work/long" 2>&1) && exit 1
+grep -q "train.sample_prompt is 80 tokens, but model.max_length is 64" <<<"$msg"
+[ ! -e "$work/long" ]
+msg=$("$gau" train --resume "" 2>&1) && exit 1
+grep -q "gau train: --resume was given an empty RUN_DIR" <<<"$msg"
 # Under a launcher every failing rank prints its error, so the line names the rank.
 msg=$(OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=1 "$gau" eval "$work/missing" 2>&1) && exit 1
 grep -q "^gau: error (rank 1 of 2): .*missing does not exist" <<<"$msg"

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -101,6 +102,21 @@ TEST(Generate, DeterministicUnderASeedAndStopsAtMaxLength) {
   EXPECT_EQ(full.tokens.size(), 3u);
   EXPECT_THROW(generate(*lm, {}, s, Device::cpu()), Error);
   EXPECT_THROW(generate(*lm, {40}, s, Device::cpu()), Error);
+}
+
+// A model whose vocabulary pads the tokenizer's draws only the tokenizer's ids.
+TEST(Generate, VocabLimitKeepsToTheTokenizersIds) {
+  auto lm = tiny_model("{type: gau, s: 16}", 11);
+  const Sampling free{.max_tokens = 40, .temperature = 2.0, .seed = 3};
+  const Generated unlimited = generate(*lm, {1, 2}, free, Device::cpu());
+  ASSERT_TRUE(std::any_of(unlimited.tokens.begin(), unlimited.tokens.end(), [](int32_t id) { return id >= 8; }))
+      << "the test needs ids beyond the limit to be drawn without it";
+  for (const double temperature : {0.0, 2.0}) {
+    Sampling limited = free;
+    limited.temperature = temperature;
+    limited.vocab_limit = 8;
+    for (const int32_t id : generate(*lm, {1, 2}, limited, Device::cpu()).tokens) EXPECT_LT(id, 8) << temperature;
+  }
 }
 
 }  // namespace

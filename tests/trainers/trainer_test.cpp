@@ -185,6 +185,42 @@ TEST_F(TrainerTest, SigtermCheckpointsAndResumes) {
   EXPECT_EQ(rest.losses, tail);
 }
 
+// A stop during setup (here while sentencepiece trains, which can take minutes on a real corpus)
+// ends it before the first step with an error, and the new run's directory goes.
+TEST_F(TrainerTest, ASignalDuringSetupStopsBeforeTheFirstStep) {
+  std::string text;
+  for (int i = 0; i < 4000; ++i) text += "line " + std::to_string(i * 7919 % 10007) + " of the quick brown fox\n";
+  test::write_bytes(dir_.path() / "corpus.txt", text);
+  const fs::path run = dir_.path() / "setup_stop";
+  std::thread killer([&] {
+    for (int i = 0; i < 20000 && !fs::exists(run / "config.yaml"); ++i)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    kill(getpid(), SIGTERM);
+  });
+  const std::string msg = error_of([&] {
+    train({"data={source: text, path: " + (dir_.path() / "corpus.txt").string() +
+               ", tokenizer: {type: sentencepiece, train: {vocab_size: 300}}, seq_len: 16, batch_size: 4}",
+           "model.vocab=300"},
+          "setup_stop");
+  });
+  killer.join();
+  EXPECT_THAT(msg, HasSubstr("stopped by SIGTERM before the first step, while the run was being set up; nothing was "
+                             "trained or kept"));
+  EXPECT_FALSE(fs::exists(run));
+}
+
+// A run stopped before its first checkpoint (killed at once by a second Ctrl-C) is only its
+// config.yaml: resuming it trains it from step 0, exactly as a new run of that config.
+TEST_F(TrainerTest, ResumingARunWithoutACheckpointStartsItFromTheBeginning) {
+  const TrainSummary whole = train({"train.steps=4"}, "whole");
+  fs::create_directories(dir_.path() / "killed" / "checkpoints");
+  fs::copy_file(dir_.path() / "whole" / "config.yaml", dir_.path() / "killed" / "config.yaml");
+  const TrainSummary resumed = resume("killed");
+  EXPECT_EQ(resumed.start_step, 0);
+  EXPECT_EQ(resumed.step, 4);
+  EXPECT_EQ(resumed.losses, whole.losses);  // bitwise
+}
+
 // `timeout -s INT` signals the process and then its group: two copies at once are one request
 // (a second request would end this test process with status 130).
 TEST_F(TrainerTest, TheSameSignalTwiceAtOnceIsOneStop) {
