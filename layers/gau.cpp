@@ -146,7 +146,7 @@ std::shared_ptr<Module> Gau::from_config(ConfigReader& r) {
              {"attention_dropout", "dropout on the attention weights"}});
   read_gated_block_options(r, o);
   if (o.position == PositionType::relative)
-    o.relative = RelativePositionBias::read_options(r, "relative_kind", /*bidirectional_default=*/!o.causal);
+    o.relative = RelativePositionBias::read_options(r, "relative_", /*bidirectional_default=*/!o.causal);
   const std::string scale = r.choice("scale", {"inv_n", "inv_sqrt_s", "inv_n_sqrt_s"}, "inv_n");
   o.scale = scale == "inv_sqrt_s"     ? GauScale::inv_sqrt_s
             : scale == "inv_n_sqrt_s" ? GauScale::inv_n_sqrt_s

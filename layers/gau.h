@@ -20,7 +20,7 @@
 //
 // Config: {type: gau, dim: 512, e: 1024, s: 128, norm: scale_norm, norm_eps: 1e-5,
 //          position: rope | relative | none, relative_kind: t5 | per_offset (with the keys of
-//          relative_position_bias), max_length: 512,
+//          relative_position_bias, init_std as relative_init_std), max_length: 512,
 //          scale: inv_n | inv_sqrt_s | inv_n_sqrt_s, kernel: relu2 | softmax | laplace,
 //          causal: false, dropout: 0, attention_dropout: 0, checkpoint: false}
 // e defaults to 2·dim. checkpoint runs the block under gau::checkpoint: backward recomputes it

@@ -42,7 +42,7 @@ MhaOptions read_mha_options(ConfigReader& r) {
     o.rope_base = r.number("rope_base", 10000.0, Range::greater_than(0));
   }
   if (o.position == PositionType::relative)
-    o.relative = RelativePositionBias::read_options(r, "relative_kind", !o.causal);
+    o.relative = RelativePositionBias::read_options(r, "relative_", !o.causal);
   o.dropout = r.number("dropout", 0.0, Range::between(0, 1));
   o.linear.bias = r.boolean("bias", false);
   o.linear.init = parse_linear_init(r);

@@ -24,7 +24,8 @@
 //          init: uniform, init_std: 0.02}
 //   position: none | rope | relative; relative adds the keys of a relative_position_bias with its
 //   kind under relative_kind (t5 | per_offset: max_offset | num_buckets, max_distance,
-//   bidirectional (default: not causal), init_std).
+//   bidirectional (default: not causal)) and its init under relative_init_std (init_std is the
+//   projections').
 //   backend: gau | cudnn (cuDNN's SDPA graph; CUDA tensors only).
 #include <cstdint>
 #include <memory>

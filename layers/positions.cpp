@@ -153,14 +153,15 @@ Tensor RelativePositionBias::forward(const Tensor& rel) {
   return gau::reshape(gau::embedding(gau::reshape(table_, {table_.numel(), 1}), ids), rel.shape());
 }
 
-RelativeBiasOptions RelativePositionBias::read_options(ConfigReader& r, const std::string& kind_key,
+RelativeBiasOptions RelativePositionBias::read_options(ConfigReader& r, const std::string& prefix,
                                                        bool bidirectional_default) {
+  const std::string kind_key = prefix + "kind", init_key = prefix + "init_std";
   r.explain({{kind_key.c_str(), "per_offset: one learned bias per offset up to max_offset; t5: T5's log-spaced buckets"},
              {"max_offset", "per_offset: offsets beyond ±max_offset share the outermost bias"},
              {"num_buckets", "t5: buckets of the offset, exact for small offsets and log-spaced up to max_distance"},
              {"max_distance", "t5: offsets at or beyond this share the last bucket"},
              {"bidirectional", "t5: keys after the query get buckets of their own; default: not causal"},
-             {"init_std", "the biases start N(0, init_std)"}});
+             {init_key.c_str(), "the biases start N(0, this)"}});
   RelativeBiasOptions o;
   const std::string kind = r.choice(kind_key, {"per_offset", "t5"}, "t5");
   if (kind == "per_offset") {
@@ -173,14 +174,16 @@ RelativeBiasOptions RelativePositionBias::read_options(ConfigReader& r, const st
     o.bidirectional = r.boolean("bidirectional", bidirectional_default);
     std::string why;
     check_t5_sizes(o.num_buckets, o.max_distance, o.bidirectional, &why);
-    if (!why.empty()) r.fail("num_buckets", "RelativePositionBias: " + why);
+    // The key the config gave, of the two that must agree (the default one else).
+    if (!why.empty())
+      r.fail(r.raw("max_distance").IsDefined() ? "max_distance" : "num_buckets", "RelativePositionBias: " + why);
   }
-  o.init_std = r.number("init_std", 0.02, Range::greater_than(0));
+  o.init_std = r.number(init_key, 0.02, Range::greater_than(0));
   return o;
 }
 
 std::shared_ptr<Module> RelativePositionBias::from_config(ConfigReader& r) {
-  return std::make_shared<RelativePositionBias>(read_options(r, "kind", true));
+  return std::make_shared<RelativePositionBias>(read_options(r, "", true));
 }
 
 const char* RelativePositionBias::example_config() { return "{kind: t5, num_buckets: 8, max_distance: 16}"; }

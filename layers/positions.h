@@ -105,9 +105,10 @@ class RelativePositionBias : public Module {
   const RelativeBiasOptions& options() const { return options_; }
 
   static std::shared_ptr<Module> from_config(ConfigReader& r);
-  // Reads kind, max_offset | num_buckets, max_distance, bidirectional and init_std.
-  // `kind_key` names the kind key ("kind"; a layer embedding the bias may rename it).
-  static RelativeBiasOptions read_options(ConfigReader& r, const std::string& kind_key, bool bidirectional_default);
+  // Reads kind, max_offset | num_buckets, max_distance, bidirectional and init_std. A block that
+  // embeds the bias among keys of its own prefixes two of them: `prefix` "relative_" reads
+  // relative_kind and relative_init_std (an attention block's init_std is its projections').
+  static RelativeBiasOptions read_options(ConfigReader& r, const std::string& prefix, bool bidirectional_default);
   static const char* example_config();
   static Tensor example_input(const RelativePositionBias& m, uint64_t seed);  // i64 [3, 4] offsets
 

@@ -39,7 +39,7 @@ enum class Impl { cpu, cuda, cudnn };
 Impl choose_impl(const Tensor& q, const Tensor& v, const AttentionOptions& opt, const ResolvedOptions& resolved) {
   if (q.is_cpu()) {
     GAU_CHECK(opt.backend != Backend::cudnn, "attention: backend cudnn needs CUDA tensors, got q ", describe(q),
-              " (use backend automatic or gau on CPU)");
+              " (on CPU use backend gau, or automatic)");
     return Impl::cpu;
   }
 #ifdef GAU_WITH_CUDA

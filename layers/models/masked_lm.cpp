@@ -93,13 +93,18 @@ std::shared_ptr<Module> MaskedLm::from_config(ConfigReader& r) {
   o.model = read_model_options(r);
   r.explain({{"head_activation", "activation of the MLM head's dense layer"},
              {"head_norm", "the norm after the MLM head's dense layer"},
-             {"mask_token", "the id that replaces masked tokens in the input ([MASK])"}});
+             {"mask_token", "the id that replaces masked tokens in the input ([MASK])"},
+             {"tie_embeddings", "always true: the head's logits use the embedding table"}});
   std::vector<std::shared_ptr<SequenceBlock>> blocks = read_block_stack(r, {.dim = o.model.dim, .causal = false, .max_length = o.model.max_length});
   const std::string act = r.choice("head_activation", {"gelu", "relu", "silu"}, "gelu");
   o.head_activation = act == "relu"   ? HeadActivation::relu
                       : act == "silu" ? HeadActivation::silu
                                       : HeadActivation::gelu;
   o.head_norm = read_optional_norm(r, "head_norm", "layer_norm");
+  // Read so that a language model's config carries over; untied is not built.
+  if (!r.boolean("tie_embeddings", true))
+    r.fail("tie_embeddings", "a masked_lm's head is always tied to the embedding table (its loss runs over the "
+                             "table itself, never holding the logits); leave it out or set it true");
   r.document("mask_token", "integer in [0, vocab - 1]", "vocab - 1");
   o.mask_token = r.integer("mask_token", o.model.vocab - 1, Range::between(0, static_cast<double>(o.model.vocab - 1)));
   return std::make_shared<MaskedLm>(o, std::move(blocks));

@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 #include "autograd/functions.h"
+#include "core/ops/copy.h"
 #include "core/ops/factory.h"
 #include "core/ops/view.h"
+#include "core/rng.h"
 #include "layers/registry.h"
 #include "tests/layers/naive_layers.h"
 #include "tests/support/checks.h"
@@ -124,6 +127,33 @@ TEST(MultiHeadAttention, DecodingMatchesTheFullPass) {
     const std::string msg = error_of([&] { m.decode_attention(ops::narrow(x, 1, 0, 4), *cache); });
     EXPECT_NE(msg.find("decoding positions 7 .. 10 overflows the cache of 10 positions"), std::string::npos) << msg;
   }
+}
+
+// The root mean square of a tensor's elements: the std of a zero-mean init.
+double rms(const Tensor& t) {
+  const Tensor d = ops::to_dtype(t, DType::f64);
+  double sum = 0;
+  for (int64_t i = 0; i < d.numel(); ++i) sum += d.data<double>()[i] * d.data<double>()[i];
+  return std::sqrt(sum / static_cast<double>(d.numel()));
+}
+
+// init_std is the projections'; the relative bias table has its own relative_init_std.
+TEST(MultiHeadAttention, TheRelativeBiasHasItsOwnInitStd) {
+  manual_seed(5);
+  auto m = build(YAML::Load("{type: multi_head_attention, dim: 32, heads: 2, position: relative, init: normal, "
+                            "init_std: 0.5, relative_init_std: 0.01, num_buckets: 64, max_distance: 256}"),
+                 "attn");
+  double weights = 0, table = 0;
+  for (const auto& [name, p] : m->named_parameters()) {
+    if (name.find("relative") != std::string::npos) table = rms(p);
+    if (name.find("qkv.weight") != std::string::npos) weights = rms(p);
+  }
+  EXPECT_NEAR(weights, 0.5, 0.05);
+  EXPECT_NEAR(table, 0.01, 0.004);
+  const std::string msg = error_of([] {
+    build(YAML::Load("{type: multi_head_attention, dim: 8, heads: 2, position: relative, max_distance: 4}"), "attn");
+  });
+  EXPECT_NE(msg.find("attn.max_distance"), std::string::npos) << msg;  // the key given, not num_buckets
 }
 
 TEST(MultiHeadAttention, BadInputNamesTheLayerAndItsPath) {

@@ -171,8 +171,10 @@ TEST(RelativePositionBias, BadConfig) {
   std::string msg = error_of([] {
     build(YAML::Load("{type: relative_position_bias, kind: t5, num_buckets: 8, max_distance: 2}"), "model.bias");
   });
-  EXPECT_NE(msg.find("model.bias.num_buckets"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("model.bias.max_distance"), std::string::npos) << msg;  // the key given of the two
   EXPECT_NE(msg.find("max_distance > 2"), std::string::npos) << msg;
+  msg = error_of([] { build(YAML::Load("{type: relative_position_bias, num_buckets: 600}"), "model.bias"); });
+  EXPECT_NE(msg.find("model.bias.num_buckets"), std::string::npos) << msg;  // against the default max_distance
   msg = error_of([] { build(YAML::Load("{type: relative_position_bias, kind: alibi}"), "model.bias"); });
   EXPECT_NE(msg.find("model.bias.kind"), std::string::npos) << msg;
   EXPECT_NE(msg.find("per_offset"), std::string::npos) << msg;

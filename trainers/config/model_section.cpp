@@ -1,6 +1,7 @@
 #include "trainers/config/model_section.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/error.h"
 #include "layers/registry.h"
@@ -13,6 +14,19 @@ std::shared_ptr<layers::Module> build_section(const YAML::Node& written, const s
   GAU_CHECK(written && written.IsMap(), path, ": the config needs a model section: a layer config such as {type: ",
             "language_model, vocab: 256, dim: 256, blocks: {type: gau}, layers: 4} (presets: configs/models/)");
   return layers::build(written, path);
+}
+
+// The example with `extra` keys, if that still builds: the keys that only some settings read
+// (a relative bias's, per kind) are listed from such variants.
+std::optional<YAML::Node> variant(const YAML::Node& example, const char* extra) {
+  YAML::Node config = YAML::Clone(example);
+  for (const auto& kv : YAML::Load(extra)) config[kv.first.Scalar()] = kv.second;
+  try {
+    layers::build(config, "model");
+  } catch (const std::exception&) {
+    return std::nullopt;  // the type has no such keys
+  }
+  return config;
 }
 
 // Every registered layer type from its example config: the model types first, then the layers
@@ -29,6 +43,9 @@ std::vector<ReaderSection::Example> layer_examples() {
     YAML::Node config = YAML::Load(type->example_config);
     config["type"] = name;
     examples.push_back({"type", name, YAML::Dump(config)});
+    for (const char* extra : {"{position: relative}", "{position: relative, relative_kind: per_offset}",
+                              "{kind: per_offset}"})
+      if (const std::optional<YAML::Node> v = variant(config, extra)) examples.push_back({"type", name, YAML::Dump(*v)});
   }
   return examples;
 }

@@ -1,6 +1,8 @@
 #include "trainers/config/resolve.h"
 
 #include <algorithm>
+#include <string>
+#include <utility>
 
 #include "core/error.h"
 #include "optim/factory.h"
@@ -49,6 +51,33 @@ void check_data_fits_model(const LoadedConfig& config, const YAML::Node& resolve
                               " ids: set model.vocab to at least " + std::to_string(vocabulary));
 }
 
+// The first `backend: cudnn` under `node` (at config path `path`), as the map that holds it and
+// its path; the map is undefined when there is none.
+std::pair<YAML::Node, std::string> find_cudnn_backend(const YAML::Node& node, const std::string& path) {
+  if (node.IsMap()) {
+    if (const YAML::Node b = node["backend"]; b && b.IsScalar() && b.Scalar() == "cudnn") return {node, path};
+    for (auto it = node.begin(); it != node.end(); ++it)
+      if (auto found = find_cudnn_backend(it->second, path + "." + it->first.Scalar()); found.first.IsDefined())
+        return found;
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i)
+      if (auto found = find_cudnn_backend(node[i], path + "[" + std::to_string(i) + "]"); found.first.IsDefined())
+        return found;
+  }
+  return {YAML::Node(YAML::NodeType::Undefined), ""};
+}
+
+// cuDNN's attention runs on CUDA tensors only: a CPU run would fail at its first step.
+void check_backends_fit_device(const LoadedConfig& config, const YAML::Node& resolved) {
+  const YAML::Node device = resolved["train"]["device"];
+  if (!device || !device.IsScalar() || device.Scalar().rfind("cuda", 0) == 0 || device.Scalar() == "gpu") return;
+  const auto [map, path] = find_cudnn_backend(section_of(config.root, "model"), "model");
+  if (!map.IsDefined()) return;
+  layers::ConfigReader(map, path)
+      .fail("backend", "cudnn runs on CUDA devices only, but " + written_reader(config, "train").where("device") +
+                           " is " + device.Scalar() + "; use backend: gau on the CPU");
+}
+
 // Rules that join sections, checked once each section is, so that `gau config` rejects what
 // `gau train` would: the schedule against train.steps and the optimizer's lr (a warmup longer than
 // the run, a floor above the lr), the data against the model, and ZeRO-1 against the optimizer.
@@ -57,6 +86,7 @@ void check_across_sections(const LoadedConfig& config, const YAML::Node& resolve
   if (schedule && optim && optim["lr"] && train && train["steps"])
     build_schedule(schedule, optim["lr"].as<double>(), train["steps"].as<int64_t>());
   check_data_fits_model(config, resolved);
+  check_backends_fit_device(config, resolved);
   const YAML::Node zero = resolved["distributed"]["zero"];
   if (zero && zero.as<int64_t>() == 1 && optim && optim["type"]) {
     const std::string type = optim["type"].as<std::string>();
@@ -78,10 +108,8 @@ YAML::Node resolve_config(const LoadedConfig& config) {
     if (schema.find(name) == nullptr) {
       const std::string pos = config.origins->position(name, it->first.Mark());
       const std::string hint = layers::nearest(name, schema.names());
-      std::string valid;
-      for (const std::string& s : schema.names()) valid += (valid.empty() ? "" : ", ") + s;
       GAU_FAIL(name, pos.empty() ? "" : " (" + pos + ")", ": unknown section '", name, "'",
-               hint.empty() ? "" : "; did you mean '" + hint + "'?", "\nvalid sections: ", valid);
+               hint.empty() ? "" : "; did you mean '" + hint + "'?", "\nvalid sections: ", layers::comma_list(schema.names()));
     }
   }
   // The model section builds layers through the registry, where a plugin's types must be by then.

@@ -63,6 +63,10 @@ TEST(MaskedLm, ConfigErrors) {
   EXPECT_NE(msg.find("model.mask_token"), std::string::npos) << msg;
   msg = error_of([] { build(YAML::Load("{type: masked_lm, vocab: 9, dim: 4, blocks: [], head_activation: tanh}")); });
   EXPECT_NE(msg.find("model.head_activation"), std::string::npos) << msg;
+  msg = error_of([] { build(YAML::Load("{type: masked_lm, vocab: 9, dim: 4, blocks: [], tie_embeddings: false}")); });
+  EXPECT_NE(msg.find("model.tie_embeddings"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("always tied to the embedding table"), std::string::npos) << msg;
+  EXPECT_NO_THROW(build(YAML::Load("{type: masked_lm, vocab: 9, dim: 4, blocks: [], tie_embeddings: true}")));
 }
 
 TEST(MaskedLm, LossIsTheCrossEntropyOfTheMaskedRows) {

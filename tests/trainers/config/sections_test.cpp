@@ -161,5 +161,14 @@ TEST_F(Sections, DataIsCheckedAgainstTheModelAndZeroAgainstTheOptimizer) {
   EXPECT_NO_THROW(resolve_config(load(std::string(kData) + "optim: {type: adamw}\ndistributed: {zero: 1}\n")));
 }
 
+// cuDNN attention on a CPU run fails at the config, not at the first step.
+TEST_F(Sections, ACudnnBackendNeedsACudaDevice) {
+  const std::string blocks = "{type: transformer_pp, heads: 2, backend: cudnn}";
+  expect_has(error(std::string(kData), {"model.blocks=" + blocks}),
+             "model.blocks.backend (--set model.blocks=" + blocks + "): cudnn runs on CUDA devices only, but "
+             "train.device is cpu; use backend: gau on the CPU");
+  EXPECT_NO_THROW(resolve_config(load(std::string(kData) + "train: {device: cuda}\n", {"model.blocks=" + blocks})));
+}
+
 }  // namespace
 }  // namespace gau::config
