@@ -40,7 +40,9 @@ RunDir RunDir::create(const fs::path& path, std::string_view config_yaml) {
             " already holds a run (it has a config.yaml); resume that run or choose a new directory");
   RunDir run(path);
   run.made_directory_ = !fs::exists(path);
-  run.had_tokenizer_ = fs::exists(run.tokenizer_path());
+  std::error_code listing;
+  if (!run.made_directory_)
+    for (const fs::directory_entry& e : fs::directory_iterator(path, listing)) run.found_.push_back(e.path().filename());
   std::error_code ec;
   fs::create_directories(path / "checkpoints", ec);
   GAU_CHECK(!ec, "cannot create run directory ", (path / "checkpoints").string(), ": ", ec.message());
@@ -54,9 +56,10 @@ void RunDir::discard_unstarted() const {
     fs::remove_all(path_, ec);
     return;
   }
-  fs::remove(config_path(), ec);
-  fs::remove(checkpoints_dir(), ec);  // only if empty
-  if (!had_tokenizer_) fs::remove(tokenizer_path(), ec);
+  std::vector<fs::path> written;
+  for (const fs::directory_entry& e : fs::directory_iterator(path_, ec))
+    if (std::find(found_.begin(), found_.end(), e.path().filename()) == found_.end()) written.push_back(e.path());
+  for (const fs::path& p : written) fs::remove_all(p, ec);
 }
 
 RunDir RunDir::open(const fs::path& path) {

@@ -29,8 +29,8 @@ class RunDir {
   static RunDir create(const std::filesystem::path& path, std::string_view config_yaml);
   // Undoes create() for a run that failed before its first step, so that the same command,
   // corrected, can be run again: removes the directory when create() made it, and otherwise
-  // only its config.yaml, an empty checkpoints/ and a tokenizer.model that was not there before
-  // (a stale one would be read in place of the corrected config's).
+  // only what was not there before create() (config.yaml, checkpoints/, metrics, and a
+  // tokenizer.model, which the corrected run would read in place of its config's).
   void discard_unstarted() const;
   // An existing run (a directory with config.yaml), to resume or evaluate.
   static RunDir open(const std::filesystem::path& path);
@@ -47,8 +47,8 @@ class RunDir {
  private:
   explicit RunDir(std::filesystem::path path) : path_(std::move(path)) {}
   std::filesystem::path path_;
-  bool made_directory_ = false;  // create() made path_ itself
-  bool had_tokenizer_ = false;   // a tokenizer.model was there before create()
+  bool made_directory_ = false;           // create() made path_ itself
+  std::vector<std::filesystem::path> found_;  // otherwise, the names that were in it before
 };
 
 // <runs_root>/<name>, or <name>-2, <name>-3, ... when that exists already.

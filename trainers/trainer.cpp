@@ -417,6 +417,9 @@ TrainSummary Trainer::run() {
   try {
     return train_and_report();
   } catch (const std::exception& e) {
+    // A new run that fails in its first step (a kernel that cannot run, a NaN at once) has
+    // trained nothing to keep: it goes, as one that fails in setup.
+    if (s_->created_run && s_->step == 0) s_->run->discard_unstarted();
     if (s_->comm->world_size() > 1) s_->comm->abort(e.what());
     throw;
   }

@@ -249,6 +249,10 @@ TEST_F(TrainerTest, NonFiniteLossStopsNamingStepAndCheckpoint) {
               }),
               HasSubstr("is nan (loss 2.772589); stopping before the update. The last good checkpoint is none: no "
                         "checkpoint was written yet. Lower optim.lr"));
+  // A new run that fails in its first step has nothing to keep: its directory goes.
+  EXPECT_THAT(error_of([&] { train({"model.embedding_init_std=1e30"}, "nan_first"); }),
+              HasSubstr("step 1: the gradient norm is nan"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "nan_first"));
 }
 
 // Under fp16 every step of a diverged model overflows and is skipped; the run stops once the loss
