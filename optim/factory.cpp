@@ -11,7 +11,11 @@ namespace {
 using layers::ConfigReader;
 using layers::Range;
 
-std::string shown(const YAML::Node& v) { return v.IsScalar() ? "'" + v.Scalar() + "'" : "a list or map"; }
+std::string shown(const YAML::Node& v) {
+  if (v.IsScalar()) return "'" + v.Scalar() + "'";
+  if (v.IsSequence()) return "a list of " + std::to_string(v.size());
+  return v.IsMap() ? "a map" : "nothing";
+}
 
 double number_of(ConfigReader& r, const std::string& key, const YAML::Node& v, const std::string& what) {
   double x = 0;

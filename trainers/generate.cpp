@@ -34,7 +34,7 @@ std::vector<float> logits_row(const Tensor& logits, int64_t row) {
 
 void check_sampling(const Sampling& s) {
   GAU_CHECK(s.max_tokens >= 0, "sampling: max_tokens must be >= 0, got ", s.max_tokens);
-  GAU_CHECK(std::isfinite(s.temperature) && s.temperature >= 0, "sampling: temperature must be >= 0, got ",
+  GAU_CHECK(std::isfinite(s.temperature) && s.temperature >= 0, "sampling: temperature must be a finite number >= 0, got ",
             s.temperature);
   GAU_CHECK(s.top_k >= 0, "sampling: top_k must be >= 0 (0: all), got ", s.top_k);
   GAU_CHECK(s.top_p > 0 && s.top_p <= 1, "sampling: top_p must be in (0, 1], got ", s.top_p);

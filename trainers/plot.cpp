@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "layers/config_reader.h"
 #include "trainers/subprocess.h"
 
 namespace gau::trainers {
@@ -175,12 +176,17 @@ std::vector<fs::path> render_plots(const std::vector<RunMetrics>& runs, const Pl
             options.gnuplot.find('/') == std::string::npos ? " is not on PATH" : " is not an executable file",
             "): gau plot draws its PNGs with it; install it with `sudo apt-get install gnuplot-nox` "
             "(scripts/setup.sh installs it)");
-  fs::create_directories(options.out_dir);
+  std::error_code ec;
+  fs::create_directories(options.out_dir, ec);
+  GAU_CHECK(!ec && fs::is_directory(options.out_dir), "gau plot: cannot make the output directory ",
+            options.out_dir.string(), " (--out names a directory for the PNGs): ",
+            ec ? ec.message() : "a file of that name is in the way");
   std::vector<Plot> plots = empty_plots();
   for (size_t i = 0; i < runs.size(); ++i) add_run(runs[i], static_cast<int>(i), options.out_dir, plots);
   std::erase_if(plots, [](const Plot& p) { return p.series.empty(); });
-  std::string files;
-  for (const RunMetrics& r : runs) files += (files.empty() ? "" : ", ") + r.file.string();
+  std::vector<std::string> names;
+  for (const RunMetrics& r : runs) names.push_back(r.file.string());
+  const std::string files = layers::comma_list(names);
   GAU_CHECK(!plots.empty(), "gau plot: nothing to plot in ", files, ": every loss, lr and throughput is null");
 
   write_text(options.out_dir / "plots.gp", gnuplot_script(plots));

@@ -45,7 +45,8 @@ RunDir RunDir::create(const fs::path& path, std::string_view config_yaml) {
     for (const fs::directory_entry& e : fs::directory_iterator(path, listing)) run.found_.push_back(e.path().filename());
   std::error_code ec;
   fs::create_directories(path / "checkpoints", ec);
-  GAU_CHECK(!ec, "cannot create run directory ", (path / "checkpoints").string(), ": ", ec.message());
+  GAU_CHECK(!ec, "cannot create the run directory ", path.string(), " (its checkpoints/): ", ec.message(),
+            fs::exists(path) && !fs::is_directory(path) ? "; a file of that name is in the way" : "");
   write_file_atomic(path / "config.yaml", config_yaml);
   return run;
 }

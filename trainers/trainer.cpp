@@ -237,6 +237,12 @@ void Trainer::State::setup() {
     say("optimizer state: " + std::to_string(optimizer->state_bytes()) + " bytes per rank" +
         (zero ? " (ZeRO-1: sharded over " + std::to_string(comm->world_size()) + " ranks)" : ""));
   schedule = std::make_unique<optim::Schedule>(config::build_schedule(resolved["schedule"], optimizer->lr(), train.steps));
+  if (const optim::ScheduleOptions& so = schedule->options();
+      lead() && (so.type == optim::ScheduleType::cosine || so.type == optim::ScheduleType::linear) &&
+      so.total_steps < train.steps)
+    say("note: schedule.total_steps is " + std::to_string(so.total_steps) + " of train.steps " +
+        std::to_string(train.steps) + ": steps " + std::to_string(so.total_steps + 1) + " on train at the floor lr " +
+        detail::concat(so.min_lr));
   if (train.clip_norm > 0) clip.max_norm = train.clip_norm;
   if (train.clip_value > 0) clip.max_value = train.clip_value;
   if (policy.loss_scaling)
@@ -323,6 +329,13 @@ void Trainer::State::resume_from(const fs::path& checkpoint) {
   last_checkpoint = checkpoint;
   last_checkpoint_step = step;
   if (lead()) say("resuming " + run->path().string() + " from step " + std::to_string(step) + " (" + checkpoint.string() + ")");
+  // data.batch_size is per rank: another world size trains on another global batch from here.
+  if (const int64_t before = t.value("world_size", int64_t{0}); lead() && before > 0 && before != comm->world_size())
+    say("note: the run trained on " + std::to_string(before) + " rank(s) and resumes on " +
+        std::to_string(comm->world_size()) + ", so a step's global batch changes from " +
+        std::to_string(before * data_config.loader.batch_size) + " to " +
+        std::to_string(comm->world_size() * data_config.loader.batch_size) +
+        " rows; set data.batch_size (per rank) to keep it");
 }
 
 void Trainer::State::save(Progress& progress) {
@@ -339,6 +352,7 @@ void Trainer::State::save(Progress& progress) {
   state.trainer["rng"] = generator_state(default_generator());
   state.trainer["mask_rng"] = generator_state(mask_generator);
   state.trainer["loader"] = loader->position();
+  state.trainer["world_size"] = comm->world_size();  // read back only to note a change of batch
   if (scaler)
     state.trainer["loss_scaler"] = {{"scale", scaler->scale_value()},
                                     {"good_steps", scaler->good_steps()},

@@ -128,8 +128,9 @@ YAML::Node load_file(const std::string& file, const std::string& included_at, St
                      std::vector<std::string>& files) {
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) {
-    if (included_at.empty()) GAU_FAIL("config file '", file, "' not found");
-    GAU_FAIL(included_at, ": base file '", file, "' not found");
+    const std::string why = fs::is_directory(file, ec) ? "' is a directory, not a YAML file" : "' not found";
+    if (included_at.empty()) GAU_FAIL("config file '", file, why);
+    GAU_FAIL(included_at, ": base file '", file, why);
   }
   const fs::path canonical = fs::weakly_canonical(file);
   const auto seen = std::find(stack.canonical.begin(), stack.canonical.end(), canonical);

@@ -135,7 +135,18 @@ int32_t resolve_eos(const DataConfig& cfg, int32_t automatic, int64_t vocab_size
   return static_cast<int32_t>(cfg.eos);
 }
 
+// data.path and data.val_path (when given) name something, before anything is read.
+void check_data_paths_exist(const DataConfig& cfg) {
+  for (const char* key : {"path", "val_path"}) {
+    const std::string& p = std::string(key) == "path" ? cfg.path : cfg.val_path;
+    std::error_code ec;
+    GAU_CHECK(p.empty() || fs::exists(p, ec), cfg.where.at(key), ": ", p,
+              " does not exist (a relative path is read from the directory gau was started in)");
+  }
+}
+
 void build_text(const DataConfig& cfg, const std::string& run_dir, Dataset& ds) {
+  check_data_paths_exist(cfg);
   const std::vector<TextDocument> docs = read_text_documents(cfg.path);
   GAU_CHECK(std::any_of(docs.begin(), docs.end(), [](const TextDocument& d) { return !d.text.empty(); }),
             cfg.where.at("path"), ": ", cfg.path, " holds no text: ", docs.size() == 1 ? "the file is" : "its files are",
@@ -159,6 +170,7 @@ void build_text(const DataConfig& cfg, const std::string& run_dir, Dataset& ds) 
 }
 
 void build_tokens(const DataConfig& cfg, Dataset& ds) {
+  check_data_paths_exist(cfg);
   ds.vocab_size = cfg.vocab_size;
   ds.eos_id = resolve_eos(cfg, -1, cfg.vocab_size);
   const Corpus all = read_token_files(list_files(cfg.path, fs::is_directory(cfg.path) ? ".bin" : ""), cfg.format,

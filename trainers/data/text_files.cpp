@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "core/error.h"
 
@@ -19,13 +20,22 @@ std::vector<std::string> list_files(const std::string& path, const std::string& 
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
   GAU_CHECK(!ec && fs::exists(st), path, ": no such file or directory");
+  // A pipe or a device would block the read, or never end.
+  GAU_CHECK(fs::is_directory(st) || fs::is_regular_file(st), path, ": not a regular file or a directory");
   if (!fs::is_directory(st)) return {path};
   std::vector<std::string> out;
+  // Each directory once, by its real path: a symlink back up the tree (a cycle) is not followed.
+  std::set<fs::path> visited = {fs::canonical(path, ec)};
   for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::follow_directory_symlink, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (!name.empty() && name[0] == '.') {
       if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_directory()) {
+      std::error_code real;
+      if (!visited.insert(fs::canonical(it->path(), real)).second || real) it.disable_recursion_pending();
       continue;
     }
     if (!it->is_regular_file()) continue;

@@ -4,6 +4,7 @@
 #include "trainers/data/text_files.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -103,6 +104,19 @@ TEST(TextFiles, DirectoriesAreReadRecursivelyInSortedOrder) {
   std::filesystem::create_directories(dir / "void");
   expect_has(error_of([&] { list_files(dir / "void"); }), "void: no files in this directory");
   expect_has(error_of([&] { list_files(dir / "corpus", ".npy"); }), "no '*.npy' files");
+}
+
+// A symlink to a directory is followed once, never round a cycle; a pipe named as the data is an
+// error, not a read that blocks for ever (in a directory it is skipped, as any non-file).
+TEST(TextFiles, SymlinkCyclesAreFollowedOnceAndPipesAreRefused) {
+  ScratchDir dir;
+  test::write_bytes(dir / "corpus/a.txt", "A");
+  test::write_bytes(dir / "other/b.txt", "B");
+  std::filesystem::create_directory_symlink(dir / "corpus", dir / "corpus/loop");   // back to itself
+  std::filesystem::create_directory_symlink(dir / "other", dir / "corpus/linked");  // elsewhere: read
+  ASSERT_EQ(mkfifo((dir / "corpus/pipe").c_str(), 0600), 0);
+  EXPECT_EQ(list_files(dir / "corpus"), (std::vector<std::string>{dir / "corpus/a.txt", dir / "corpus/linked/b.txt"}));
+  expect_has(error_of([&] { list_files(dir / "corpus/pipe"); }), "pipe: not a regular file or a directory");
 }
 
 TEST(TextFiles, ReadsTheJargonFile) {
