@@ -3,9 +3,11 @@
 // names the rank, since every rank that fails prints its own (often the same config error).
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #ifdef GAU_WITH_BENCH
 #include "apps/bench_command.h"
@@ -18,6 +20,7 @@
 #include "apps/train_command.h"
 #include "core/version.h"
 #include "distributed/launcher.h"
+#include "layers/config_reader.h"
 
 namespace {
 
@@ -48,6 +51,19 @@ int main(int argc, char** argv) {
 #ifdef GAU_WITH_BENCH  // -DGAU_BUILD_BENCH=OFF leaves the benchmarks out
   gau::apps::add_bench_command(app);
 #endif
+  // CLI11 answers a mistyped command with "A subcommand is required"; name it and the nearest.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      const std::string hint = gau::layers::nearest(argv[1], names);
+      std::cerr << error_prefix() << "unknown command '" << argv[1] << "'"
+                << (hint.empty() ? "" : "; did you mean '" + hint + "'?")
+                << "\nthe commands: " << gau::layers::comma_list(names) << " (gau --help)\n";
+      return 1;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

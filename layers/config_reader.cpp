@@ -107,7 +107,8 @@ std::string nearest(const std::string& key, const std::vector<std::string>& cand
   size_t best_d = std::max<size_t>(2, key.size() / 3) + 1;
   for (const std::string& c : candidates) {
     const size_t d = edit_distance(key, c);
-    if (d < best_d) best = c, best_d = d;
+    // Replacing every character of a short key is no typo ('0' is not near 'e').
+    if (d < best_d && d < key.size()) best = c, best_d = d;
   }
   return best;
 }

@@ -42,7 +42,8 @@ RunDir RunDir::create(const fs::path& path, std::string_view config_yaml) {
   run.made_directory_ = !fs::exists(path);
   std::error_code listing;
   if (!run.made_directory_)
-    for (const fs::directory_entry& e : fs::directory_iterator(path, listing)) run.found_.push_back(e.path().filename());
+    for (const fs::directory_entry& e : fs::directory_iterator(path, listing))
+      run.found_.push_back(e.path().filename());
   std::error_code ec;
   fs::create_directories(path / "checkpoints", ec);
   GAU_CHECK(!ec, "cannot create the run directory ", path.string(), " (its checkpoints/): ", ec.message(),

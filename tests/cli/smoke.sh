@@ -36,6 +36,8 @@ grep -q "train.sample_prompt is 80 tokens, but model.max_length is 64" <<<"$msg"
 [ ! -e "$work/long" ]
 msg=$("$gau" train --resume "" 2>&1) && exit 1
 grep -q "gau train: --resume was given an empty RUN_DIR" <<<"$msg"
+msg=$("$gau" trian 2>&1) && exit 1
+grep -q "unknown command 'trian'; did you mean 'train'?" <<<"$msg"
 # Under a launcher every failing rank prints its error, so the line names the rank.
 msg=$(OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=1 "$gau" eval "$work/missing" 2>&1) && exit 1
 grep -q "^gau: error (rank 1 of 2): .*missing does not exist" <<<"$msg"

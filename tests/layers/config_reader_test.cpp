@@ -162,6 +162,8 @@ TEST(ConfigReader, NoLogNoNotes) {
 TEST(ConfigReader, NearestNeedsAPlausibleTypo) {
   EXPECT_EQ(nearest("dimm", {"dim", "expansion"}), "dim");
   EXPECT_EQ(nearest("zzzzzz", {"dim", "expansion"}), "");
+  EXPECT_EQ(nearest("0", {"e", "s", "dim"}), "");  // a list index given to a map
+  EXPECT_EQ(nearest("ee", {"e", "s", "dim"}), "e");
   EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
 }
 

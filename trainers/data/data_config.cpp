@@ -115,7 +115,7 @@ DataConfig read_data_config(const YAML::Node& node, const std::string& file, con
              {"seed", "seeds the shuffle, the synthetic examples and sentencepiece's sampling"},
              {"packing", "documents concatenated into full rows; false: each document in rows of its own, padded"},
              {"mask_across_documents", "packing: no target across a document end"},
-             {"drop_last", "drop each epoch's last, partly filled step instead of padding it with rows that add no loss"},
+             {"drop_last", "drop each epoch's last, partly filled step instead of padding it with empty rows"},
              {"prefetch", "batches made ahead on a background thread; 0: none"}});
   c.where[""] = r.where("");
   c.source = r.choice("source", {"text", "tokens", "synthetic"}, "text");

@@ -102,6 +102,9 @@ Corpus read_token_files(const std::vector<std::string>& files, TokenFileFormat f
     begin += n;
     sources.push_back(std::move(file));
   }
+  GAU_CHECK(!sources.empty() || files.empty(), files.front(),
+            files.size() > 1 ? " and " + std::to_string(files.size() - 1) + " more files" : std::string(),
+            ": no tokens (an llm.c header with a count of 0)");
   return Corpus(std::move(sources), std::move(starts));
 }
 

@@ -76,15 +76,19 @@ MappedTokenFile::MappedTokenFile(const std::string& path, TokenFileFormat format
       offset_ = header_bytes;
       count_ = header[2];
     }
-    // A file of llm.c's layout read as raw uint16 shows its header as tokens: say so.
-    int32_t first = 0;
-    if (size >= 4) std::memcpy(&first, map_, sizeof(first));
-    const bool llmc_header = format == TokenFileFormat::nanogpt && (first == kLlmcMagicU16 || first == kLlmcMagicU32);
+    // A file of llm.c's layout read as raw uint16 would train on its header as tokens (when the
+    // vocabulary is large enough to take them): its magic and version together are refused.
+    int32_t first[2] = {0, 0};
+    if (size >= 8) std::memcpy(first, map_, sizeof(first));
+    const bool llmc_header = format == TokenFileFormat::nanogpt &&
+                             ((first[0] == kLlmcMagicU16 && first[1] == kLlmcVersionU16) ||
+                              (first[0] == kLlmcMagicU32 && first[1] == kLlmcVersionU32));
+    GAU_CHECK(!llmc_header, path, ": the file starts with llm.c's header (magic ", first[0], ", version ", first[1],
+              "), which data.format: nanogpt would read as tokens; set data.format: llmc");
     for (int64_t i = 0; i < count_; ++i) {
       const int32_t t = token(i);
       GAU_CHECK(t >= 0 && t < vocab_size, path, ": token ", i, " (byte offset ", offset_ + i * width_, ") is ",
-                static_cast<uint32_t>(t), ", not below the vocabulary size ", vocab_size,
-                llmc_header ? "; the file starts with llm.c's header, so set data.format: llmc" : "");
+                static_cast<uint32_t>(t), ", not below the vocabulary size ", vocab_size);
     }
   } catch (...) {
     ::munmap(map_, bytes_);

@@ -101,9 +101,18 @@ TEST(TokenFiles, TokenAtOrAboveTheVocabularyIsRejectedNamingFileAndOffset) {
              "token 0 (byte offset 1024) is 4294967295");
   // At the limit it is fine.
   EXPECT_EQ(MappedTokenFile(dir / "a.bin", TokenFileFormat::nanogpt, 50258).size(), 5);
-  // An llm.c file read as nanoGPT's raw uint16: its header's magic is taken for tokens.
-  expect_has(error_of([&] { MappedTokenFile(dir / "b.bin", TokenFileFormat::nanogpt, 50257); }),
-             "; the file starts with llm.c's header, so set data.format: llmc");
+  // An llm.c file read as nanoGPT's raw uint16 would train on its header: refused, whatever the
+  // vocabulary (65536 takes every uint16, the header's halves included).
+  for (const int64_t vocab : {50257, 65536})
+    expect_has(error_of([&] { MappedTokenFile(dir / "b.bin", TokenFileFormat::nanogpt, vocab); }),
+               "b.bin: the file starts with llm.c's header (magic 20240520, version 1), which data.format: nanogpt "
+               "would read as tokens; set data.format: llmc");
+  expect_has(error_of([&] { MappedTokenFile(dir / "c.bin", TokenFileFormat::nanogpt, 65536); }),
+             "(magic 20240801, version 7)");
+  // A header with no tokens after it names the file.
+  test::write_llmc<uint16_t>(dir / "h.bin", {});
+  expect_has(error_of([&] { read_token_files({dir / "h.bin"}, TokenFileFormat::llmc, 100, -1); }),
+             "h.bin: no tokens (an llm.c header with a count of 0)");
 }
 
 TEST(TokenFiles, FilesAndSeparatorsMakeDocuments) {
