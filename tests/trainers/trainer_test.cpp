@@ -221,6 +221,20 @@ TEST_F(TrainerTest, ResumingARunWithoutACheckpointStartsItFromTheBeginning) {
   EXPECT_EQ(resumed.losses, whole.losses);  // bitwise
 }
 
+// A signal during a long evaluation stops the run there, with a checkpoint of that step, rather
+// than after one more step.
+TEST_F(TrainerTest, ASignalDuringAnEvaluationStopsAfterIt) {
+  // The metrics line of step 3 is written just before its evaluation of 3000 examples starts.
+  std::thread killer = signal_after_three_steps(dir_.path() / "eval_stop" / "metrics.jsonl", SIGINT, 1);
+  const TrainSummary s = train({"train.steps=100", "train.eval_every=3", "train.eval_steps=1000",
+                                "data.task.val_examples=3000"},
+                               "eval_stop");
+  killer.join();
+  EXPECT_EQ(s.stop_reason, "SIGINT");
+  EXPECT_EQ(s.step, 3);
+  EXPECT_EQ(read_checkpoint(resolve_checkpoint(dir_.path() / "eval_stop")).state.step, 3);
+}
+
 // `timeout -s INT` signals the process and then its group: two copies at once are one request
 // (a second request would end this test process with status 130).
 TEST_F(TrainerTest, TheSameSignalTwiceAtOnceIsOneStop) {
