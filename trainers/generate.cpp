@@ -83,7 +83,8 @@ Generated generate(layers::LanguageModel& lm, const std::vector<int32_t>& prompt
   const int64_t max_length = lm.options().max_length;
   const int64_t prompt_length = static_cast<int64_t>(prompt.size());
   GAU_CHECK(prompt_length >= 1, "generate: the prompt is empty; give at least one token");
-  GAU_CHECK(prompt_length < max_length, "generate: the prompt has ", prompt_length,
+  GAU_CHECK(prompt_length < max_length || (s.max_tokens == 0 && prompt_length == max_length),
+            "generate: the prompt has ", prompt_length,
             " tokens, but the model's max_length is ", max_length, ": it leaves no room to generate");
   for (const int32_t id : prompt)
     GAU_CHECK(id >= 0 && id < lm.options().vocab, "generate: prompt token ", id, " is outside the vocabulary [0, ",

@@ -11,8 +11,11 @@ namespace gau::config {
 namespace {
 
 std::shared_ptr<layers::Module> build_section(const YAML::Node& written, const std::string& path) {
-  GAU_CHECK(written && written.IsMap(), path, ": the config needs a model section: a layer config such as {type: ",
-            "language_model, vocab: 256, dim: 256, blocks: {type: gau}, layers: 4} (presets: configs/models/)");
+  const std::string example = "a layer config such as {type: language_model, vocab: 256, dim: 256, blocks: "
+                              "{type: gau}, layers: 4} (presets: configs/models/)";
+  GAU_CHECK(written && !written.IsNull(), path, ": the config needs a model section: ", example);
+  GAU_CHECK(written.IsMap(), path, ": expected ", example, ", got ",
+            written.IsScalar() ? "'" + written.Scalar() + "'" : std::string("a list"));
   return layers::build(written, path);
 }
 
