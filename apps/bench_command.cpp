@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "apps/cli_checks.h"
 #include "apps/system_info.h"
 #include "bench/allreduce_bench.h"
 #include "bench/attention_bench.h"
@@ -25,23 +26,27 @@ namespace {
 struct Family {
   const char* name;
   const char* help;
+  const char* sizes;  // what --sizes gives, or nullptr for a family without sizes
   nlohmann::json (*run)(const bench::BenchConfig&);
 };
 
 // The families compiled into this binary; each lives in bench/<name>_bench.{h,cpp}.
 std::vector<Family> families() {
   return {
-      {"ops", "matmul vs sgemm, add vs memcpy; softmax, sum, norm, dropout, rope bandwidth", bench::run_ops_bench},
-      {"attention", "tiled softmax / relu2 attention, forward and backward", bench::run_attention_bench},
-      {"flash", "FLASH mixed-chunk attention beside quadratic attention", bench::run_flash_bench},
-      {"autograd", "tape cost per op (record, backward) on 1-element tensors, and a 1,000-op graph",
+      {"ops", "matmul vs sgemm, add vs memcpy; softmax, sum, norm, dropout, rope bandwidth",
+       "the matrix sizes n (n x n matmuls; n x n tensors for the others)", bench::run_ops_bench},
+      {"attention", "tiled softmax / relu2 attention, forward and backward", "the sequence lengths n",
+       bench::run_attention_bench},
+      {"flash", "FLASH mixed-chunk attention beside quadratic attention", "the sequence lengths n",
+       bench::run_flash_bench},
+      {"autograd", "tape cost per op (record, backward) on 1-element tensors, and a 1,000-op graph", nullptr,
        bench::run_autograd_bench},
       {"optim", "one fused AdamW step over 10M and 100M f32 parameters against memcpy of the same bytes",
-       bench::run_optim_bench},
+       "the parameter counts", bench::run_optim_bench},
       {"model", "one language-model training step (forward + backward) per flavour at matched size: time, memory, MFU",
-       bench::run_model_bench},
+       "the sequence lengths n", bench::run_model_bench},
       {"allreduce", "all_reduce bus bandwidth, 1 MiB to 256 MiB, beside raw MPI_Allreduce (under mpirun -np 2 or more)",
-       bench::run_allreduce_bench},
+       "the message sizes in MiB", bench::run_allreduce_bench},
   };
 }
 
@@ -148,8 +153,10 @@ void add_bench_command(CLI::App& app) {
         ->capture_default_str();
     sub->add_option("--repeats", args->repeats, "Timed runs (the median is reported)")->capture_default_str();
     sub->add_flag("--quick", args->quick, "Smallest cases only (a smoke run)");
-    sub->add_option("--sizes", args->sizes, "Override the family's sizes (e.g. matmul n, sequence lengths)")
-        ->delimiter(',');
+    if (family.sizes != nullptr)
+      sub->add_option("--sizes", args->sizes, std::string("Comma-separated, each >= 1: ") + family.sizes)
+          ->delimiter(',')
+          ->check(positive_integer());
     sub->add_option("--out", args->out, "Also write the JSON report to this file");
     sub->callback([family, args] { run_family(family, *args); });
   }

@@ -126,6 +126,7 @@ struct Trainer::State {
   int64_t start_step = 0;
   fs::path last_checkpoint;
   int64_t last_checkpoint_step = -1;
+  double last_loss = 0;  // the last step's loss over all ranks: non-finite only where fp16 skipped it
   int64_t last_eval_step = -1;
   std::optional<EvalResult> last_eval;
 
@@ -340,6 +341,15 @@ void Trainer::State::resume_from(const fs::path& checkpoint) {
 
 void Trainer::State::save(Progress& progress) {
   if (last_checkpoint_step == step) return;
+  // Under fp16 a step with a non-finite loss is skipped, but when the forward pass itself fails
+  // the weights may be broken (f16 copies overflowed): such a state is never a checkpoint, so
+  // `latest` and the last good checkpoint named in errors stay loadable. (last_loss is the same
+  // on every rank, so all skip the collectives below together.)
+  if (!std::isfinite(last_loss)) {
+    progress.print("no checkpoint at step " + std::to_string(step) + ": its loss is " + value_text(last_loss) +
+                   "; the last good one is " + last_good_checkpoint());
+    return;
+  }
   // ZeRO-1: every rank takes part in gathering the sharded state; rank 0 writes it.
   const optim::OptimizerState opt = zero ? zero->gather_state(optimizer->state_dict()) : optimizer->state_dict();
   if (!lead()) {  // every rank holds the same weights and optimizer state: rank 0 writes them
@@ -459,9 +469,12 @@ TrainSummary Trainer::train_and_report() {
     return summary;
   }
   if (auto* lm = s.objective->language_model()) s.say(lm->summary());
+  // The loader counts batches; an optimizer step takes grad_accumulation of them.
+  const int64_t batches = s.loader->steps_per_epoch(), micro = s.train.grad_accumulation;
   s.say("data: " + std::to_string(s.dataset.train.size()) + " training tokens, " +
-        std::to_string(s.dataset.val.size()) + " validation tokens; " + std::to_string(s.loader->steps_per_epoch()) +
-        " steps per epoch");
+        std::to_string(s.dataset.val.size()) + " validation tokens; " +
+        std::to_string((batches + micro - 1) / micro) + " steps per epoch" +
+        (micro > 1 ? " (" + std::to_string(batches) + " batches, " + std::to_string(micro) + " per step)" : ""));
   s.say("run directory: " + s.run->path().string());
 
   const std::optional<bool> tty = s.logging.progress == "bar"     ? std::optional<bool>(true)
@@ -547,8 +560,8 @@ TrainSummary Trainer::train_and_report() {
       const double scale = s.scaler->scale_value();
       if (scale < s.precision.min_loss_scale)
         GAU_FAIL("step ", s.step + 1, ": the fp16 loss scale fell to ", scale, ", below precision.min_loss_scale = ",
-                 s.precision.min_loss_scale, ", after ", skipped_in_a_row,
-                 " steps in a row skipped for inf or nan gradients (the last loss: ",
+                 s.precision.min_loss_scale, ", after ", skipped_in_a_row, skipped_in_a_row == 1 ? " step" : " steps",
+                 " in a row skipped for inf or nan gradients (the last loss: ",
                  value_text(world > 1 ? s.sum_over_ranks({loss})[0] : loss),
                  "): the model has diverged; stopping. The last good checkpoint is ", s.last_good_checkpoint(),
                  ". Lower optim.lr, set train.clip_norm, or train in precision: bf16");
@@ -562,6 +575,7 @@ TrainSummary Trainer::train_and_report() {
                                   static_cast<double>(step_tokens)};
     if (world > 1) agreed = s.sum_over_ranks(agreed);
     loss = agreed[0];
+    s.last_loss = loss;
     step_tokens = static_cast<int64_t>(agreed[3]);
     tokens += step_tokens;
     summary.losses.push_back(loss);
@@ -601,6 +615,15 @@ TrainSummary Trainer::train_and_report() {
   // A signal asks for a quick exit: the checkpoint, but no evaluation or sample.
   const bool interrupted = summary.stop_reason == "SIGINT" || summary.stop_reason == "SIGTERM";
   if (!interrupted) s.evaluate_now(progress);
+  // fp16 skips a step whose loss is not finite, but a run that ends on one has diverged.
+  if (!std::isfinite(s.last_loss))
+    GAU_FAIL("step ", s.step, ": the training loss is ", value_text(s.last_loss), " after ", skipped_in_a_row,
+             skipped_in_a_row == 1 ? " step" : " steps", " in a row skipped for inf or nan values: the model has "
+             "diverged (under fp16 its f16 weights may have overflowed). The last good checkpoint is ",
+             s.last_good_checkpoint(), ". Lower optim.lr, set train.clip_norm, or train in precision: bf16");
+  if (s.last_eval_step == s.step && !std::isfinite(s.last_eval->loss))
+    GAU_FAIL("step ", s.step, ": the validation loss is ", value_text(s.last_eval->loss),
+             ": the model has diverged. The last good checkpoint is ", s.last_good_checkpoint());
   s.save(progress);
   progress.finish();
   s.comm->barrier();  // no rank leaves before rank 0's last checkpoint is written

@@ -283,6 +283,21 @@ TEST_F(TrainerTest, Fp16StopsWhenTheLossScaleCollapses) {
   EXPECT_THAT(msg, HasSubstr("the model has diverged"));
 }
 
+// When fp16's first update overflows the f16 weights (the f32 master weights stay finite), every
+// later forward is nan and skipped: no such state is checkpointed, and the run fails at its end
+// instead of reporting success.
+TEST_F(TrainerTest, Fp16NeverCheckpointsADivergedModel) {
+  const std::string msg = error_of([&] {
+    train({"train.steps=8", "precision=fp16", "train.clip_norm=0", "optim={type: sgd, lr: 1e30}",
+           "train.checkpoint_every=1"},
+          "fp16_diverged");
+  });
+  EXPECT_THAT(msg, HasSubstr("the model has diverged"));
+  const fs::path latest = resolve_checkpoint(dir_.path() / "fp16_diverged");
+  EXPECT_THAT(msg, HasSubstr("The last good checkpoint is " + latest.string()));
+  EXPECT_LE(read_checkpoint(latest).state.step, 1);
+}
+
 TEST_F(TrainerTest, Fp16AndBf16Train) {
   for (const char* precision : {"bf16", "fp16"}) {
     const TrainSummary s = train({"train.steps=300", std::string("precision=") + precision}, precision);

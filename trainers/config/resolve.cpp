@@ -87,6 +87,17 @@ void check_across_sections(const LoadedConfig& config, const YAML::Node& resolve
     build_schedule(schedule, optim["lr"].as<double>(), train["steps"].as<int64_t>());
   check_data_fits_model(config, resolved);
   check_backends_fit_device(config, resolved);
+  // Stochastic rounding rounds f32 master weights into bf16/f16 parameters: fp32 has none.
+  const YAML::Node dtype = resolved["precision"]["dtype"];
+  if (optim && optim["stochastic_rounding"] && optim["stochastic_rounding"].as<bool>() && dtype &&
+      dtype.as<std::string>() == "fp32") {
+    // precision: fp32 may be the shorthand, a scalar (no reader takes it), or not written at all.
+    const YAML::Node written = section_of(config.root, "precision");
+    const std::string at = written.IsMap() ? written_reader(config, "precision").where("dtype") : "precision";
+    written_reader(config, "optim")
+        .fail("stochastic_rounding", "rounds the f32 master weights into bf16 or f16 parameters, but " + at +
+                                         " is fp32: there is nothing to round; drop it or train in bf16");
+  }
   const YAML::Node zero = resolved["distributed"]["zero"];
   if (zero && zero.as<int64_t>() == 1 && optim && optim["type"]) {
     const std::string type = optim["type"].as<std::string>();

@@ -1,5 +1,7 @@
 #include "trainers/config/run_sections.h"
 
+#include <utility>
+
 #include "trainers/config/yaml_text.h"
 
 namespace gau::config {
@@ -40,6 +42,18 @@ const Section<PrecisionOptions>& precision_section() {
              "fp16: a skipped step taking the scale below this stops the run as diverged (0: never)");
     s.check([](const T& o, layers::ConfigReader& r) {
       if (o.loss_scale_backoff > 1) r.fail("loss_scale_backoff", "must be in (0, 1], got " + format_number(o.loss_scale_backoff));
+      // The loss scaler runs under fp16 only: its keys set elsewhere would be silently unused. (A
+      // resolved config holds them all at their defaults, which are fine.)
+      const T d;
+      const std::pair<const char*, bool> changed[] = {
+          {"loss_scale_init", o.loss_scale_init != d.loss_scale_init},
+          {"loss_scale_growth", o.loss_scale_growth != d.loss_scale_growth},
+          {"loss_scale_backoff", o.loss_scale_backoff != d.loss_scale_backoff},
+          {"loss_scale_growth_interval", o.loss_scale_growth_interval != d.loss_scale_growth_interval},
+          {"min_loss_scale", o.min_loss_scale != d.min_loss_scale}};
+      for (const auto& [key, set] : changed)
+        if (set && o.dtype != "fp16")
+          r.fail(key, "sets fp16's loss scaling, but dtype is " + o.dtype + ", which does not scale the loss");
     });
     return s;
   }();

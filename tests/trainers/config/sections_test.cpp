@@ -161,6 +161,17 @@ TEST_F(Sections, DataIsCheckedAgainstTheModelAndZeroAgainstTheOptimizer) {
   EXPECT_NO_THROW(resolve_config(load(std::string(kData) + "optim: {type: adamw}\ndistributed: {zero: 1}\n")));
 }
 
+// Keys that the chosen precision would leave unused are errors, not silently ignored.
+TEST_F(Sections, KeysForAnotherPrecisionAreErrors) {
+  expect_has(error(std::string(kData) + "precision: {dtype: bf16, loss_scale_init: 1024}\n"),
+             "precision.loss_scale_init (" + file_ + ":3:43): sets fp16's loss scaling, but dtype is bf16");
+  expect_has(error(std::string(kData) + "optim: {stochastic_rounding: true}\n"),
+             "optim.stochastic_rounding (" + file_ + ":3:30): rounds the f32 master weights into bf16 or f16 "
+             "parameters, but precision is fp32");
+  EXPECT_NO_THROW(resolve_config(load(std::string(kData) + "precision: {dtype: fp16, loss_scale_init: 1024}\n")));
+  EXPECT_NO_THROW(resolve_config(load(std::string(kData) + "optim: {stochastic_rounding: true}\nprecision: bf16\n")));
+}
+
 // cuDNN attention on a CPU run fails at the config, not at the first step.
 TEST_F(Sections, ACudnnBackendNeedsACudaDevice) {
   const std::string blocks = "{type: transformer_pp, heads: 2, backend: cudnn}";
