@@ -37,6 +37,8 @@ std::string summary(const config::LoadedConfig& loaded, const YAML::Node& resolv
 }
 
 void run_config(const ConfigArgs& args, bool keys) {
+  GAU_CHECK(args.plugins.empty() || keys, "gau config: --plugin goes with --keys; a config loads its plugins itself, "
+            "from its plugins: list (as gau train does)");
   for (const std::string& path : args.plugins) layers::load_plugin(path, "--plugin");
   if (keys) {
     std::cout << config::describe_schema(args.keys_section);

@@ -42,6 +42,8 @@ void run_eval(const EvalArgs& args) {
   const trainers::EvalResult r = trainers::evaluate(
       objective, *m.model, corpus, rows,
       {.max_batches = args.batches, .device = device, .seed = m.config["train"]["seed"].as<uint64_t>(1)});
+  GAU_CHECK(r.targets > 0, "gau eval: the ", args.split, " split (", corpus.size(),
+            " token(s)) has no targets to predict; give more data (data.val_fraction, data.val_path) or --split train");
   const bool bytes = ds.tokenizer && ds.tokenizer->name() == "byte";
   if (args.json) {
     nlohmann::ordered_json j = {{"checkpoint", m.checkpoint.string()}, {"step", m.step},  {"split", args.split},

@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << error_prefix() << e.what() << "\n";
     return 1;
+  } catch (...) {  // a plugin's code may throw anything
+    std::cerr << error_prefix() << "an exception that is not a std::exception (from a plugin's layer?)\n";
+    return 1;
   }
   return 0;
 }

@@ -150,8 +150,11 @@ struct Trainer::State {
   void setup();
   // A stop asked for before the first step: an error, so that a new run's directory is removed
   // and a resumed one left as it was.
+  // Agreed by every rank (each calls it at the same points), so that rank 0 removes a new run's
+  // directory only once no rank is still reading or writing it.
   void stop_if_signalled() const {
-    if (signals->requested())
+    const double asked = signals->requested() ? 1.0 : 0.0;
+    if ((comm->world_size() > 1 ? sum_over_ranks({asked})[0] : asked) > 0)
       GAU_FAIL("stopped by ", signals->signal() == SIGINT ? "SIGINT" : "SIGTERM",
                " before the first step, while the run was being set up; nothing was trained",
                request.resume.empty() ? " or kept" : " and the run is as it was");
@@ -387,6 +390,13 @@ void Trainer::State::evaluate_now(Progress& progress) {
     r.targets = static_cast<int64_t>(sums[1]);
     r.loss = r.targets > 0 ? sums[0] / sums[1] : 0;
   }
+  if (r.targets == 0) {  // a split of one token: nothing to predict, and a loss of 0 would be a lie
+    if (last_eval_step < 0) progress.print("eval: the validation split has no targets (" +
+                                           std::to_string(dataset.val.size()) + " token(s)); nothing is evaluated");
+    last_eval_step = step;
+    last_eval.reset();
+    return;
+  }
   last_eval = r;
   last_eval_step = step;
   Scalars scalars = {{"loss", r.loss}, {"perplexity", r.perplexity()}, {"bits_per_token", r.bits_per_token()}};
@@ -621,7 +631,7 @@ TrainSummary Trainer::train_and_report() {
              skipped_in_a_row == 1 ? " step" : " steps", " in a row skipped for inf or nan values: the model has "
              "diverged (under fp16 its f16 weights may have overflowed). The last good checkpoint is ",
              s.last_good_checkpoint(), ". Lower optim.lr, set train.clip_norm, or train in precision: bf16");
-  if (s.last_eval_step == s.step && !std::isfinite(s.last_eval->loss))
+  if (s.last_eval_step == s.step && s.last_eval && !std::isfinite(s.last_eval->loss))
     GAU_FAIL("step ", s.step, ": the validation loss is ", value_text(s.last_eval->loss),
              ": the model has diverged. The last good checkpoint is ", s.last_good_checkpoint());
   s.save(progress);

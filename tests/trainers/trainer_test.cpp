@@ -317,6 +317,18 @@ TEST_F(TrainerTest, ASplitSmallerThanABatchIsEvaluated) {
   EXPECT_TRUE(fs::exists(s.checkpoint / "model.safetensors"));
 }
 
+// A validation split of one token has no target: nothing is evaluated, rather than a loss of 0.
+TEST_F(TrainerTest, ASplitWithoutTargetsIsNotEvaluated) {
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += static_cast<char>('a' + i % 16);
+  test::write_bytes(dir_.path() / "letters.txt", text);
+  const TrainSummary s = train({"data={source: text, path: " + (dir_.path() / "letters.txt").string() +
+                                    ", val_fraction: 0.001, seq_len: 8, batch_size: 4}",
+                                "model.vocab=256", "train.eval_every=1", "train.steps=2"},
+                               "no_targets");
+  EXPECT_FALSE(s.final_eval.has_value());
+}
+
 TEST_F(TrainerTest, NewRunNeverWritesIntoAnOldOne) {
   train({"train.steps=2"}, "same");
   EXPECT_THROW(train({"train.steps=2"}, "same"), Error);

@@ -143,7 +143,7 @@ DataConfig read_data_config(const YAML::Node& node, const std::string& file, con
   if (synthetic) r.document("seq_len", "integer >= one example's length", "one example's length");
   o.seq_len = r.integer("seq_len", synthetic ? example : o.seq_len, Range::at_least(1));
   if (synthetic && o.seq_len < example)
-    r.fail("seq_len", "a " + synthetic_name(c.task.kind) + " example is " + std::to_string(example) +
+    r.fail("seq_len", "one " + synthetic_name(c.task.kind) + " example is " + std::to_string(example) +
                           " tokens and a row holds whole examples: seq_len must be >= " + std::to_string(example) +
                           ", got " + std::to_string(o.seq_len));
   o.batch_size = r.integer("batch_size", o.batch_size, Range::at_least(1));

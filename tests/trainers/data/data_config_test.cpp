@@ -61,7 +61,7 @@ TEST(DataConfig, ErrorsNameTheKeyAndPosition) {
   expect_has(error_of([] { read("{path: x, tokenizer: {type: byte, vocab: 3}}"); }),
              "data.tokenizer.vocab (cfg.yaml:1:35): unknown key 'vocab'");
   expect_has(error_of([] { read("{source: synthetic, task: {pairs: 4}, seq_len: 8}"); }),
-             "data.seq_len (cfg.yaml:1:48): a associative_recall example is 11 tokens");
+             "data.seq_len (cfg.yaml:1:48): one associative_recall example is 11 tokens");
   expect_has(error_of([] { read("{source: synthetic, task: {vocab_size: 6, pairs: 5}}"); }),
              "data.task.pairs (cfg.yaml:1:50): must be in [1, 4], got 5");
   expect_has(error_of([] { read("{source: synthetic, packing: true}"); }),
