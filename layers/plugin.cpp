@@ -121,7 +121,26 @@ LoadedPlugin load_plugin(const std::string& path, const std::string& named_at) {
   registry.begin_plugin(canonical);
   // RTLD_NOW: an undefined symbol is an error here, not a crash at the first call. RTLD_LOCAL:
   // plugins do not see each other's symbols, so two may define the same helper.
-  void* handle = dlopen(canonical.c_str(), RTLD_NOW | RTLD_LOCAL);
+  void* handle = nullptr;
+  // glibc declares dlopen noexcept, so a try around a plain call would be compiled away; the
+  // plugin's static initialisers can throw all the same. A volatile pointer keeps the call opaque.
+  void* (*volatile open_library)(const char*, int) = &dlopen;
+  try {
+    handle = open_library(canonical.c_str(), RTLD_NOW | RTLD_LOCAL);
+  } catch (...) {
+    // A static initialiser of the plugin threw (through dlopen, which glibc lets pass): undo its
+    // registrations so that the registry and later loads are as before.
+    registry.end_plugin();
+    registry.abort_plugin(canonical);
+    std::string what = "an exception that is not a std::exception";
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    GAU_FAIL(asked, " threw while loading (in its static initialisers): ", what);
+  }
   const char* dl_error = handle == nullptr ? dlerror() : nullptr;
   Registry::PluginRegistrations registered = registry.end_plugin();
   std::string failure;

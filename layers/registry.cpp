@@ -18,14 +18,17 @@ std::string origin_text(const std::string& origin) { return origin.empty() ? "ga
 }  // namespace
 
 void Registry::add(LayerType type) {
-  GAU_CHECK(!type.name.empty() && type.from_config, "registry: a layer type needs a name and a factory");
-  if (const LayerType* existing = find(type.name)) {
-    std::string message = "registry: layer type '" + type.name + "' is registered twice (by " +
-                          origin_text(existing->origin) + ", then by " + origin_text(loading_) +
-                          "): two GAU_REGISTER_LAYER lines with the same name";
-    if (loading_.empty()) GAU_FAIL(message);
+  // While a plugin loads, an error is recorded: an exception cannot cross dlopen.
+  auto fail = [&](std::string message) {
+    if (loading_.empty()) GAU_FAIL("registry: ", message);
     loaded_.errors.push_back(std::move(message));
-    return;
+  };
+  if (type.name.empty() || !type.from_config) return fail("a layer type needs a name and a factory");
+  if (const LayerType* existing = find(type.name)) {
+    return fail("layer type '" + type.name + "' is registered twice (by " + origin_text(existing->origin) +
+                ", then by " + origin_text(loading_) + "): " +
+                (existing->origin.empty() && !loading_.empty() ? "gau has a layer of that name; rename the plugin's"
+                                                               : "two GAU_REGISTER_LAYER lines with the same name"));
   }
   type.origin = loading_;
   if (!loading_.empty()) loaded_.names.push_back(type.name);

@@ -107,6 +107,7 @@ std::shared_ptr<layers::Module> GatedConv::from_config(layers::ConfigReader& r) 
              {"max_length", "longest sequence (a model sets it)"},
              {"causal", "must be true (a model sets it)"}});
   o.dim = r.integer("dim", layers::Range::at_least(1));
+  r.document("e", "integer >= 1", "2 dim");  // a default derived from dim, for --keys
   o.e = r.integer("e", 2 * o.dim, layers::Range::at_least(1));
   o.kernel = r.integer("kernel", 4, layers::Range::at_least(1));
   o.norm = layers::norm_kind_from_name(r.choice("norm", {"rms_norm", "layer_norm", "scale_norm"}, "rms_norm"));

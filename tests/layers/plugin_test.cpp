@@ -109,6 +109,17 @@ TEST(Plugin, ADuplicateNameIsRefusedAndTheWholePluginUndone) {
   EXPECT_NO_THROW(build(YAML::Load("{type: linear, in: 2, out: 2}")));
 }
 
+TEST(Plugin, AStaticInitialiserThatThrowsIsAnErrorAndUndone) {
+  const std::string e = load_error(plugin("throwing_plugin"));
+  EXPECT_NE(e.find("libthrowing_plugin.so"), std::string::npos) << e;
+  EXPECT_NE(e.find("threw while loading (in its static initialisers): the plugin's set-up failed on purpose"),
+            std::string::npos)
+      << e;
+  EXPECT_EQ(Registry::global().find("throwing_plugin_scale"), nullptr);
+  // The loader is not left mid-load: another plugin loads after it.
+  EXPECT_NE(load_error(plugin("empty_plugin")).find("registers no layer"), std::string::npos);
+}
+
 TEST(Plugin, AnotherGauVersionIsRefusedBeforeLoading) {
   const std::string e = load_error(plugin("other_version_plugin"));
   EXPECT_NE(e.find("was built against gau 9.9.9"), std::string::npos) << e;
