@@ -47,6 +47,24 @@ void merge_into(YAML::Node over, const YAML::Node& base) {
   }
 }
 
+// A file's `plugins:` adds to its bases' (theirs first, each once) rather than replacing them, so
+// a base config that uses a plugin's layer keeps it loaded: a list elsewhere replaces, as YAML
+// merges go, but a layer type missing its plugin is never what a child config means.
+void merge_plugins(YAML::Node root, const YAML::Node& base) {
+  const YAML::Node& const_root = root;
+  const YAML::Node mine = const_root["plugins"], theirs = base["plugins"];
+  if (!mine || !theirs || !mine.IsSequence() || !theirs.IsSequence()) return;
+  YAML::Node both(YAML::NodeType::Sequence);
+  auto add = [&](const YAML::Node& entry) {
+    for (size_t i = 0; i < both.size(); ++i)
+      if (entry.IsScalar() && both[i].IsScalar() && both[i].Scalar() == entry.Scalar()) return;
+    both.push_back(entry);
+  };
+  for (size_t i = 0; i < theirs.size(); ++i) add(theirs[i]);
+  for (size_t i = 0; i < mine.size(); ++i) add(mine[i]);
+  root["plugins"] = both;
+}
+
 // Removes every map entry whose value is null (`key: null`, `key: ~` or `key:`): how a config
 // or an override deletes a key it inherited.
 void drop_nulls(YAML::Node node) {
@@ -158,12 +176,16 @@ YAML::Node load_file(const std::string& file, const std::string& included_at, St
   for (const YAML::Node& entry : entries) {
     const std::string path = (fs::path(file).parent_path() / entry.Scalar()).lexically_normal().string();
     YAML::Node next = load_file(path, file + ":" + mark_text(entry.Mark()), stack, sources, files);
-    if (merged) merge_into(next, merged);
+    if (merged) {
+      merge_plugins(next, merged);
+      merge_into(next, merged);
+    }
     merged.reset(next);
   }
   stack.display.pop_back();
   stack.canonical.pop_back();
 
+  if (merged) merge_plugins(root, merged);
   merge_into(root, merged);
   files.push_back(file);
   return root;

@@ -90,6 +90,24 @@ TEST(LoadConfig, AKeyWrittenTwiceIsAnError) {
   expect_has(error_of([&] { load_config(y); }), y + ":3:3: key 'steps' is written twice");
 }
 
+// plugins: adds to the bases' list (each path once, relative to the file naming it), so a base
+// that uses a plugin's layer keeps it; a null drops the inherited ones.
+TEST(LoadConfig, PluginListsAddUp) {
+  ConfigFiles files;
+  files.write("shared/base.yaml", "plugins: [libmine.so]\n");
+  const std::string child =
+      files.write("runs/x.yaml", "base: ../shared/base.yaml\nplugins: [libmore.so, ../shared/libmine.so]\n");
+  const YAML::Node plugins = load_config(child).root["plugins"];
+  ASSERT_EQ(plugins.size(), 2u);
+  EXPECT_EQ(plugins[0].as<std::string>(), files.path("shared/libmine.so"));
+  EXPECT_EQ(plugins[1].as<std::string>(), files.path("runs/libmore.so"));
+  const std::string none = files.write("runs/none.yaml", "base: ../shared/base.yaml\nplugins: null\n");
+  EXPECT_FALSE(load_config(none).root["plugins"]);
+  expect_has(error_of([&] { load_config(files.path("dir")); }), "not found");
+  std::filesystem::create_directories(files.path("dir"));
+  expect_has(error_of([&] { load_config(files.path("dir")); }), "is a directory, not a YAML file");
+}
+
 TEST(LoadConfig, MissingFiles) {
   ConfigFiles files;
   expect_has(error_of([&] { load_config(files.path("nope.yaml")); }),
