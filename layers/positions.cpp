@@ -160,7 +160,7 @@ RelativeBiasOptions RelativePositionBias::read_options(ConfigReader& r, const st
              {"max_offset", "per_offset: offsets beyond ±max_offset share the outermost bias"},
              {"num_buckets", "t5: buckets of the offset, exact for small offsets and log-spaced up to max_distance"},
              {"max_distance", "t5: offsets at or beyond this share the last bucket"},
-             {"bidirectional", "t5: keys after the query get buckets of their own; default: not causal"},
+             {"bidirectional", "t5: keys after the query get buckets of their own"},
              {init_key.c_str(), "the biases start N(0, this)"}});
   RelativeBiasOptions o;
   const std::string kind = r.choice(kind_key, {"per_offset", "t5"}, "t5");
@@ -171,6 +171,7 @@ RelativeBiasOptions RelativePositionBias::read_options(ConfigReader& r, const st
     o.kind = RelativeBiasKind::t5;
     o.num_buckets = r.integer("num_buckets", 32, Range::at_least(2));
     o.max_distance = r.integer("max_distance", 128, Range::at_least(1));
+    if (!prefix.empty()) r.document("bidirectional", "true or false", "not causal");  // the block's
     o.bidirectional = r.boolean("bidirectional", bidirectional_default);
     std::string why;
     check_t5_sizes(o.num_buckets, o.max_distance, o.bidirectional, &why);
