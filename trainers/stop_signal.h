@@ -21,6 +21,8 @@ class StopSignals {
   bool requested() const;
   // The signal that asked (SIGINT or SIGTERM), or 0.
   int signal() const;
+  // "SIGINT", or "SIGTERM" otherwise: a stop another rank asked for is the SIGTERM mpirun forwards.
+  const char* name() const { return signal() == SIGINT ? "SIGINT" : "SIGTERM"; }
 
  private:
   struct sigaction previous_int_ {}, previous_term_ {};

@@ -155,7 +155,7 @@ struct Trainer::State {
   void stop_if_signalled() const {
     const double asked = signals->requested() ? 1.0 : 0.0;
     if ((comm->world_size() > 1 ? sum_over_ranks({asked})[0] : asked) > 0)
-      GAU_FAIL("stopped by ", signals->signal() == SIGINT ? "SIGINT" : "SIGTERM",
+      GAU_FAIL("stopped by ", signals->name(),
                " before the first step, while the run was being set up; nothing was trained",
                request.resume.empty() ? " or kept" : " and the run is as it was");
   }
@@ -493,8 +493,6 @@ TrainSummary Trainer::train_and_report() {
   Progress progress(s.train.steps, s.step,
                     {.log_every = static_cast<int>(s.train.log_every), .tty = tty, .out = s.log()});
   const StopSignals& signals = *s.signals;
-  // A signal on another rank only: the one mpirun forwards to every rank is SIGTERM.
-  auto signal_name = [&] { return std::string(signals.signal() == SIGINT ? "SIGINT" : "SIGTERM"); };
   optim::GradAccumulator accumulator(s.train.grad_accumulation);
   RateMeter rate;
   const auto start = std::chrono::steady_clock::now();
@@ -602,7 +600,7 @@ TrainSummary Trainer::train_and_report() {
     if (agreed[1] > 0 || agreed[2] > 0) {
       // A signal on any rank stops them all; mpirun forwards a SIGTERM to every rank anyway.
       const bool signalled = agreed[1] > 0;
-      summary.stop_reason = signalled ? signal_name() : "time limit";
+      summary.stop_reason = signalled ? signals.name() : "time limit";
       progress.print(signalled ? summary.stop_reason + ": stopping after step " + std::to_string(s.step)
                                : "time limit of " + std::to_string(s.train.max_time_minutes) +
                                      " minutes reached at step " + std::to_string(s.step));
@@ -613,7 +611,7 @@ TrainSummary Trainer::train_and_report() {
       // A signal during the evaluation (which can take a while) stops before another step; every
       // rank evaluates at this step, so all agree here.
       if (world > 1 ? s.sum_over_ranks({signals.requested() ? 1.0 : 0.0})[0] > 0 : signals.requested()) {
-        summary.stop_reason = signal_name();
+        summary.stop_reason = signals.name();
         progress.print(summary.stop_reason + ": stopping after the evaluation at step " + std::to_string(s.step));
         break;
       }
