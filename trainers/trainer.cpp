@@ -154,7 +154,7 @@ struct Trainer::State {
   // directory only once no rank is still reading or writing it.
   void stop_if_signalled() const {
     const double asked = signals->requested() ? 1.0 : 0.0;
-    if ((comm->world_size() > 1 ? sum_over_ranks({asked})[0] : asked) > 0)
+    if (sum_over_ranks(asked) > 0)
       GAU_FAIL("stopped by ", signals->name(),
                " before the first step, while the run was being set up; nothing was trained",
                request.resume.empty() ? " or kept" : " and the run is as it was");
@@ -163,13 +163,16 @@ struct Trainer::State {
   void save(Progress& progress);
   void evaluate_now(Progress& progress);
   std::string sample() const;
-  // Element-wise sums over all ranks, in f64 (exact for the counts the trainer sums).
+  // Element-wise sums over all ranks, in f64 (exact for the counts the trainer sums); a world of
+  // one returns the values as they are, with no collective.
   std::vector<double> sum_over_ranks(const std::vector<double>& values) const {
+    if (comm->world_size() == 1) return values;
     Tensor t = ops::from_vector(values, {static_cast<int64_t>(values.size())}, comm->device());
     comm->all_reduce(t, distributed::ReduceOp::sum)->wait();
     const Tensor host = ops::to_device(t, Device::cpu());
     return std::vector<double>(host.data<double>(), host.data<double>() + values.size());
   }
+  double sum_over_ranks(double value) const { return sum_over_ranks(std::vector<double>{value})[0]; }
 };
 
 void Trainer::State::setup() {
@@ -384,12 +387,10 @@ void Trainer::State::evaluate_now(Progress& progress) {
   EvalResult r = evaluate(*objective, *model, dataset.val,
                           data::loader_options(data_config, dataset, data::Split::val, comm->rank(), world),
                           {.max_batches = train.eval_steps, .device = device, .seed = static_cast<uint64_t>(train.seed)});
-  if (world > 1) {
-    const std::vector<double> sums = sum_over_ranks({r.loss * static_cast<double>(r.targets),
-                                                     static_cast<double>(r.targets)});
-    r.targets = static_cast<int64_t>(sums[1]);
-    r.loss = r.targets > 0 ? sums[0] / sums[1] : 0;
-  }
+  const std::vector<double> sums = sum_over_ranks({r.loss * static_cast<double>(r.targets),
+                                                   static_cast<double>(r.targets)});
+  r.targets = static_cast<int64_t>(sums[1]);
+  r.loss = r.targets > 0 ? sums[0] / sums[1] : 0;
   if (r.targets == 0) {  // a split of one token: nothing to predict, and a loss of 0 would be a lie
     if (last_eval_step < 0) progress.print("eval: the validation split has no targets (" +
                                            std::to_string(dataset.val.size()) + " token(s)); nothing is evaluated");
@@ -515,8 +516,7 @@ TrainSummary Trainer::train_and_report() {
       step_tokens += b.num_tokens;
     }
     // The token-weighted rule over every rank's micro-batches: each loss weighs n_i / N.
-    const int64_t total_targets =
-        world > 1 ? static_cast<int64_t>(s.sum_over_ranks({static_cast<double>(local_targets)})[0]) : local_targets;
+    const auto total_targets = static_cast<int64_t>(s.sum_over_ranks(static_cast<double>(local_targets)));
     double loss = 0;  // this rank's share of the step's mean loss
     for (size_t i = 0; i < micro.size(); ++i) {
       const data::Batch& b = micro[i];
@@ -557,7 +557,7 @@ TrainSummary Trainer::train_and_report() {
       // sum the step's loss, its own share so far, over all of them.
       if (!std::isfinite(grad_norm) && !s.scaler)
         GAU_FAIL("step ", s.step + 1, ": the gradient norm is ", value_text(grad_norm), " (loss ",
-                 value_text(world > 1 ? s.sum_over_ranks({loss})[0] : loss),
+                 value_text(s.sum_over_ranks(loss)),
                  "); stopping before the update. The last good checkpoint is ", s.last_good_checkpoint(),
                  ". Lower optim.lr or set train.clip_norm");
       s.optimizer->step();
@@ -570,7 +570,7 @@ TrainSummary Trainer::train_and_report() {
         GAU_FAIL("step ", s.step + 1, ": the fp16 loss scale fell to ", scale, ", below precision.min_loss_scale = ",
                  s.precision.min_loss_scale, ", after ", skipped_in_a_row, skipped_in_a_row == 1 ? " step" : " steps",
                  " in a row skipped for inf or nan gradients (the last loss: ",
-                 value_text(world > 1 ? s.sum_over_ranks({loss})[0] : loss),
+                 value_text(s.sum_over_ranks(loss)),
                  "): the model has diverged; stopping. The last good checkpoint is ", s.last_good_checkpoint(),
                  ". Lower optim.lr, set train.clip_norm, or train in precision: bf16");
     }
@@ -581,7 +581,7 @@ TrainSummary Trainer::train_and_report() {
     const bool time_up = s.train.max_time_minutes > 0 && elapsed > s.train.max_time_minutes * 60;
     std::vector<double> agreed = {loss, signals.requested() ? 1.0 : 0.0, time_up ? 1.0 : 0.0,
                                   static_cast<double>(step_tokens)};
-    if (world > 1) agreed = s.sum_over_ranks(agreed);
+    agreed = s.sum_over_ranks(agreed);
     loss = agreed[0];
     s.last_loss = loss;
     step_tokens = static_cast<int64_t>(agreed[3]);
@@ -610,7 +610,7 @@ TrainSummary Trainer::train_and_report() {
       s.evaluate_now(progress);
       // A signal during the evaluation (which can take a while) stops before another step; every
       // rank evaluates at this step, so all agree here.
-      if (world > 1 ? s.sum_over_ranks({signals.requested() ? 1.0 : 0.0})[0] > 0 : signals.requested()) {
+      if (s.sum_over_ranks(signals.requested() ? 1.0 : 0.0) > 0) {
         summary.stop_reason = signals.name();
         progress.print(summary.stop_reason + ": stopping after the evaluation at step " + std::to_string(s.step));
         break;
