@@ -2,8 +2,9 @@
 // Every failure prints one line to stderr and exits with status 1; under an MPI launcher the line
 // names the rank, since every rank that fails prints its own (often the same config error).
 #include <CLI/CLI.hpp>
-#include <exception>
 #include <algorithm>
+#include <cstdlib>
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "apps/info_command.h"
 #include "apps/plot_command.h"
 #include "apps/train_command.h"
+#include "core/error.h"
 #include "core/version.h"
 #include "distributed/launcher.h"
 #include "layers/config_reader.h"
@@ -70,7 +72,8 @@ int main(int argc, char** argv) {
     // --help and --version arrive here too, with exit code 0.
     return app.exit(e) == 0 ? 0 : 1;
   } catch (const std::exception& e) {
-    std::cerr << error_prefix() << e.what() << "\n";
+    // The source location is for whoever debugs gau, not for the user who mistyped a key.
+    std::cerr << error_prefix() << (std::getenv("GAU_DEBUG") ? e.what() : gau::error_message(e)) << "\n";
     return 1;
   } catch (...) {  // a plugin's code may throw anything
     std::cerr << error_prefix() << "an exception that is not a std::exception (from a plugin's layer?)\n";

@@ -11,9 +11,17 @@
 
 namespace gau {
 
+// what() is the message followed by the source location, " (at file.cpp:line)", when the error
+// came from GAU_CHECK / GAU_FAIL; message() is the message alone, for users who did not write that
+// code (the gau command prints it; GAU_DEBUG=1 prints what()).
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message, const std::string& where = "")
+      : std::runtime_error(message + where), message_(message) {}
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string message_;
 };
 
 // Raised when an allocation cannot be satisfied; the message states asked / in use / cached.
@@ -21,6 +29,12 @@ class OutOfMemoryError : public Error {
  public:
   using Error::Error;
 };
+
+// The message for a person: message() for a gau::Error, what() for any other exception.
+inline std::string error_message(const std::exception& e) {
+  const auto* error = dynamic_cast<const Error*>(&e);
+  return error ? error->message() : e.what();
+}
 
 namespace detail {
 template <typename Dims>

@@ -142,7 +142,7 @@ Checkpoint load_checkpoint(const fs::path& dir, layers::Module& model) {
     model.load_state_dict(c.model);
   } catch (const Error& e) {
     GAU_FAIL("checkpoint ", (dir / kModelFile).string(),
-             " does not fit the model (was it saved from another config?): ", e.what());
+             " does not fit the model (was it saved from another config?): ", error_message(e));
   }
   return c;
 }

@@ -441,7 +441,7 @@ Trainer::Trainer(const TrainRequest& request) : s_(std::make_unique<State>()) {
     if (s_->created_run) s_->run->discard_unstarted();
     // An error on some ranks only (rank 0 cannot create the run directory or read the data) would
     // leave the others waiting in their next collective (or MPI_Finalize) until the timeout.
-    if (s_->comm && s_->comm->world_size() > 1) s_->comm->abort(e.what());
+    if (s_->comm && s_->comm->world_size() > 1) s_->comm->abort(error_message(e));
     throw;
   }
 }
@@ -455,7 +455,7 @@ TrainSummary Trainer::run() {
     // A new run that fails in its first step (a kernel that cannot run, a NaN at once) has
     // trained nothing to keep: it goes, as one that fails in setup.
     if (s_->created_run && s_->step == 0) s_->run->discard_unstarted();
-    if (s_->comm->world_size() > 1) s_->comm->abort(e.what());
+    if (s_->comm->world_size() > 1) s_->comm->abort(error_message(e));
     throw;
   }
 }

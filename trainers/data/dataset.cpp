@@ -46,7 +46,7 @@ std::shared_ptr<Tokenizer> build_tokenizer(const TokenizerConfig& cfg, const std
     fs::create_directories(run_dir);
     return SentencePieceTokenizer::train(training_text, cfg.train_options, model);
   } catch (const Error& e) {
-    GAU_FAIL(cfg.where, ": ", e.what());
+    GAU_FAIL(cfg.where, ": ", error_message(e));
   }
 }
 
