@@ -210,6 +210,14 @@ bool convert_scalar(const YAML::Node& v, int64_t& out) {
   return true;
 }
 
+// "expected an integer, got '1.5'"; a whole number past what an integer key holds says so.
+std::string not_an_integer(const YAML::Node& v) {
+  double x = 0;
+  if (convert_scalar(v, x) && std::isfinite(x) && x == std::trunc(x))
+    return "expected an integer, got " + shown(v) + ", too large for an integer";
+  return "expected an integer, got " + shown(v);
+}
+
 }  // namespace
 
 int64_t ConfigReader::integer(const std::string& key, Range range) {
@@ -223,7 +231,7 @@ int64_t ConfigReader::integer(const std::string& key, int64_t fallback, Range ra
   note(key, ranged("integer", range), ReadKey::Need::fallback, std::to_string(fallback));
   const YAML::Node v = lookup(key);
   int64_t value = fallback;
-  if (v.IsDefined() && !convert_scalar(v, value)) fail(key, "expected an integer, got " + shown(v));
+  if (v.IsDefined() && !convert_scalar(v, value)) fail(key, not_an_integer(v));
   if (!range.contains(static_cast<double>(value)))
     fail(key, "must be " + range.str() + ", got " + std::to_string(value));
   record(key, YAML::Node(value));
@@ -309,7 +317,7 @@ std::vector<int64_t> ConfigReader::integers(const std::string& key, Range range)
   for (size_t i = 0; i < v.size(); ++i) {
     int64_t x = 0;
     if (!convert_scalar(v[i], x))
-      fail(key, "element " + std::to_string(i) + ": expected an integer, got " + shown(v[i]));
+      fail(key, "element " + std::to_string(i) + ": " + not_an_integer(v[i]));
     if (!range.contains(static_cast<double>(x)))
       fail(key, "element " + std::to_string(i) + " must be " + range.str() + ", got " + std::to_string(x));
     out.push_back(x);
@@ -330,7 +338,7 @@ std::vector<std::pair<std::string, int64_t>> ConfigReader::named_integers(const 
   for (auto it = v.begin(); it != v.end(); ++it) {
     const std::string name = it->first.Scalar();
     int64_t x = 0;
-    if (!convert_scalar(it->second, x)) fail(key, "'" + name + "': expected an integer, got " + shown(it->second));
+    if (!convert_scalar(it->second, x)) fail(key, "'" + name + "': " + not_an_integer(it->second));
     if (!range.contains(static_cast<double>(x)))
       fail(key, "'" + name + "' must be " + range.str() + ", got " + std::to_string(x));
     out.emplace_back(name, x);

@@ -60,7 +60,8 @@ TEST(ConfigReader, MissingWrongTypeAndRange) {
   ConfigReader big(YAML::Load("steps: 1e6\nrows: 2.5e3\nhuge: 1e300\nlist: [1e3, 20]\n"), "train");
   EXPECT_EQ(big.integer("steps"), 1000000);  // a whole number in exponent form is an integer
   EXPECT_EQ(big.integer("rows"), 2500);
-  expect_has(error_of([&] { big.integer("huge"); }), "expected an integer, got '1e300'");
+  expect_has(error_of([&] { big.integer("huge"); }), "expected an integer, got '1e300', too large for an integer");
+  EXPECT_EQ(error_of([&] { r.integer("d"); }).find("too large"), std::string::npos);  // 1.5: not a size matter
   EXPECT_EQ(big.integers("list"), (std::vector<int64_t>{1000, 20}));
   expect_has(error_of([&] { r.boolean("e"); }), "expected true or false, got 'maybe'");
   const std::string msg = error_of([&] { r.choice("f", {"relu2", "softmax", "laplace"}, "relu2"); });

@@ -93,9 +93,13 @@ void apply_override(YAML::Node root, const std::string& text, Sources& sources) 
                 step_text(step));
       GAU_CHECK(*step.index < at.size(), "--set ", text, ": ", shown, " is ", kind(at), ": it has no ",
                 step_text(step));
-    } else {
-      GAU_CHECK(at.IsMap(), "--set ", text, ": ", shown, " is ", kind(at), ", not a map: it cannot hold the key '",
-                step.key, "'");
+    } else if (!at.IsMap()) {
+      // optim.betas.0=0.9: a list's element is written with brackets.
+      const bool number = !step.key.empty() && std::all_of(step.key.begin(), step.key.end(), ::isdigit);
+      GAU_FAIL("--set ", text, ": ", shown, " is ", kind(at), ", not a map: it cannot hold the key '", step.key, "'",
+               number && at.IsSequence() ? "; to set element " + step.key + ", write " + where + "[" + step.key + "]=" +
+                                               value_text
+                                         : "");
     }
     if (last) {
       if (step.index) {

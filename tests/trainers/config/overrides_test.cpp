@@ -58,6 +58,7 @@ TEST(Overrides, MalformedOnesAreClearErrors) {
                                         ":7:7) is a scalar ('1e-3'), not a map: it cannot hold the key 'x'");
   expect_has(error("model.blocks.s=1"), "--set model.blocks.s=1: model.blocks (" + x +
                                             ":5:11) is a list of 2, not a map: it cannot hold the key 's'");
+  expect_has(error("model.blocks.1=null"), "it cannot hold the key '1'; to set element 1, write model.blocks[1]=null");
   expect_has(error("model.blocks[2].s=1"),
              "--set model.blocks[2].s=1: model.blocks (" + x + ":5:11) is a list of 2: it has no [2]");
   expect_has(error("model.dim[0]=1"), "--set model.dim[0]=1: model.dim (" + x + ":4:8) is a scalar ('32'), not a list");
