@@ -9,6 +9,8 @@
 #include "layers/config_reader.h"
 #include "layers/plugin.h"
 #include "layers/models/matched_size.h"
+#include "layers/registry.h"
+#include "optim/factory.h"
 #include "trainers/config/load.h"
 #include "trainers/config/resolve.h"
 #include "trainers/config/schema.h"
@@ -36,6 +38,17 @@ std::string summary(const config::LoadedConfig& loaded, const YAML::Node& resolv
   return out + "\n";
 }
 
+// What the config alone cannot show: the optimizer's parameter patterns against the names of the
+// model it builds (as gau train does, before its first step).
+void check_against_model(const config::LoadedConfig& loaded, const YAML::Node& resolved) {
+  std::vector<std::string> names;
+  for (const auto& [name, parameter] : layers::build(resolved["model"], "model")->named_parameters())
+    names.push_back(name);
+  const layers::ConfigOriginsScope scope(loaded.origins);
+  layers::ConfigReader r(resolved["optim"], "optim");
+  optim::check_group_patterns(r, names);
+}
+
 void run_config(const ConfigArgs& args, bool keys) {
   GAU_CHECK(args.plugins.empty() || keys, "gau config: --plugin goes with --keys; a config loads its plugins itself, "
             "from its plugins: list (as gau train does)");
@@ -47,6 +60,7 @@ void run_config(const ConfigArgs& args, bool keys) {
   GAU_CHECK(!args.file.empty(), "gau config: give a CONFIG file (or --keys to list the keys)");
   const config::LoadedConfig loaded = config::load_config(args.file, args.overrides);
   const YAML::Node resolved = config::resolve_config(loaded);
+  check_against_model(loaded, resolved);
   std::cout << (args.dump ? config::dump_config(resolved) : summary(loaded, resolved));
 }
 

@@ -82,19 +82,19 @@ GroupRules group_rules(ConfigReader& r) {
 }
 
 // A pattern that matches nothing is a typo or a stale config: name it and show what exists.
-void check_patterns_match(const ConfigReader& r, const GroupRules& rules, const layers::FlatParameters& flat) {
+void check_patterns_match(const ConfigReader& r, const GroupRules& rules, const std::vector<std::string>& names) {
   GroupRules one;
   for (const std::string& p : rules.no_decay) {
     one.no_decay = {p};
-    if (!unmatched_pattern(one, flat).empty())
-      r.fail("no_decay", "pattern '" + p + "' matches no parameter; parameters are " + some_parameter_names(flat));
+    if (!unmatched_pattern(one, names).empty())
+      r.fail("no_decay", "pattern '" + p + "' matches no parameter; parameters are " + some_parameter_names(names));
   }
   one.no_decay.clear();
   for (const auto& entry : rules.lr_multipliers) {
     one.lr_multipliers = {entry};
-    if (!unmatched_pattern(one, flat).empty())
+    if (!unmatched_pattern(one, names).empty())
       r.fail("lr_multipliers",
-             "pattern '" + entry.first + "' matches no parameter; parameters are " + some_parameter_names(flat));
+             "pattern '" + entry.first + "' matches no parameter; parameters are " + some_parameter_names(names));
   }
 }
 
@@ -195,11 +195,15 @@ OptimizerConfig read_optimizer_config(ConfigReader& r) {
   return c;
 }
 
+void check_group_patterns(ConfigReader& r, const std::vector<std::string>& parameter_names) {
+  check_patterns_match(r, read_optimizer_config(r).common.groups, parameter_names);
+}
+
 bool state_shardable(const std::string& type) { return type != "lamb" && type != "adafactor"; }
 
 std::unique_ptr<Optimizer> make_optimizer(ConfigReader& r, layers::FlatParameters& flat, const Shard& shard) {
   OptimizerConfig c = read_optimizer_config(r);
-  check_patterns_match(r, c.common.groups, flat);
+  check_patterns_match(r, c.common.groups, parameter_names(flat));
   if (shard.count > 1 && !state_shardable(c.type))
     r.fail("type", c.type + " cannot run with distributed.zero: 1 (its state sharded over " +
                        std::to_string(shard.count) + " ranks): a shard may cut through a parameter, and " + c.type +

@@ -56,6 +56,11 @@ bool state_shardable(const std::string& type);
 // the group patterns are not matched against parameter names.
 OptimizerConfig read_optimizer_config(layers::ConfigReader& r);
 
+// read_optimizer_config, then its no_decay and lr_multipliers patterns against a model's
+// parameter names (Module::named_parameters): one that matches none is an error at its key. For
+// checking a config without the memory of a flat buffer and an optimizer's state.
+void check_group_patterns(layers::ConfigReader& r, const std::vector<std::string>& parameter_names);
+
 // read_optimizer_config, then the optimizer over `flat`, updating `shard` of it (ZeRO-1); a group
 // pattern that matches no parameter is an error at its key, and so is a type that cannot shard
 // (lamb, adafactor) when shard.count > 1.

@@ -94,9 +94,10 @@ Optimizer::Optimizer(std::string type, layers::FlatParameters& flat, double lr, 
   GAU_CHECK(std::isfinite(weight_decay) && weight_decay >= 0, type_, ": weight_decay must be >= 0, got ", weight_decay);
   GAU_CHECK(!flat.groups().empty(), type_, ": the model has no parameters");
   GAU_CHECK(flat.bound(), type_, ": the flat buffers no longer hold the model's parameters (re-flattened or moved)");
-  const std::string unmatched = unmatched_pattern(options.groups, flat);
+  const std::vector<std::string> names = parameter_names(flat);
+  const std::string unmatched = unmatched_pattern(options.groups, names);
   GAU_CHECK(unmatched.empty(), type_, ": group pattern '", unmatched, "' matches no parameter; parameters are ",
-            some_parameter_names(flat));
+            some_parameter_names(names));
   const Shard& shard = options.shard;
   GAU_CHECK(shard.count >= 1 && shard.index >= 0 && shard.index < shard.count, type_, ": shard ", shard.index, " of ",
             shard.count, " does not exist");

@@ -24,11 +24,8 @@ bool glob_match(const std::string& pattern, const std::string& name) {
 
 namespace {
 
-bool matches_any(const layers::FlatParameters& flat, const std::string& pattern) {
-  for (const layers::FlatGroup& g : flat.groups())
-    for (const layers::FlatEntry& e : g.entries)
-      if (glob_match(pattern, e.name)) return true;
-  return false;
+bool matches_any(const std::vector<std::string>& names, const std::string& pattern) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& name) { return glob_match(pattern, name); });
 }
 
 struct Settings {
@@ -52,24 +49,25 @@ Settings settings_of(const std::string& name, const GroupRules& rules, double we
 
 }  // namespace
 
-std::string unmatched_pattern(const GroupRules& rules, const layers::FlatParameters& flat) {
+std::vector<std::string> parameter_names(const layers::FlatParameters& flat) {
+  std::vector<std::string> names;
+  for (const layers::FlatGroup& g : flat.groups())
+    for (const layers::FlatEntry& e : g.entries) names.push_back(e.name);
+  return names;
+}
+
+std::string unmatched_pattern(const GroupRules& rules, const std::vector<std::string>& names) {
   for (const std::string& p : rules.no_decay)
-    if (!matches_any(flat, p)) return p;
+    if (!matches_any(names, p)) return p;
   for (const auto& [p, mult] : rules.lr_multipliers)
-    if (!matches_any(flat, p)) return p;
+    if (!matches_any(names, p)) return p;
   return "";
 }
 
-std::string some_parameter_names(const layers::FlatParameters& flat, size_t count) {
+std::string some_parameter_names(const std::vector<std::string>& names, size_t count) {
   std::string out;
-  size_t total = 0;
-  for (const layers::FlatGroup& g : flat.groups()) {
-    for (const layers::FlatEntry& e : g.entries) {
-      if (total < count) out += (total ? ", " : "") + e.name;
-      ++total;
-    }
-  }
-  if (total > count) out += ", ... (" + std::to_string(total) + " in all)";
+  for (size_t i = 0; i < names.size() && i < count; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > count) out += ", ... (" + std::to_string(names.size()) + " in all)";
   return out;
 }
 

@@ -31,11 +31,13 @@ struct GroupRules {
 // Whether `name` matches the glob `pattern` (the whole name).
 bool glob_match(const std::string& pattern, const std::string& name);
 
-// The first pattern of `rules` (no_decay first, then lr_multipliers) that matches no parameter
-// of `flat`, or "" when every one matches something.
-std::string unmatched_pattern(const GroupRules& rules, const layers::FlatParameters& flat);
+// The parameters' names, group by group in registration order.
+std::vector<std::string> parameter_names(const layers::FlatParameters& flat);
+// The first pattern of `rules` (no_decay first, then lr_multipliers) that matches none of the
+// parameter `names`, or "" when every one matches something.
+std::string unmatched_pattern(const GroupRules& rules, const std::vector<std::string>& names);
 // "lin.weight, lin.bias, ... (12 in all)": a few names, for messages.
-std::string some_parameter_names(const layers::FlatParameters& flat, size_t count = 6);
+std::string some_parameter_names(const std::vector<std::string>& names, size_t count = 6);
 
 // The ranges of `group` with their settings (weight_decay = `weight_decay` or 0, lr_scale).
 // `merge`: adjacent entries with equal settings become one range spanning the alignment gap

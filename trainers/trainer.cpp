@@ -237,6 +237,7 @@ void Trainer::State::setup() {
                                                                     .reduce_to_shard_owners = sharded});
   if (sharded) zero = std::make_unique<distributed::ZeroSharding>(comm, flat);
   {
+    const layers::ConfigOriginsScope scope(loaded.origins);  // a pattern matching nothing names its line
     layers::ConfigReader r(resolved["optim"], "optim");
     optimizer = optim::make_optimizer(r, flat, zero ? zero->shard() : optim::Shard{});
   }

@@ -38,6 +38,13 @@ msg=$("$gau" train --resume "" 2>&1) && exit 1
 grep -q "gau train: --resume was given an empty RUN_DIR" <<<"$msg"
 msg=$("$gau" trian 2>&1) && exit 1
 grep -q "unknown command 'trian'; did you mean 'train'?" <<<"$msg"
+# gau config builds the model to match the optimizer's patterns, as gau train does, and shows no
+# source location (the user wrote the config, not gau).
+msg=$("$gau" config configs/default.yaml --set 'optim.no_decay=[zzz]' 2>&1) && exit 1
+grep -q "optim.no_decay (--set optim.no_decay=\[zzz\]): pattern 'zzz' matches no parameter" <<<"$msg"
+if grep -q "(at [a-z_]*\.cpp:" <<<"$msg"; then echo "smoke: a config error shows gau's source location"; exit 1; fi
+msg=$("$gau" config configs/models/gau_tiny.yaml 2>&1) && exit 1
+grep -q "a model preset such as configs/models/gau_tiny.yaml is meant as a run config's base:" <<<"$msg"
 # Under a launcher every failing rank prints its error, so the line names the rank.
 msg=$(OMPI_COMM_WORLD_SIZE=2 OMPI_COMM_WORLD_RANK=1 "$gau" eval "$work/missing" 2>&1) && exit 1
 grep -q "^gau: error (rank 1 of 2): .*missing does not exist" <<<"$msg"

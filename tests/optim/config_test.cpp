@@ -105,6 +105,17 @@ TEST(OptimizerConfig, AGroupPatternThatMatchesNothingIsAnError) {
               AllOf(HasSubstr("optim.lr_multipliers"), HasSubstr("pattern 'blocks.0.*' matches no parameter")));
   EXPECT_THAT(build_error("{type: adamw, lr_multipliers: {'lin.*': -1}}"), HasSubstr("'lin.*' must be >= 0"));
   EXPECT_THAT(build_error("{type: adamw, no_decay: '*.bias'}"), HasSubstr("expected a list of name patterns"));
+  // The same check over names alone, as gau config makes it without a flat buffer.
+  const auto check = [](const std::string& yaml) {
+    return error_of([&] {
+      layers::ConfigReader r(YAML::Load(yaml), "optim", "run.yaml");
+      check_group_patterns(r, {"lin.weight", "lin.bias"});
+    });
+  };
+  EXPECT_THAT(check("{type: adamw, no_decay: ['*.bias', '*.gamma']}"),
+              AllOf(HasSubstr("optim.no_decay (run.yaml:1:25)"), HasSubstr("pattern '*.gamma' matches no parameter"),
+                    HasSubstr("parameters are lin.weight, lin.bias")));
+  EXPECT_EQ(check("{type: adamw, no_decay: ['*.bias'], lr_multipliers: {'lin.*': 2}}"), "");
 }
 
 TEST(OptimizerConfig, ReadingChecksEverythingButThePatternsWithoutAModel) {

@@ -69,8 +69,8 @@ TEST(ParamGroups, PerParameterRangesCarryTheMatrixView) {
   EXPECT_EQ(r[1].cols, 0);
   EXPECT_EQ(r[2].rows, 3);
   EXPECT_EQ(r[2].cols, 4);
-  EXPECT_EQ(unmatched_pattern({.no_decay = {"*.bias", "*.gamma"}}, flat), "*.gamma");
-  EXPECT_EQ(unmatched_pattern({.no_decay = {"*.bias"}, .lr_multipliers = {{"proj*", 1.0}}}, flat), "");
+  EXPECT_EQ(unmatched_pattern({.no_decay = {"*.bias", "*.gamma"}}, parameter_names(flat)), "*.gamma");
+  EXPECT_EQ(unmatched_pattern({.no_decay = {"*.bias"}, .lr_multipliers = {{"proj*", 1.0}}}, parameter_names(flat)), "");
 }
 
 TEST(ParamGroups, ChunksCoverEveryRangeInOrder) {

@@ -10,7 +10,9 @@ namespace {
 
 YAML::Node resolve_data(const YAML::Node& written, const std::string& path) {
   GAU_CHECK(written.IsDefined(), path, ": the config needs a data section, such as {source: text, path: ",
-            "corpus.txt.gz} or {source: synthetic, task: {type: copy}} (its keys: trainers/data/data_config.h)");
+            "corpus.txt.gz} or {source: synthetic, task: {type: copy}} (its keys: trainers/data/data_config.h); a model "
+            "preset such as configs/models/gau_tiny.yaml is meant as a run config's base: "
+            "(configs/long_context_8k.yaml is one)");
   return data::read_data_config(written, "", path).filled;
 }
 
