@@ -43,11 +43,17 @@ YAML::Node Adafactor::settings() const {
   return n;
 }
 
+double Adafactor::relative_step_at(double t) const {
+  return af_.relative_step ? std::min(af_.warmup_init ? 1e-6 * t : 1e-2, 1 / std::sqrt(t)) : 1.0;
+}
+
+double Adafactor::step_size() const {
+  return lr() * relative_step_at(static_cast<double>(std::max<int64_t>(step_count(), 1)));
+}
+
 void Adafactor::update(Group& g) {
   const double t = static_cast<double>(step_count());
-  double rho = 1;
-  if (af_.relative_step) rho = std::min(af_.warmup_init ? 1e-6 * t : 1e-2, 1 / std::sqrt(t));
-  const AdafactorScalars s{lr() * rho,
+  const AdafactorScalars s{lr() * relative_step_at(t),
                            1 - std::pow(t, af_.decay_rate),
                            af_.eps1,
                            af_.eps2,

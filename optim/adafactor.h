@@ -45,8 +45,12 @@ class Adafactor : public Optimizer {
  public:
   Adafactor(layers::FlatParameters& flat, const AdafactorOptions& adafactor, const OptimizerOptions& options = {});
   YAML::Node settings() const override;
+  // lr × ρ_t of the last step (before the RMS(w) scale of scale_parameter, which is per parameter).
+  double step_size() const override;
 
  private:
+  // ρ_t: the relative step at step t, or 1 with relative_step off.
+  double relative_step_at(double t) const;
   void update(Group& g) override;
   AdafactorOptions af_;
 };

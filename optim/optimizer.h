@@ -98,6 +98,9 @@ class Optimizer {
   void zero_grad() const { flat_.zero_grad(); }
   double lr() const { return lr_; }
   void set_lr(double lr);
+  // The learning rate the last step applied, as metrics log it: lr() for all but Adafactor with
+  // relative_step, where lr is a multiplier of the relative step ρ_t (optim/adafactor.h).
+  virtual double step_size() const { return lr_; }
   // Steps taken (the t of bias corrections; 1 during the first step's update).
   int64_t step_count() const { return step_; }
 

@@ -507,8 +507,7 @@ TrainSummary Trainer::train_and_report() {
   const int world = s.comm->world_size();
   int64_t skipped_in_a_row = 0;  // fp16 steps skipped for inf/nan gradients since the last good one
   while (s.step < s.train.steps) {
-    const double lr = s.schedule->lr_at(s.step);
-    s.optimizer->set_lr(lr);
+    s.optimizer->set_lr(s.schedule->lr_at(s.step));
     std::vector<data::Batch> micro(static_cast<size_t>(s.train.grad_accumulation));
     int64_t local_targets = 0, step_tokens = 0;
     for (auto& b : micro) {
@@ -593,7 +592,7 @@ TrainSummary Trainer::train_and_report() {
     if (s.metrics && (s.step % s.train.log_every == 0 || s.step == s.train.steps))
       s.metrics->log_train({.step = s.step,
                             .loss = loss,
-                            .lr = lr,
+                            .lr = s.optimizer->step_size(),
                             .grad_norm = grad_norm,
                             .tokens_per_s = rate.tokens_per_s(),
                             .peak_memory_bytes = static_cast<int64_t>(memory_stats(s.device).peak),

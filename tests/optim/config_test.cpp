@@ -143,5 +143,29 @@ TEST(OptimizerConfig, TheConstructorsCheckTheSameValues) {
               HasSubstr("lion: group pattern '*norm*' matches no parameter; parameters are lin.weight"));
 }
 
+// The lr that metrics log: Adafactor's relative step scales its lr multiplier (optim/adafactor.h).
+TEST(OptimizerConfig, StepSizeIsTheLearningRateTheLastStepApplied) {
+  const auto step_sizes = [](const std::string& yaml) {
+    test::Problem model;
+    layers::FlatParameters flat(model);
+    layers::ConfigReader r(YAML::Load(yaml), "optim");
+    std::unique_ptr<Optimizer> opt = make_optimizer(r, flat);
+    std::vector<double> sizes;
+    for (int t = 1; t <= 3; ++t) {
+      test::set_gradients(model);
+      opt->step();
+      sizes.push_back(opt->step_size());
+    }
+    return sizes;
+  };
+  EXPECT_EQ(step_sizes("{type: adamw, lr: 0.003}"), (std::vector<double>{0.003, 0.003, 0.003}));
+  EXPECT_EQ(step_sizes("{type: adafactor, lr: 0.5, relative_step: false}"), (std::vector<double>{0.5, 0.5, 0.5}));
+  // ρ_t = min(1e-2, 1/√t): 1e-2 until t = 10^4.
+  EXPECT_EQ(step_sizes("{type: adafactor, lr: 2}"), (std::vector<double>{0.02, 0.02, 0.02}));
+  // warmup_init: ρ_t = min(1e-6 t, 1/√t).
+  const std::vector<double> warm = step_sizes("{type: adafactor, lr: 2, warmup_init: true}");
+  for (int t = 1; t <= 3; ++t) EXPECT_DOUBLE_EQ(warm[t - 1], 2e-6 * t);
+}
+
 }  // namespace
 }  // namespace gau::optim
