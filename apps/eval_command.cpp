@@ -49,15 +49,15 @@ void run_eval(const EvalArgs& args) {
     nlohmann::ordered_json j = {{"checkpoint", m.checkpoint.string()}, {"step", m.step},  {"split", args.split},
                                 {"loss", r.loss},                      {"perplexity", r.perplexity()},
                                 {"bits_per_token", r.bits_per_token()}, {"tokens", r.targets}, {"batches", r.batches}};
-    if (bytes) j["bits_per_byte"] = r.bits_per_token();
+    if (r.bits_per_byte(bytes)) j["bits_per_byte"] = r.bits_per_token();
     std::printf("%s\n", j.dump().c_str());
     return;
   }
-  std::printf("%s (step %lld), %s split, %lld batches, %lld tokens\n", m.checkpoint.string().c_str(),
+  std::printf("%s (step %lld), %s split, %lld batches, %lld %s\n", m.checkpoint.string().c_str(),
               static_cast<long long>(m.step), args.split.c_str(), static_cast<long long>(r.batches),
-              static_cast<long long>(r.targets));
+              static_cast<long long>(r.targets), r.targets_unit());
   std::printf("loss %.4f nats | perplexity %.3f | %.4f %s\n", r.loss, r.perplexity(), r.bits_per_token(),
-              bytes ? "bits per byte" : "bits per token");
+              r.bits_unit(bytes));
 }
 
 }  // namespace

@@ -48,9 +48,9 @@ void print_summary(const trainers::TrainSummary& s) {
               static_cast<long long>(s.steps), trainers::format_duration(s.seconds).c_str(),
               trainers::format_rate(s.tokens_per_s).c_str(), s.stop_reason.c_str());
   if (s.final_eval)
-    std::printf("validation: %.4f %s (loss %.4f nats, perplexity %.2f, %lld tokens)\n", s.final_eval->bits_per_token(),
-                s.byte_level ? "bits per byte" : "bits per token", s.final_eval->loss, s.final_eval->perplexity(),
-                static_cast<long long>(s.final_eval->targets));
+    std::printf("validation: %.4f %s (loss %.4f nats, perplexity %.2f, %lld %s)\n", s.final_eval->bits_per_token(),
+                s.final_eval->bits_unit(s.byte_level), s.final_eval->loss, s.final_eval->perplexity(),
+                static_cast<long long>(s.final_eval->targets), s.final_eval->targets_unit());
   if (!s.sample.empty()) std::printf("sample:\n----\n%s\n----\n", s.sample.c_str());
   std::printf("run directory: %s\n", dir.c_str());
   if (s.metrics) std::printf("  metrics:    %s/metrics.jsonl\n", dir.c_str());

@@ -22,6 +22,7 @@ EvalResult evaluate(const Objective& objective, layers::Module& model, const dat
   Generator gen(options.seed);
   double nats = 0;
   EvalResult r;
+  r.masked = objective.language_model() == nullptr;
   for (int64_t i = 0; i < total; ++i) {
     const data::Batch batch = batches.next();
     if (objective.expected_targets(batch) == 0) continue;  // filler rows only (this rank's share of a short split)

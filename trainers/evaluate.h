@@ -7,8 +7,10 @@
 //   r.loss, r.perplexity(), r.bits_per_token()
 //
 // The loss is weighted by counted targets, so the mean is over tokens, not batches: the same
-// figure whatever the batch size. Bits per byte equal bits per token for byte-level data; the
-// trainer reports them under that name only then.
+// figure whatever the batch size. Bits per byte equal bits per token for a causal model over
+// byte-level data, which predicts every byte from the ones before it; the trainer reports them
+// under that name only then. A masked LM's targets are its masked tokens, each predicted from
+// both sides: its bits per token are no compression rate of the text, and are labelled so.
 #include <cmath>
 #include <cstdint>
 
@@ -22,8 +24,17 @@ struct EvalResult {
   double loss = 0;      // mean cross-entropy in nats per counted target
   int64_t targets = 0;  // targets counted
   int64_t batches = 0;
+  bool masked = false;  // a masked LM's: the targets are the masked tokens
   double perplexity() const { return std::exp(loss); }
   double bits_per_token() const { return loss / std::log(2.0); }
+  // Whether bits_per_token() is the data's bits per byte (causal model, byte-level data).
+  bool bits_per_byte(bool byte_level) const { return byte_level && !masked; }
+  // "bits per byte", "bits per token" or "bits per masked token", for bits_per_token().
+  const char* bits_unit(bool byte_level) const {
+    return masked ? "bits per masked token" : byte_level ? "bits per byte" : "bits per token";
+  }
+  // "tokens" or "masked tokens", for targets.
+  const char* targets_unit() const { return masked ? "masked tokens" : "tokens"; }
 };
 
 struct EvalOptions {

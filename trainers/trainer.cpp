@@ -402,11 +402,11 @@ void Trainer::State::evaluate_now(Progress& progress) {
   last_eval = r;
   last_eval_step = step;
   Scalars scalars = {{"loss", r.loss}, {"perplexity", r.perplexity()}, {"bits_per_token", r.bits_per_token()}};
-  if (byte_level()) scalars.emplace_back("bits_per_byte", r.bits_per_token());
+  if (r.bits_per_byte(byte_level())) scalars.emplace_back("bits_per_byte", r.bits_per_token());
   if (metrics) metrics->log_eval(step, "val", scalars);
   char line[160];
-  std::snprintf(line, sizeof line, "eval step %lld: val loss %.4f | %s %.4f | ppl %.2f", static_cast<long long>(step),
-                r.loss, byte_level() ? "bits/byte" : "bits/token", r.bits_per_token(), r.perplexity());
+  std::snprintf(line, sizeof line, "eval step %lld: val loss %.4f | %.4f %s | ppl %.2f", static_cast<long long>(step),
+                r.loss, r.bits_per_token(), r.bits_unit(byte_level()), r.perplexity());
   progress.print(line);
 }
 

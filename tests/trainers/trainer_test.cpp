@@ -329,6 +329,31 @@ TEST_F(TrainerTest, ASplitWithoutTargetsIsNotEvaluated) {
   EXPECT_FALSE(s.final_eval.has_value());
 }
 
+// Bits per byte are a causal LM's over bytes only; a masked LM's loss is over its masked tokens.
+TEST_F(TrainerTest, OnlyACausalModelOverBytesReportsBitsPerByte) {
+  std::string text;
+  for (int i = 0; i < 4000; ++i) text += static_cast<char>('a' + (i * 7) % 16);
+  test::write_bytes(dir_.path() / "letters.txt", text);
+  const std::string data = "data={source: text, path: " + (dir_.path() / "letters.txt").string() +
+                           ", val_fraction: 0.1, seq_len: 16, batch_size: 4}";
+  for (const bool masked : {false, true}) {
+    const std::string run = masked ? "masked" : "causal";
+    std::vector<std::string> set = {data, "model.vocab=256", "train.steps=2", "train.eval_steps=2"};
+    if (masked) set.push_back("model={type: masked_lm, vocab: 256, dim: 32, max_length: 16, layers: 1, "
+                              "blocks: {type: gau, e: 64, s: 16, causal: false}}");
+    const TrainSummary s = train(set, run);
+    ASSERT_TRUE(s.final_eval.has_value()) << run;
+    EXPECT_EQ(s.final_eval->masked, masked);
+    EXPECT_EQ(s.final_eval->bits_per_byte(s.byte_level), !masked);
+    std::ifstream metrics(dir_.path() / run / "metrics.jsonl");
+    std::string line, eval;
+    while (std::getline(metrics, line))
+      if (line.find("\"kind\":\"eval\"") != std::string::npos) eval = line;
+    EXPECT_THAT(eval, HasSubstr("\"bits_per_token\""));
+    EXPECT_EQ(eval.find("bits_per_byte") != std::string::npos, !masked) << eval;
+  }
+}
+
 TEST_F(TrainerTest, NewRunNeverWritesIntoAnOldOne) {
   train({"train.steps=2"}, "same");
   EXPECT_THROW(train({"train.steps=2"}, "same"), Error);
