@@ -16,6 +16,10 @@
 //                    (with the default τ = W this is η · sqrt(W / s), the Transformer's rule)
 //   Past T, cosine and linear stay at η_min.
 //
+// s counts the updates already made: lr(s) is the rate of update s + 1, the one that metrics.jsonl
+// logs at step s + 1. So with T = train.steps (the trainer's default) the last update runs at
+// lr(T - 1), one step short of the floor, as PyTorch's schedulers stepped after each update do.
+//
 // Linear warmup on its own is {type: constant, warmup_steps: W}.
 //
 // Config (the keys a type does not use are unknown-key errors):
