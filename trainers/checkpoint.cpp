@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/ops/copy.h"
 #include "core/version.h"
 #include "trainers/atomic_file.h"
 #include "trainers/run_dir.h"
@@ -136,14 +137,34 @@ Checkpoint read_checkpoint(const fs::path& dir) {
   return c;
 }
 
-Checkpoint load_checkpoint(const fs::path& dir, layers::Module& model) {
-  Checkpoint c = read_checkpoint(dir);
+namespace {
+
+void load_weights(const fs::path& dir, const layers::StateDict& weights, layers::Module& model) {
   try {
-    model.load_state_dict(c.model);
+    model.load_state_dict(weights);
   } catch (const Error& e) {
     GAU_FAIL("checkpoint ", (dir / kModelFile).string(),
              " does not fit the model (was it saved from another config?): ", error_message(e));
   }
+}
+
+}  // namespace
+
+Checkpoint load_checkpoint(const fs::path& dir, layers::Module& model) {
+  Checkpoint c = read_checkpoint(dir);
+  load_weights(dir, c.model, model);
+  return c;
+}
+
+Checkpoint load_checkpoint_converted(const fs::path& dir, layers::Module& model) {
+  Checkpoint c = read_checkpoint(dir);
+  layers::StateDict weights = c.model;
+  for (const auto& [name, mine] : model.state_dict()) {
+    const auto it = weights.find(name);
+    if (it != weights.end() && is_floating(it->second.dtype()) && is_floating(mine.dtype()))
+      it->second = ops::to_dtype(it->second, mine.dtype());
+  }
+  load_weights(dir, weights, model);
   return c;
 }
 

@@ -63,6 +63,11 @@ Checkpoint read_checkpoint(const std::filesystem::path& dir);
 // the checkpoint's path and every missing key, unexpected key and shape mismatch.
 Checkpoint load_checkpoint(const std::filesystem::path& dir, layers::Module& model);
 
+// load_checkpoint for starting a new run from a trained one (train.init_from): each floating
+// tensor is first converted to the dtype of the model's tensor of that name, so weights saved by
+// a bf16 or fp16 run initialise an f32 model (which the trainer then casts to its precision).
+Checkpoint load_checkpoint_converted(const std::filesystem::path& dir, layers::Module& model);
+
 // Removes all but the newest `keep_last` complete checkpoints (never the one `latest` names),
 // and staging directories left by crashed saves. keep_last = 0 removes only the latter.
 void prune_checkpoints(const std::filesystem::path& run_dir, int keep_last);

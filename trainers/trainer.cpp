@@ -187,6 +187,9 @@ void Trainer::State::setup() {
   const config::LoadedConfig loaded = config::load_config(config_file, request.overrides);
   resolved = config::resolve_config(loaded);
   resolved["data"] = data::with_absolute_paths(resolved["data"]);
+  // Relative to where gau train runs, as data paths are, and stored absolute for a later resume.
+  if (const YAML::Node init = resolved["train"]["init_from"]; init && !init.Scalar().empty())
+    resolved["train"]["init_from"] = fs::absolute(init.Scalar()).lexically_normal().string();
   config_yaml = config::dump_config(resolved);
   train = config::train_section().read(resolved["train"]);
   logging = config::logging_section().read(resolved["logging"]);
@@ -221,10 +224,25 @@ void Trainer::State::setup() {
     if (!lead()) run = std::make_unique<RunDir>(RunDir::open(dir));
   }
 
+  // A run stopped before its first checkpoint (killed during setup or its first steps) has only
+  // its config: resuming it trains it from the start, in the same directory.
+  const bool from_checkpoint = resuming && (fs::exists(run->latest_path()) || !list_checkpoints(run->path()).empty());
+
   // The model's initialisation draws from the default generator, seeded here; so does dropout.
   manual_seed(static_cast<uint64_t>(train.seed));
   mask_generator.manual_seed(static_cast<uint64_t>(train.seed) ^ 0x6d61736bULL);
   model = layers::build(resolved["model"], "model");
+  // Before the precision cast and the optimizer, whose master weights copy the parameters. Rank
+  // 0 reads the file; data parallelism broadcasts its weights to the others.
+  if (!train.init_from.empty() && !from_checkpoint && lead()) {
+    try {
+      const Checkpoint c = load_checkpoint_converted(resolve_checkpoint(train.init_from), *model);
+      say("initialised from " + c.dir.string() + " (step " + std::to_string(c.state.step) + " of its run)");
+    } catch (const Error& e) {
+      const layers::ConfigOriginsScope scope(loaded.origins);
+      layers::ConfigReader(config::section_of(loaded.root, "train"), "train").fail("init_from", error_message(e));
+    }
+  }
   default_generator().manual_seed(rank_seed(static_cast<uint64_t>(train.seed), comm->rank()));
   objective = std::make_unique<Objective>(*model);
   // ZeRO-1 on a world of one has nothing to shard: the plain optimizer is the same thing.
@@ -286,9 +304,6 @@ void Trainer::State::setup() {
   }
 
   std::optional<int64_t> resume_step;
-  // A run stopped before its first checkpoint (killed during setup or its first steps) has only
-  // its config: resuming it trains it from the start, in the same directory.
-  const bool from_checkpoint = resuming && (fs::exists(run->latest_path()) || !list_checkpoints(run->path()).empty());
   if (resuming && !from_checkpoint) {
     say("resume: " + run->path().string() + " has no checkpoint yet; training it from step 0");
     resume_step = 0;

@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
 #include "core/error.h"
+#include "core/ops/copy.h"
 #include "tests/support/checks.h"
 #include "tests/support/files.h"
 #include "trainers/checkpoint.h"
@@ -26,6 +28,7 @@ namespace gau::trainers {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using test::error_of;
 
@@ -464,6 +467,39 @@ TEST_F(TrainerTest, ResumeChangesTheRunOnlyWhenItTrains) {
   EXPECT_EQ(file_text(dir_.path() / "r" / "metrics.jsonl"), metrics);
   EXPECT_EQ(resume("r", {"train.steps=5"}).step, 5);
   EXPECT_NE(file_text(dir_.path() / "r" / "config.yaml"), config);  // now with steps: 5
+}
+
+// train.init_from starts a new run from another's weights (converted to its precision) with a
+// fresh optimizer, step and data position; a resumed run reads its own checkpoint instead.
+TEST_F(TrainerTest, InitFromStartsANewRunFromAnothersWeights) {
+  const TrainSummary source = train({"train.steps=6"}, "source");
+  const Checkpoint trained = read_checkpoint(source.checkpoint);
+  const std::string init = "train.init_from=" + (dir_.path() / "source").string();
+  for (const char* precision : {"fp32", "bf16"}) {
+    const std::string run = std::string("tuned_") + precision;
+    const TrainSummary s = train({init, "train.steps=2", "train.save_initial=true", std::string("precision=") + precision},
+                                 run);
+    EXPECT_EQ(s.start_step, 0);
+    const Checkpoint first = read_checkpoint(dir_.path() / run / "checkpoints" / "step_000000");
+    ASSERT_EQ(first.model.size(), trained.model.size());
+    for (const auto& [name, t] : trained.model) {
+      const Tensor want = ops::to_dtype(ops::to_dtype(t, first.model.at(name).dtype()), DType::f32);
+      const Tensor got = ops::to_dtype(first.model.at(name), DType::f32);
+      ASSERT_EQ(got.shape(), want.shape()) << name;
+      EXPECT_EQ(0, std::memcmp(got.data_ptr(), want.data_ptr(), got.nbytes())) << precision << " " << name;
+    }
+  }
+  // The bf16 run's weights initialise an f32 one; the source can go once the run has a checkpoint.
+  const TrainSummary back = train({"train.init_from=" + (dir_.path() / "tuned_bf16").string(), "train.steps=2"}, "back");
+  EXPECT_EQ(back.step, 2);
+  fs::remove_all(dir_.path() / "tuned_bf16");
+  EXPECT_EQ(resume("back", {"train.steps=3"}).step, 3);
+  // A missing source or another model is an error at the key, and leaves no run behind.
+  EXPECT_THAT(error_of([&] { train({"train.init_from=" + (dir_.path() / "nope").string()}, "bad"); }),
+              HasSubstr("train.init_from (--set train.init_from="));
+  EXPECT_THAT(error_of([&] { train({init, "model.dim=16"}, "bad"); }),
+              AllOf(HasSubstr("train.init_from"), HasSubstr("does not fit the model")));
+  EXPECT_FALSE(fs::exists(dir_.path() / "bad"));
 }
 
 }  // namespace

@@ -38,6 +38,9 @@ const Section<TrainOptions>& train_section() {
     s.string("sample_prompt", &T::sample_prompt, "the end-of-run sample's prompt; \"\": a document's start");
     s.string("run_dir", &T::run_dir, "where the run writes its config, metrics and checkpoints; \"\": runs/<name>");
     s.string("name", &T::name, "the run's name; \"\": the config file's name without .yaml");
+    s.string("init_from", &T::init_from,
+             "starts from the weights of this checkpoint, or a run directory's latest (the optimizer, step and data "
+             "start afresh: fine-tuning); the model config must match; \"\": a fresh initialisation");
     s.check([](const T& o, layers::ConfigReader& r) {
       try {
         Device::parse(o.device);

@@ -30,6 +30,7 @@ struct TrainOptions {
   std::string sample_prompt;      // "": the start of a document
   std::string run_dir;          // "": runs/<name>
   std::string name;             // "": the config file's name without .yaml
+  std::string init_from;        // "": a fresh initialisation; else a checkpoint or run directory
 };
 
 const Section<TrainOptions>& train_section();
