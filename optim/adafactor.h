@@ -21,7 +21,10 @@
 //
 // RMS(x) = ‖x‖ / √numel. HF factors a > 2-D parameter over its last two dims per leading index;
 // here it is the 2-D view above (the same for 2-D weights). State: R and C (factored) or V (1-D)
-// in one compact buffer; m [total] with beta1. Passes per range: one for RMS(w) and the sums of
+// in one compact buffer; m [total] with beta1. The compact buffer ("exp_avg_sq" of a group, as
+// checkpoints store it) holds the group's parameters in its layout order (state.json's names),
+// end to end without alignment: R [rows] then C [cols] for a >= 2-D parameter, V [numel] for a
+// 1-D one. Passes per range: one for RMS(w) and the sums of
 // G per row (and per column block), one for RMS(U), one to apply.
 #include <optional>
 
