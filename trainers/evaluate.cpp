@@ -12,6 +12,7 @@ EvalResult evaluate(const Objective& objective, layers::Module& model, const dat
   loader.drop_last = false;
   loader.partial_step_ok = true;  // a validation split smaller than one batch is still evaluated
   loader.prefetch = 0;
+  loader.next_token_targets = objective.language_model() != nullptr;
   data::Loader batches(corpus, loader);
   const int64_t total = options.max_batches > 0 ? std::min(options.max_batches, batches.steps_per_epoch())
                                                 : batches.steps_per_epoch();

@@ -290,8 +290,9 @@ void Trainer::State::setup() {
   if (lead()) data::keep_tokenizer_in_run(data_config.tokenizer, run->path().string());
   inject_test_fault(comm->rank(), 0);
   stop_if_signalled();
-  const data::LoaderOptions rows =
+  data::LoaderOptions rows =
       data::loader_options(data_config, dataset, data::Split::train, comm->rank(), comm->world_size());
+  rows.next_token_targets = objective->language_model() != nullptr;
   data::check_data_fits_model(dataset, rows, resolved["model"]["vocab"].as<int64_t>(),
                               resolved["model"]["max_length"].as<int64_t>(0));
   loader = std::make_unique<data::Loader>(dataset.train, rows);

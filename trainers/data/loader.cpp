@@ -28,7 +28,7 @@ void from_json(const nlohmann::json& j, LoaderPosition& p) {
 class Loader::Maker {
  public:
   Maker(const Corpus& corpus, const LoaderOptions& o)
-      : corpus_(corpus), opt_(o), windows_(corpus, o.seq_len, o.packing), global_(o.batch_size * o.world_size) {
+      : corpus_(corpus), opt_(o), windows_(corpus, o.seq_len, o.packing, o.next_token_targets), global_(o.batch_size * o.world_size) {
     rule_ = {o.packing, o.mask_across_documents, o.pad_id, o.ignore_index};
     pos_.seed = o.seed;
     pos_.num_windows = windows_.size();
@@ -114,16 +114,19 @@ Loader::Loader(Corpus corpus, LoaderOptions options) : corpus_(std::move(corpus)
             " (>= 1), rank ", o.rank, " of world_size ", o.world_size, ", prefetch ", o.prefetch, " (>= 0)");
   maker_ = std::make_unique<Maker>(corpus_, options_);
   const bool partial = o.partial_step_ok && !o.drop_last;
-  const int64_t need = partial ? 1 : o.batch_size * o.world_size;
+  // An evaluation takes a split with no window (one token, nothing to predict) and counts no target.
+  const int64_t need = partial ? 0 : o.batch_size * o.world_size;
   if (num_windows() < need) {
     auto count = [](int64_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
     std::string needs = "one step needs batch_size " + std::to_string(o.batch_size) + " x world_size " +
                         std::to_string(o.world_size) + " = " + count(need, "sequence");
-    if (o.packing) needs += ", i.e. at least " + count((need - 1) * o.seq_len + 1, "token");
+    // The last window must start before the stream's last token when that token has no target.
+    const int64_t tokens = (need - 1) * o.seq_len + (o.next_token_targets ? 2 : 1);
+    if (o.packing) needs += ", i.e. at least " + count(tokens, "token");
     GAU_FAIL(o.name, ": too little data in ", corpus_.describe(), ": ", count(corpus_.size(), "token"), " in ",
              count(corpus_.num_documents(), "document"), " make ", count(num_windows(), "sequence"),
              " of up to seq_len ", o.seq_len, " (packing ", o.packing ? "on" : "off", "), but ",
-             partial ? "evaluation needs at least one" : needs,
+             needs,
              o.name.starts_with("data.val")
                  ? "; hold out more (data.val_fraction), give a data.val_path, or use a smaller seq_len or batch_size"
                  : "; use more data, or a smaller seq_len or batch_size");

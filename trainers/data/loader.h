@@ -36,6 +36,10 @@ struct LoaderOptions {
   // Training needs one whole step of windows (batch_size x world_size); evaluation takes whatever
   // the split holds, its one step padded with filler rows.
   bool partial_step_ok = false;
+  // Rows predict the next token (a causal LM): a window of one token without a next token has
+  // no target and is left out (trainers/data/windows.h). A masked LM predicts the tokens
+  // themselves, so keeps it.
+  bool next_token_targets = true;
   int64_t prefetch = 2;  // batches made ahead on a background thread; 0 = made in next()
   int64_t rank = 0;
   int64_t world_size = 1;

@@ -6,13 +6,20 @@
 
 namespace gau::data {
 
-Windows::Windows(const Corpus& corpus, int64_t seq_len, bool packing)
-    : seq_len_(seq_len), total_(corpus.size()), packing_(packing) {
+Windows::Windows(const Corpus& corpus, int64_t seq_len, bool packing, bool next_token_targets)
+    : seq_len_(seq_len), total_(corpus.size()), packing_(packing), next_token_targets_(next_token_targets) {
   GAU_CHECK(seq_len >= 1, "Windows: seq_len must be >= 1, got ", seq_len);
   if (packing) return;
   for (int64_t d = 0; d < corpus.num_documents(); ++d)
     for (int64_t b = corpus.document_begin(d), e = corpus.document_end(d); b < e; b += seq_len)
-      list_.push_back({b, std::min(seq_len, e - b)});
+      if (!next_token_targets || e - b > 1) list_.push_back({b, std::min(seq_len, e - b)});
+}
+
+int64_t Windows::size() const {
+  if (!packing_) return static_cast<int64_t>(list_.size());
+  // The windows that start before the stream's last token (with next-token targets), or at any token.
+  const int64_t starts = next_token_targets_ ? std::max<int64_t>(total_ - 1, 0) : total_;
+  return (starts + seq_len_ - 1) / seq_len_;
 }
 
 Window Windows::operator[](int64_t i) const {

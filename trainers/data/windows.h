@@ -7,9 +7,11 @@
 //              the stream's last token); with mask_across_documents, not across a document end.
 // packing off: each document is cut every seq_len tokens on its own; windows never cross
 //              documents, and a target is the next token within the document only.
-// Either way every token is the input of exactly one window. A short window is padded with
-// pad_id (its target ignore_index) and reported through its length. A corpus that marks answers
-// (synthetic tasks) keeps only targets whose token is an answer.
+// Either way every token is the input of exactly one window, except that with next-token targets
+// (a causal LM) a window of one token with no next token (the stream's last, or with packing off
+// a document's last) is left out: it would be a row with nothing to predict. A short window is
+// padded with pad_id (its target ignore_index) and reported through its length. A corpus that
+// marks answers (synthetic tasks) keeps only targets whose token is an answer.
 #include <cstdint>
 #include <vector>
 
@@ -31,8 +33,9 @@ struct RowRule {
 
 class Windows {
  public:
-  Windows(const Corpus& corpus, int64_t seq_len, bool packing);
-  int64_t size() const { return packing_ ? (total_ + seq_len_ - 1) / seq_len_ : static_cast<int64_t>(list_.size()); }
+  // `next_token_targets`: leave out the windows of one token that has no next token.
+  Windows(const Corpus& corpus, int64_t seq_len, bool packing, bool next_token_targets);
+  int64_t size() const;
   Window operator[](int64_t i) const;
   int64_t seq_len() const { return seq_len_; }
 
@@ -40,6 +43,7 @@ class Windows {
   int64_t seq_len_;
   int64_t total_;
   bool packing_;
+  bool next_token_targets_;
   std::vector<Window> list_;  // packing off
 };
 
