@@ -83,6 +83,30 @@ std::string value_text(double v) {
 // Each rank's dropout stream: rank 0's is the seed itself, so a run of one rank is unchanged.
 uint64_t rank_seed(uint64_t seed, int rank) { return seed ^ (static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL); }
 
+// GAU's scale inv_n divides every row's scores by the configured length, model.max_length
+// (docs/model.md). Rows much shorter than that start with relu² weights, and gradients, as many
+// times smaller squared: a small model can stay asleep there, below Adam's eps. A note, since it
+// is a valid config (a model meant to decode past its training length).
+std::string gau_scale_note(const YAML::Node& model, int64_t seq_len) {
+  const YAML::Node blocks = model["blocks"], max_length = model["max_length"];
+  if (!blocks || !max_length || max_length.as<int64_t>(0) < 2 * seq_len) return "";
+  std::vector<YAML::Node> list;
+  if (blocks.IsSequence()) {
+    for (const YAML::Node& b : blocks) list.push_back(b);
+  } else {
+    list.push_back(blocks);
+  }
+  for (const YAML::Node& b : list)
+    if (b["type"] && b["type"].Scalar() == "gau" && b["scale"] && b["scale"].Scalar().rfind("inv_n", 0) == 0)
+      return "note: the GAU blocks' scale " + b["scale"].Scalar() + " divides scores by model.max_length = " +
+             max_length.Scalar() + ", but rows are data.seq_len = " + std::to_string(seq_len) +
+             " tokens: their scores are " +
+             detail::concat(std::round(10.0 * max_length.as<double>() / static_cast<double>(seq_len)) / 10) +
+             "x smaller than at full length, and a small model's attention may not wake from that; set "
+             "model.max_length: " + std::to_string(seq_len) + " unless it must decode further";
+  return "";
+}
+
 std::string run_name(const config::TrainOptions& train, const std::string& config_file) {
   if (!train.name.empty()) return train.name;
   return fs::path(config_file).stem().string();
@@ -295,6 +319,7 @@ void Trainer::State::setup() {
   rows.next_token_targets = objective->language_model() != nullptr;
   data::check_data_fits_model(dataset, rows, resolved["model"]["vocab"].as<int64_t>(),
                               resolved["model"]["max_length"].as<int64_t>(0));
+  if (const std::string note = gau_scale_note(resolved["model"], rows.seq_len); lead() && !note.empty()) say(note);
   loader = std::make_unique<data::Loader>(dataset.train, rows);
   // The end-of-run sample is checked now, not after the training it would then fail.
   if (const int64_t max_length = resolved["model"]["max_length"].as<int64_t>(0);

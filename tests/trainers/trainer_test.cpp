@@ -469,6 +469,23 @@ TEST_F(TrainerTest, ResumeChangesTheRunOnlyWhenItTrains) {
   EXPECT_NE(file_text(dir_.path() / "r" / "config.yaml"), config);  // now with steps: 5
 }
 
+std::string log_text(std::FILE* log) {
+  std::fflush(log);
+  std::rewind(log);
+  std::string text;
+  for (int c; (c = std::fgetc(log)) != EOF;) text += static_cast<char>(c);
+  return text;
+}
+
+// GAU's inv_n scale divides by max_length: rows far shorter than that get a note (docs/model.md).
+TEST_F(TrainerTest, AGauScaleOfAFarLongerLengthIsNoted) {
+  train({"train.steps=1"}, "sqrt_s");  // scale: inv_sqrt_s
+  EXPECT_EQ(log_text(log_).find("note: the GAU blocks' scale"), std::string::npos);
+  train({"train.steps=1", "model.blocks.scale=inv_n"}, "inv_n");
+  EXPECT_THAT(log_text(log_), HasSubstr("note: the GAU blocks' scale inv_n divides scores by model.max_length = 16, "
+                                        "but rows are data.seq_len = 7 tokens: their scores are 2.3x smaller"));
+}
+
 // train.init_from starts a new run from another's weights (converted to its precision) with a
 // fresh optimizer, step and data position; a resumed run reads its own checkpoint instead.
 TEST_F(TrainerTest, InitFromStartsANewRunFromAnothersWeights) {
