@@ -30,7 +30,9 @@ std::string default_config_path() {
 void print_eval_and_generate(const trainers::TrainSummary& s) {
   const std::string dir = s.run_dir.string();
   if (s.evaluates) std::printf("  evaluate:   gau eval %s\n", dir.c_str());
-  if (s.generates) std::printf("  generate:   gau generate %s --prompt \"The \"\n", dir.c_str());
+  if (s.generates)
+    std::printf("  generate:   gau generate %s --prompt \"%s\"\n", dir.c_str(),
+                s.sample_prompt.empty() ? "The " : s.sample_prompt.c_str());
   std::fflush(stdout);
 }
 

@@ -117,7 +117,11 @@ double Progress::now() const {
 }
 
 ProgressLine Progress::line(int64_t step, double loss) const {
-  return {step, total_, loss, rate_.tokens_per_s(), now() - start_, eta_seconds(step, total_, rate_.steps_per_s())};
+  const double elapsed = now() - start_;
+  double eta = eta_seconds(step, total_, rate_.steps_per_s());
+  // A time limit that comes first ends the run then.
+  if (options_.time_limit_s > 0 && eta >= 0) eta = std::min(eta, std::max(options_.time_limit_s - elapsed, 0.0));
+  return {step, total_, loss, rate_.tokens_per_s(), elapsed, eta};
 }
 
 void Progress::update(int64_t step, double loss, int64_t tokens) {

@@ -63,6 +63,7 @@ struct ProgressOptions {
   std::optional<bool> tty;  // default: isatty(fileno(out))
   std::FILE* out = stderr;
   int window = 20;  // steps the rate is smoothed over
+  double time_limit_s = 0;  // the run stops after this long (train.max_time_minutes); 0: no limit
 };
 
 class Progress {

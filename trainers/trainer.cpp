@@ -509,6 +509,7 @@ TrainSummary Trainer::train_and_report() {
   summary.start_step = s.start_step;
   summary.steps = s.train.steps;
   summary.byte_level = s.byte_level();
+  summary.sample_prompt = s.train.sample_prompt;
   summary.generates = s.dataset.tokenizer && dynamic_cast<const layers::LanguageModel*>(s.model.get()) != nullptr;
   summary.evaluates = s.dataset.val.size() > 0;
   summary.metrics = s.logging.metrics;
@@ -534,7 +535,10 @@ TrainSummary Trainer::train_and_report() {
                                   : s.logging.progress == "lines" ? std::optional<bool>(false)
                                                                   : s.request.tty;
   Progress progress(s.train.steps, s.step,
-                    {.log_every = static_cast<int>(s.train.log_every), .tty = tty, .out = s.log()});
+                    {.log_every = static_cast<int>(s.train.log_every),
+                     .tty = tty,
+                     .out = s.log(),
+                     .time_limit_s = s.train.max_time_minutes * 60});
   const StopSignals& signals = *s.signals;
   optim::GradAccumulator accumulator(s.train.grad_accumulation);
   RateMeter rate;

@@ -73,6 +73,7 @@ struct TrainSummary {
   std::string stop_reason;  // "steps", "time limit", "SIGINT", "SIGTERM", "already done" (a resumed
                             // run that had all its train.steps: nothing was trained or written)
   std::string sample;       // the end-of-run sample (prompt included), "" when none
+  std::string sample_prompt;  // train.sample_prompt, for the closing hint
   std::vector<double> losses;  // the training loss of each step of this run (over all ranks)
   int rank = 0;                // this process's rank: only rank 0 writes and reports
   int world_size = 1;

@@ -79,6 +79,20 @@ TEST(Progress, Eta) {
   EXPECT_EQ(eta_seconds(100, 0, 3), -1);
 }
 
+// A time limit that ends the run before its steps do is its ETA (train.max_time_minutes).
+TEST(Progress, EtaStopsAtTheTimeLimit) {
+  std::FILE* f = std::tmpfile();
+  Progress p(int64_t{1} << 50, 0, {.log_every = 1, .tty = false, .out = f, .time_limit_s = 60});
+  p.update(1, 1.0, 8);
+  p.update(2, 1.0, 8);
+  std::string out(static_cast<size_t>(std::ftell(f)), '\0');
+  std::rewind(f);
+  EXPECT_EQ(std::fread(out.data(), 1, out.size(), f), out.size());
+  std::fclose(f);
+  const std::string eta = out.substr(out.rfind("ETA ") + 4);
+  EXPECT_TRUE(eta == "0:59\n" || eta == "1:00\n") << out;
+}
+
 std::string run_progress(bool tty) {
   std::FILE* f = std::tmpfile();
   Progress p(20, 0, {.log_every = 5, .tty = tty, .out = f});
