@@ -1,5 +1,7 @@
 #include "apps/eval_command.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -11,6 +13,7 @@
 #include "trainers/data/dataset.h"
 #include "trainers/evaluate.h"
 #include "trainers/objective.h"
+#include "trainers/progress.h"
 #include "trainers/trained_model.h"
 
 namespace gau::apps {
@@ -39,9 +42,19 @@ void run_eval(const EvalArgs& args) {
   GAU_CHECK(!corpus.empty(), "gau eval: the data has no ", args.split,
             " split (data.val_fraction is 0 and no data.val_path); use --split train or --set data.val_path=FILE");
   const trainers::Objective objective(*m.model);
-  const trainers::EvalResult r = trainers::evaluate(
-      objective, *m.model, corpus, rows,
-      {.max_batches = args.batches, .device = device, .seed = m.config["train"]["seed"].as<uint64_t>(1)});
+  trainers::EvalOptions options{
+      .max_batches = args.batches, .device = device, .seed = m.config["train"]["seed"].as<uint64_t>(1)};
+  // A whole split can take minutes: a bar on a terminal (stderr, so --json's stdout stays clean).
+  std::unique_ptr<trainers::Progress> progress;
+  if (::isatty(fileno(stderr)) != 0)
+    options.on_batch = [&](int64_t done, int64_t total, double loss, int64_t tokens) {
+      if (done == 0)
+        progress = std::make_unique<trainers::Progress>(total, 0, trainers::ProgressOptions{.tty = true});
+      else
+        progress->update(done, loss, tokens);
+    };
+  const trainers::EvalResult r = trainers::evaluate(objective, *m.model, corpus, rows, options);
+  if (progress) progress->finish();
   GAU_CHECK(r.targets > 0, "gau eval: the ", args.split, " split (", corpus.size(),
             " token(s)) has no targets to predict; give more data (data.val_fraction, data.val_path) or --split train");
   const bool bytes = ds.tokenizer && ds.tokenizer->name() == "byte";

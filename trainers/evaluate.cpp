@@ -24,13 +24,20 @@ EvalResult evaluate(const Objective& objective, layers::Module& model, const dat
   double nats = 0;
   EvalResult r;
   r.masked = objective.language_model() == nullptr;
+  if (options.on_batch) options.on_batch(0, total, 0, 0);
   for (int64_t i = 0; i < total; ++i) {
     const data::Batch batch = batches.next();
-    if (objective.expected_targets(batch) == 0) continue;  // filler rows only (this rank's share of a short split)
-    const BatchLoss b = objective.loss(batch, options.device, gen);
-    if (b.targets == 0) continue;  // a masked LM's batch where nothing was masked: its loss is 0 / 0
-    nats += b.loss.item() * static_cast<double>(b.targets);
-    r.targets += b.targets;
+    // Filler rows only (this rank's share of a short split), or a masked LM's batch where nothing
+    // was masked (its loss is 0 / 0): nothing to count.
+    if (objective.expected_targets(batch) > 0) {
+      const BatchLoss b = objective.loss(batch, options.device, gen);
+      if (b.targets > 0) {
+        nats += b.loss.item() * static_cast<double>(b.targets);
+        r.targets += b.targets;
+      }
+    }
+    if (options.on_batch)
+      options.on_batch(i + 1, total, r.targets > 0 ? nats / static_cast<double>(r.targets) : 0, batch.num_tokens);
   }
   model.train(was_training);
   r.batches = total;

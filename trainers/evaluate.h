@@ -13,6 +13,7 @@
 // both sides: its bits per token are no compression rate of the text, and are labelled so.
 #include <cmath>
 #include <cstdint>
+#include <functional>
 
 #include "trainers/data/corpus.h"
 #include "trainers/data/loader.h"
@@ -41,6 +42,9 @@ struct EvalOptions {
   int64_t max_batches = 0;  // 0: the whole corpus
   Device device = Device::cpu();
   uint64_t seed = 0;  // the MLM masks' generator, fixed so every evaluation masks alike
+  // Called before the first batch (done = 0) and after each, with the batches done, of how many,
+  // the mean loss so far and the batch's tokens (gau eval's progress); unset: nothing is called.
+  std::function<void(int64_t done, int64_t total, double loss, int64_t tokens)> on_batch;
 };
 
 // `loader` describes how the corpus is cut into batches (shuffle and drop_last are ignored).

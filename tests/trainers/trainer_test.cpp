@@ -486,6 +486,25 @@ TEST_F(TrainerTest, AGauScaleOfAFarLongerLengthIsNoted) {
                                         "but rows are data.seq_len = 7 tokens: their scores are 2.3x smaller"));
 }
 
+// evaluate reports its start and each batch (gau eval's progress bar), with the loss so far.
+TEST_F(TrainerTest, EvaluationReportsEachBatch) {
+  const TrainSummary s = train({"train.steps=1"}, "eval_progress");
+  TrainedModel m = load_trained_model(s.run_dir, Device::cpu());
+  const data::Dataset ds = data::build_dataset(m.data_config, m.run_dir.string());
+  std::vector<int64_t> done;
+  double last_loss = -1;
+  EvalOptions options{.max_batches = 3};
+  options.on_batch = [&](int64_t d, int64_t total, double loss, int64_t) {
+    done.push_back(d);
+    EXPECT_EQ(total, 3);
+    last_loss = loss;
+  };
+  const EvalResult r = evaluate(Objective(*m.model), *m.model, ds.val,
+                                data::loader_options(m.data_config, ds, data::Split::val), options);
+  EXPECT_EQ(done, (std::vector<int64_t>{0, 1, 2, 3}));
+  EXPECT_DOUBLE_EQ(last_loss, r.loss);
+}
+
 // train.init_from starts a new run from another's weights (converted to its precision) with a
 // fresh optimizer, step and data position; a resumed run reads its own checkpoint instead.
 TEST_F(TrainerTest, InitFromStartsANewRunFromAnothersWeights) {
