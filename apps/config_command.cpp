@@ -8,7 +8,6 @@
 #include "core/error.h"
 #include "layers/config_reader.h"
 #include "layers/plugin.h"
-#include "layers/models/matched_size.h"
 #include "layers/registry.h"
 #include "optim/factory.h"
 #include "trainers/config/load.h"
@@ -27,12 +26,11 @@ struct ConfigArgs {
   std::vector<std::string> plugins;  // loaded first, so that --keys lists their layers
 };
 
-std::string summary(const config::LoadedConfig& loaded, const YAML::Node& resolved) {
+std::string summary(const config::LoadedConfig& loaded, const YAML::Node& resolved, const layers::Module& model) {
   std::string out = loaded.file + ": valid";
-  const YAML::Node model = resolved["model"];
-  const std::string type = model["type"].as<std::string>();
+  const std::string type = resolved["model"]["type"].as<std::string>();
   if (type == "language_model" || type == "masked_lm")
-    out += "; model: " + type + " of " + std::to_string(layers::model_parameter_count(model)) + " parameters";
+    out += "; model: " + type + " of " + std::to_string(model.parameter_count()) + " parameters";
   out += "\n  files: " + layers::comma_list(loaded.files);
   for (const std::string& o : loaded.overrides) out += "\n  --set " + o;
   return out + "\n";
@@ -40,10 +38,9 @@ std::string summary(const config::LoadedConfig& loaded, const YAML::Node& resolv
 
 // What the config alone cannot show: the optimizer's parameter patterns against the names of the
 // model it builds (as gau train does, before its first step).
-void check_against_model(const config::LoadedConfig& loaded, const YAML::Node& resolved) {
+void check_against_model(const config::LoadedConfig& loaded, const YAML::Node& resolved, const layers::Module& model) {
   std::vector<std::string> names;
-  for (const auto& [name, parameter] : layers::build(resolved["model"], "model")->named_parameters())
-    names.push_back(name);
+  for (const auto& [name, parameter] : model.named_parameters()) names.push_back(name);
   const layers::ConfigOriginsScope scope(loaded.origins);
   layers::ConfigReader r(resolved["optim"], "optim");
   optim::check_group_patterns(r, names);
@@ -60,8 +57,9 @@ void run_config(const ConfigArgs& args, bool keys) {
   GAU_CHECK(!args.file.empty(), "gau config: give a CONFIG file (or --keys to list the keys)");
   const config::LoadedConfig loaded = config::load_config(args.file, args.overrides);
   const YAML::Node resolved = config::resolve_config(loaded);
-  check_against_model(loaded, resolved);
-  std::cout << (args.dump ? config::dump_config(resolved) : summary(loaded, resolved));
+  const std::shared_ptr<layers::Module> model = layers::build(resolved["model"], "model");
+  check_against_model(loaded, resolved, *model);
+  std::cout << (args.dump ? config::dump_config(resolved) : summary(loaded, resolved, *model));
 }
 
 }  // namespace

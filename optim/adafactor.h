@@ -24,8 +24,8 @@
 // in one compact buffer; m [total] with beta1. The compact buffer ("exp_avg_sq" of a group, as
 // checkpoints store it) holds the group's parameters in its layout order (state.json's names),
 // end to end without alignment: R [rows] then C [cols] for a >= 2-D parameter, V [numel] for a
-// 1-D one. Passes per range: one for RMS(w) and the sums of
-// G per row (and per column block), one for RMS(U), one to apply.
+// 1-D one. Passes per range: one for RMS(w) and the sums of G per row (and per column block), one
+// for RMS(U), one to apply.
 #include <optional>
 
 #include "optim/optimizer.h"

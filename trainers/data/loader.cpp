@@ -28,7 +28,10 @@ void from_json(const nlohmann::json& j, LoaderPosition& p) {
 class Loader::Maker {
  public:
   Maker(const Corpus& corpus, const LoaderOptions& o)
-      : corpus_(corpus), opt_(o), windows_(corpus, o.seq_len, o.packing, o.next_token_targets), global_(o.batch_size * o.world_size) {
+      : corpus_(corpus),
+        opt_(o),
+        windows_(corpus, o.seq_len, o.packing, o.next_token_targets),
+        global_(o.batch_size * o.world_size) {
     rule_ = {o.packing, o.mask_across_documents, o.pad_id, o.ignore_index};
     pos_.seed = o.seed;
     pos_.num_windows = windows_.size();
