@@ -4,6 +4,8 @@
 #include <sstream>
 #include <utility>
 
+#include "core/error.h"
+
 namespace gau::layers {
 
 Registry& Registry::global() {
@@ -69,6 +71,31 @@ std::vector<std::string> Registry::names() const {
   return out;
 }
 
+namespace {
+
+// Whether `message` already says where in the config it arose: the readers' errors begin with
+// their key's path, which for this layer or any layer nested in it extends `path`.
+bool names_config_path(const std::string& message, const std::string& path) {
+  if (message.rfind(path, 0) != 0) return false;
+  return message.size() == path.size() || std::string(".[ :").find(message[path.size()]) != std::string::npos;
+}
+
+// The factory's own checks (a constructor's GAU_CHECK, in a plugin's layer too) know the values,
+// not the config: their errors gain the layer's path and position here.
+std::shared_ptr<Module> from_config_at(const LayerType& entry, ConfigReader& reader) {
+  try {
+    return entry.from_config(reader);
+  } catch (const OutOfMemoryError&) {
+    throw;
+  } catch (const Error& e) {
+    if (names_config_path(e.message(), reader.path())) throw;
+    const std::string location = std::string(e.what()).substr(e.message().size());
+    throw Error(reader.where("") + ": " + e.message(), location);
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<Module> build(const YAML::Node& node, const std::string& path, const std::string& file) {
   ConfigReader reader(node, path, file);
   reader.document("type", "a registered layer type", "required");
@@ -83,7 +110,7 @@ std::shared_ptr<Module> build(const YAML::Node& node, const std::string& path, c
     if (!hint.empty()) os << "; did you mean '" << hint << "'?";
     reader.fail("type", os.str());
   }
-  std::shared_ptr<Module> module = entry->from_config(reader);
+  std::shared_ptr<Module> module = from_config_at(*entry, reader);
   GAU_CHECK(module != nullptr, "registry: the factory of '", type, "' returned null for ", path);
   reader.check_no_unknown_keys();
   module->set_path(path);

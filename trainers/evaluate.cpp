@@ -12,7 +12,7 @@ EvalResult evaluate(const Objective& objective, layers::Module& model, const dat
   loader.drop_last = false;
   loader.partial_step_ok = true;  // a validation split smaller than one batch is still evaluated
   loader.prefetch = 0;
-  loader.next_token_targets = objective.language_model() != nullptr;
+  loader.next_token_targets = objective.predicts_next_token();
   data::Loader batches(corpus, loader);
   const int64_t total = options.max_batches > 0 ? std::min(options.max_batches, batches.steps_per_epoch())
                                                 : batches.steps_per_epoch();
@@ -23,7 +23,7 @@ EvalResult evaluate(const Objective& objective, layers::Module& model, const dat
   Generator gen(options.seed);
   double nats = 0;
   EvalResult r;
-  r.masked = objective.language_model() == nullptr;
+  r.masked = !objective.predicts_next_token();
   if (options.on_batch) options.on_batch(0, total, 0, 0);
   for (int64_t i = 0; i < total; ++i) {
     const data::Batch batch = batches.next();

@@ -38,6 +38,10 @@ class Objective {
   int64_t expected_targets(const data::Batch& batch) const;
   // The model as a language model, or nullptr (a masked LM cannot generate).
   layers::LanguageModel* language_model() const { return lm_; }
+  // A language model's targets are the loader's next tokens, counted before any forward; a
+  // masked LM's are drawn by masking, so its loader keeps 1-token windows and its batches weigh
+  // equally in accumulation.
+  bool predicts_next_token() const { return lm_ != nullptr; }
 
  private:
   layers::LanguageModel* lm_ = nullptr;

@@ -316,7 +316,7 @@ void Trainer::State::setup() {
   stop_if_signalled();
   data::LoaderOptions rows =
       data::loader_options(data_config, dataset, data::Split::train, comm->rank(), comm->world_size());
-  rows.next_token_targets = objective->language_model() != nullptr;
+  rows.next_token_targets = objective->predicts_next_token();
   data::check_data_fits_model(dataset, rows, resolved["model"]["vocab"].as<int64_t>(),
                               resolved["model"]["max_length"].as<int64_t>(0));
   if (const std::string note = gau_scale_note(resolved["model"], rows.seq_len); lead() && !note.empty()) say(note);
@@ -574,11 +574,12 @@ TrainSummary Trainer::train_and_report() {
       const BatchLoss bl = s.objective->loss(b, s.device, s.mask_generator);
       // A masked LM's count is known only after masking: its micro-batches weigh equally.
       const int64_t shares = static_cast<int64_t>(micro.size()) * world;
-      const Tensor weighted = s.objective->language_model() ? accumulator.scale(bl.loss, expected, total_targets)
-                                                            : accumulator.scale(bl.loss, 1, shares);
+      const bool by_targets = s.objective->predicts_next_token();
+      const Tensor weighted = by_targets ? accumulator.scale(bl.loss, expected, total_targets)
+                                         : accumulator.scale(bl.loss, 1, shares);
       const double value = bl.loss.item();
-      loss += s.objective->language_model() ? value * static_cast<double>(expected) / static_cast<double>(total_targets)
-                                            : value / static_cast<double>(shares);
+      loss += by_targets ? value * static_cast<double>(expected) / static_cast<double>(total_targets)
+                         : value / static_cast<double>(shares);
       if (!std::isfinite(value) && !s.scaler)
         GAU_FAIL("step ", s.step + 1, ": the training loss is ", value_text(value),
                  "; stopping. The last good checkpoint is ", s.last_good_checkpoint(),

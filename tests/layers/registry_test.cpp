@@ -35,6 +35,24 @@ class TestScale : public Module {
 };
 GAU_REGISTER_LAYER("test_scale", TestScale);
 
+// A layer whose constructor checks its values the way a user's layer does, with GAU_CHECK and no
+// ConfigReader: the registry adds where in the config the layer was built.
+class TestPairs : public Module {
+ public:
+  explicit TestPairs(int64_t dim) : Module("TestPairs") {
+    GAU_CHECK(dim % 2 == 0, "TestPairs: dim must be even, got ", dim);
+    scale_ = register_parameter("scale", ops::full({dim}, 1.0));
+  }
+  Tensor forward(const Tensor& x) override { return gau::mul(x, scale_); }
+  static std::shared_ptr<Module> from_config(ConfigReader& r) { return std::make_shared<TestPairs>(r.integer("dim")); }
+  static const char* example_config() { return "{dim: 2}"; }
+  static Tensor example_input(const TestPairs& m, uint64_t seed) { return test::randn({3, 2}, DType::f32, seed); }
+
+ private:
+  Tensor scale_;
+};
+GAU_REGISTER_LAYER("test_pairs", TestPairs);
+
 std::shared_ptr<Module> build_example(const LayerType& t) {
   YAML::Node node = YAML::Load(t.example_config);
   node["type"] = t.name;
@@ -54,6 +72,19 @@ TEST(Registry, KnowsTheLibraryLayersAndTheTestsOwn) {
         "sequential", "swiglu", "test_scale", "transformer_pp"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+}
+
+TEST(Registry, AFactorysOwnErrorNamesTheLayersConfigPosition) {
+  const char* text =
+      "type: sequential\n"
+      "layers:\n"
+      "  - {type: test_pairs, dim: 2}\n"
+      "  - {type: test_pairs, dim: 3}\n";
+  const std::string msg = test::error_of([&] { build(YAML::Load(text), "model", "x.yaml"); });
+  EXPECT_EQ(msg.rfind("model.layers[1] (x.yaml:4:5): TestPairs: dim must be even, got 3", 0), 0) << msg;
+  // A reader's error already says where: it is not prefixed twice.
+  const std::string reader_msg = test::error_of([] { build(YAML::Load("{type: test_pairs, dim: x}"), "model.p"); });
+  EXPECT_EQ(reader_msg.rfind("model.p.dim (line 1:25): expected an integer", 0), 0) << reader_msg;
 }
 
 TEST(Registry, EveryLayerBuildsRunsAndRoundTrips) {
