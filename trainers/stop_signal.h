@@ -3,7 +3,8 @@
 // (it then writes a checkpoint and exits 0); a second one, for a user who does not want to
 // wait, ends the process at once with the usual 128 + signal status. A second signal within a
 // second of the first counts as the same request (`timeout -s INT` sends it to the process and
-// to its process group, so it arrives twice).
+// to its process group, so it arrives twice). The first signal is acknowledged on stderr at once,
+// with how to stop sooner.
 //
 //   StopSignals signals;                    // installs the handlers; the destructor restores them
 //   for (...) { step(); if (signals.requested()) { checkpoint(); break; } }
