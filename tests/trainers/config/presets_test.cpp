@@ -1,7 +1,8 @@
 // The shipped presets: the run configs in configs/ resolve, default.yaml with the data, optimizer
 // and schedule its comments describe; each size's GAU, FLASH and Transformer++ models in
 // configs/models/ build through the registry, their counts agree with model_parameter_count and
-// match each other within 5%; the long-context FLASH run holds n = 8192.
+// match each other within 5%; the long-context FLASH run holds n = 8192; the synthetic sanity runs
+// in configs/synthetic/ fit one example per window.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -16,6 +17,7 @@
 #include "trainers/config/model_section.h"
 #include "trainers/config/resolve.h"
 #include "trainers/config/schedule_section.h"
+#include "trainers/data/data_config.h"
 
 namespace gau::config {
 namespace {
@@ -31,6 +33,23 @@ TEST(Presets, RunConfigsResolve) {
     ++count;
   }
   EXPECT_GE(count, 2);  // default.yaml, long_context_8k.yaml
+}
+
+// Each example of a synthetic sanity run is one window: the task and the model agree on the
+// vocabulary and on the sequence length.
+TEST(Presets, SyntheticRunsFitOneExamplePerWindow) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(test::source_configs() / "synthetic")) {
+    SCOPED_TRACE(entry.path().string());
+    const YAML::Node r = resolve_config(load_config(entry.path().string()));
+    const data::DataConfig d = data::read_data_config(r["data"]);
+    EXPECT_EQ(d.source, "synthetic");
+    EXPECT_EQ(d.loader.seq_len, d.task.example_length());
+    EXPECT_EQ(r["model"]["vocab"].as<int64_t>(), d.task.vocab_size);
+    EXPECT_EQ(r["model"]["max_length"].as<int64_t>(), d.loader.seq_len);
+    ++count;
+  }
+  EXPECT_GE(count, 2);  // associative_recall.yaml, associative_recall_gau.yaml
 }
 
 TEST(Presets, DefaultRunReadsItsSectionsOwnersKeys) {
