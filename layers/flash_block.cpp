@@ -1,5 +1,6 @@
 #include "layers/flash_block.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "autograd/functions.h"
@@ -26,6 +27,9 @@ FlashBlock::FlashBlock(const FlashBlockOptions& options)
       e_(gated_input_options(options, 4).e),
       input_(*this, gated_input_options(options, 4)) {  // 4 heads: qq, kq, ql, kl
   GAU_CHECK(opt_.chunk > 0, where(), ": chunk must be > 0, got ", opt_.chunk);
+  // No sequence is longer than max_length, so a longer chunk would only pad every one of them
+  // to c and divide its scores by c rather than by the length it can have.
+  if (opt_.max_length > 0) opt_.chunk = std::min(opt_.chunk, opt_.max_length);
   GAU_CHECK(opt_.dropout >= 0 && opt_.dropout < 1, where(), ": dropout must be in [0, 1), got ", opt_.dropout);
   if (opt_.position == PositionType::relative)
     bias_ = register_parameter("bias", ops::zeros({2 * opt_.chunk - 1}));  // r[i - j] inside a chunk

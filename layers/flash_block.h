@@ -8,8 +8,10 @@
 //
 // Chunks: n need not be a multiple of c, and c > n is allowed: the attention op pads to whole
 // chunks, which is exactly the definition (local scores / c, the linear normalisers), and is what
-// decoding computes for the first c tokens. So c is NOT clamped to n: clamping would make the
-// function depend on the input's length (scores / n for short inputs) and disagree with decoding.
+// decoding computes for the first c tokens. c is clamped to max_length when that is set (the
+// longest sequence the model takes; options().chunk is the clamped value), never to the input's
+// n: that would make the function depend on the input's length (scores / n for short inputs) and
+// disagree with decoding.
 //
 // position: rope rotates all four heads; relative adds a learned per-offset bias inside each
 // chunk ([2c - 1] entries); none.

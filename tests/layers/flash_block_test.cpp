@@ -107,6 +107,29 @@ TEST(FlashBlock, DecodingEqualsTheFullCausalPass) {
   }
 }
 
+// No input is longer than max_length, so a chunk beyond it is the chunk of max_length: the same
+// scores / c, the same relative-bias table, and decoding agrees with it.
+TEST(FlashBlock, AChunkLongerThanMaxLengthIsClampedToIt) {
+  FlashBlockOptions o = small(true, PositionType::none);
+  o.chunk = 64;
+  FlashBlock clamped(o);
+  EXPECT_EQ(clamped.options().chunk, o.max_length);
+  o.chunk = o.max_length;
+  FlashBlock exact(o);
+  for (FlashBlock* m : {&clamped, &exact}) m->to(Device::cpu(), DType::f64);
+  test::set_parameter(exact, "heads.gamma", test::uniform64({4, 4}, 1, 0.5, 1.5));
+  clamped.load_state_dict(exact.state_dict());
+  Tensor x = test::randn64({2, 11, 6}, 3);
+  const std::vector<double> reference = naive_block(exact, x);
+  test::expect_close(clamped.forward(x), reference, 1e-10, "forward");
+  test::expect_close(test::decode_in_steps(clamped, x, 1, 16), reference, 1e-10, "decoding");
+
+  o = small(true, PositionType::relative);
+  o.chunk = 64;
+  FlashBlock relative(o);
+  EXPECT_EQ(test::parameter(relative, "bias").numel(), 2 * 16 - 1);
+}
+
 TEST(FlashBlock, CheckpointingGivesTheSameGradients) {
   FlashBlockOptions o = small(true, PositionType::rope);
   FlashBlock plain(o);
