@@ -6,7 +6,8 @@
 //   data:
 //     source: text          # text | tokens | synthetic
 //     path: PATH            # text, tokens (required): a file, or a directory read recursively in
-//                           #   sorted order; text: every file, gzip inflated; tokens: every *.bin
+//                           #   sorted order; text: every file, gzip inflated; tokens: every *.bin;
+//                           #   names starting with '.' and gau run directories are skipped
 //     val_path: ""          # text, tokens: a separate validation set, read like path
 //     val_fraction: 0.05    # text, tokens: in [0, 0.5], held out of path for validation (0: no
 //                           #   validation set); must be 0 with val_path (its default then)

@@ -148,14 +148,26 @@ void check_data_paths_exist(const DataConfig& cfg) {
   }
 }
 
+// read() of the files data.<key> names, its errors (an empty directory, a corrupt gzip, a run
+// directory given as data) prefixed with where that key is in the config.
+template <typename Read>
+auto read_at(const DataConfig& cfg, const char* key, Read&& read) {
+  try {
+    return read();
+  } catch (const Error& e) {
+    GAU_FAIL(cfg.where.at(key), ": ", error_message(e));
+  }
+}
+
 void build_text(const DataConfig& cfg, const std::string& run_dir, Dataset& ds) {
   check_data_paths_exist(cfg);
-  const std::vector<TextDocument> docs = read_text_documents(cfg.path);
+  const std::vector<TextDocument> docs = read_at(cfg, "path", [&] { return read_text_documents(cfg.path); });
   GAU_CHECK(std::any_of(docs.begin(), docs.end(), [](const TextDocument& d) { return !d.text.empty(); }),
             cfg.where.at("path"), ": ", cfg.path, " holds no text: ", docs.size() == 1 ? "the file is" : "its files are",
             " empty");
   std::vector<TextDocument> val_docs;
-  if (!cfg.val_path.empty()) val_docs = read_text_documents(cfg.val_path);
+  if (!cfg.val_path.empty())
+    val_docs = read_at(cfg, "val_path", [&] { return read_text_documents(cfg.val_path); });
   std::vector<std::string> text;
   if (cfg.tokenizer.train)
     for (const TextDocument& d : docs) text.push_back(d.text);
@@ -176,14 +188,15 @@ void build_tokens(const DataConfig& cfg, Dataset& ds) {
   check_data_paths_exist(cfg);
   ds.vocab_size = cfg.vocab_size;
   ds.eos_id = resolve_eos(cfg, -1, cfg.vocab_size);
-  const Corpus all = read_token_files(list_files(cfg.path, fs::is_directory(cfg.path) ? ".bin" : ""), cfg.format,
+  const auto bin_files = [](const std::string& path) { return list_files(path, fs::is_directory(path) ? ".bin" : ""); };
+  const Corpus all = read_token_files(read_at(cfg, "path", [&] { return bin_files(cfg.path); }), cfg.format,
                                       cfg.vocab_size, ds.eos_id);
   if (cfg.val_path.empty()) {
     std::tie(ds.train, ds.val) =
         split_corpus(all, cfg.val_fraction, cfg.val_split == "documents", cfg.where.at("val_fraction"));
   } else {
     ds.train = all;
-    ds.val = read_token_files(list_files(cfg.val_path, fs::is_directory(cfg.val_path) ? ".bin" : ""), cfg.format,
+    ds.val = read_token_files(read_at(cfg, "val_path", [&] { return bin_files(cfg.val_path); }), cfg.format,
                               cfg.vocab_size, ds.eos_id);
   }
 }

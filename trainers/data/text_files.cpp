@@ -16,6 +16,18 @@ namespace gau::data {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// What trainers/run_dir.h creates: a run's config.yaml beside its checkpoints/. A corpus
+// directory that a run was started in (runs/ under the working directory, data.path: .) would
+// otherwise feed the run its own checkpoints and metrics, and a resumed run different data.
+bool is_run_directory(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_regular_file(dir / "config.yaml", ec) && fs::is_directory(dir / "checkpoints", ec);
+}
+
+}  // namespace
+
 std::vector<std::string> list_files(const std::string& path, const std::string& suffix) {
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
@@ -23,6 +35,7 @@ std::vector<std::string> list_files(const std::string& path, const std::string& 
   // A pipe or a device would block the read, or never end.
   GAU_CHECK(fs::is_directory(st) || fs::is_regular_file(st), path, ": not a regular file or a directory");
   if (!fs::is_directory(st)) return {path};
+  GAU_CHECK(!is_run_directory(path), path, ": is a gau run directory (config.yaml, checkpoints/), not data");
   std::vector<std::string> out;
   // Each directory once, by its real path: a symlink back up the tree (a cycle) is not followed.
   std::set<fs::path> visited = {fs::canonical(path, ec)};
@@ -35,7 +48,8 @@ std::vector<std::string> list_files(const std::string& path, const std::string& 
     }
     if (it->is_directory()) {
       std::error_code real;
-      if (!visited.insert(fs::canonical(it->path(), real)).second || real) it.disable_recursion_pending();
+      if (!visited.insert(fs::canonical(it->path(), real)).second || real || is_run_directory(it->path()))
+        it.disable_recursion_pending();
       continue;
     }
     if (!it->is_regular_file()) continue;
@@ -44,7 +58,7 @@ std::vector<std::string> list_files(const std::string& path, const std::string& 
   }
   GAU_CHECK(!ec, path, ": cannot list directory: ", ec.message());
   GAU_CHECK(!out.empty(), path, ": no ", suffix.empty() ? "" : "'*" + suffix + "' ",
-            "files in this directory (hidden names starting with '.' are skipped)");
+            "files in this directory (hidden names starting with '.' and gau run directories are skipped)");
   std::sort(out.begin(), out.end());
   return out;
 }

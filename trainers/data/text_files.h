@@ -13,8 +13,10 @@ struct TextDocument {
 };
 
 // `path` itself when it is a file; otherwise every regular file under it, recursively, skipping
-// names that start with '.', in sorted path order so that every run sees the same order. Only
-// names ending in `suffix` are kept when it is not empty. Throws when nothing is found.
+// names that start with '.' and gau's run directories (config.yaml beside checkpoints/: a run
+// started inside its corpus never reads its own checkpoints), in sorted path order so that every
+// run sees the same order. Only names ending in `suffix` are kept when it is not empty. Throws
+// when nothing is found, and when `path` is itself a run directory.
 std::vector<std::string> list_files(const std::string& path, const std::string& suffix = "");
 
 // One file's contents, inflated when gzipped (all of its members). A corrupt or truncated gzip

@@ -76,6 +76,27 @@ TEST(Dataset, EmptyTextIsCalledEmpty) {
              "empty.txt holds no text: the file is empty");
 }
 
+// What reading the files finds wrong is said of the key that named them: a user reads data.path
+// and its line, not only a path.
+TEST(Dataset, ReadErrorsNameTheKeyThatGaveThePath) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir / "void");
+  test::write_bytes(dir / "run/config.yaml", "model: {}");
+  std::filesystem::create_directories(dir / "run/checkpoints");
+  test::write_bytes(dir / "a.txt", "alpha");
+  expect_has(error_of([&] { build_dataset(read("{path: " + (dir / "void") + "}"), ""); }),
+             "data.path (cfg.yaml:1:8): " + (dir / "void") + ": no files in this directory");
+  const std::string run_as_data =
+      error_of([&] {
+    build_dataset(read("{val_path: " + (dir / "run") + ", path: " + (dir / "a.txt") + ", val_fraction: 0}"), "");
+  });
+  expect_has(run_as_data, "data.val_path (cfg.yaml:1:12): ");
+  expect_has(run_as_data, "run: is a gau run directory (config.yaml, checkpoints/), not data");
+  const DataConfig no_token_files = read("{source: tokens, vocab_size: 10, path: " + (dir / "void") + "}");
+  expect_has(error_of([&] { build_dataset(no_token_files, ""); }),
+             "data.path (cfg.yaml:1:40): " + (dir / "void") + ": no '*.bin' files");
+}
+
 TEST(Dataset, TextSplitsByDocumentsOrTokensAndAppendsTheSeparator) {
   ScratchDir dir;
   test::write_bytes(dir / "c/1.txt", "alpha");

@@ -1,6 +1,6 @@
-// Text corpora: files and directories (recursive, sorted, hidden names skipped), gzip read
-// through zlib, corrupt gzip and missing paths named in the error, and the Jargon File that the
-// default run trains on.
+// Text corpora: files and directories (recursive, sorted, hidden names and run directories
+// skipped), gzip read through zlib, corrupt gzip and missing paths named in the error, and the
+// Jargon File that the default run trains on.
 #include "trainers/data/text_files.h"
 
 #include <gtest/gtest.h>
@@ -90,13 +90,17 @@ TEST(TextFiles, DirectoriesAreReadRecursivelyInSortedOrder) {
   test::write_bytes(dir / "corpus/c.bin", "C");
   test::write_bytes(dir / "corpus/.hidden", "H");
   test::write_bytes(dir / "corpus/.git/x.txt", "G");
+  test::write_bytes(dir / "corpus/runs/r/config.yaml", "model: {}");  // a run started in the corpus
+  test::write_bytes(dir / "corpus/runs/r/checkpoints/step_000001/model.safetensors", "R");
+  test::write_bytes(dir / "corpus/d/config.yaml", "D");  // a config.yaml alone is text like any other
   const std::vector<TextDocument> docs = read_text_documents(dir / "corpus");
-  ASSERT_EQ(docs.size(), 4u);
+  ASSERT_EQ(docs.size(), 5u);
   EXPECT_EQ(docs[0].path, dir / "corpus/a/y.txt.gz");
   EXPECT_EQ(docs[0].text, "AY");
   EXPECT_EQ(docs[1].text, "AZ");
   EXPECT_EQ(docs[2].text, "B");
   EXPECT_EQ(docs[3].text, "C");
+  EXPECT_EQ(docs[4].text, "D");
   EXPECT_EQ(list_files(dir / "corpus", ".bin"), std::vector<std::string>{dir / "corpus/c.bin"});
   EXPECT_EQ(list_files(dir / "corpus/b.txt"), std::vector<std::string>{dir / "corpus/b.txt"});
 
@@ -104,6 +108,7 @@ TEST(TextFiles, DirectoriesAreReadRecursivelyInSortedOrder) {
   std::filesystem::create_directories(dir / "void");
   expect_has(error_of([&] { list_files(dir / "void"); }), "void: no files in this directory");
   expect_has(error_of([&] { list_files(dir / "corpus", ".npy"); }), "no '*.npy' files");
+  expect_has(error_of([&] { list_files(dir / "corpus/runs/r"); }), "r: is a gau run directory");
 }
 
 // A symlink to a directory is followed once, never round a cycle; a pipe named as the data is an
