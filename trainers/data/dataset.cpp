@@ -33,7 +33,8 @@ std::shared_ptr<Tokenizer> build_tokenizer(const TokenizerConfig& cfg, const std
             "'; expected byte or sentencepiece");
   const std::string model = run_dir.empty() ? "" : run_tokenizer(run_dir).string();
   try {
-    if (!cfg.train) return std::make_shared<SentencePieceTokenizer>(!model.empty() && fs::exists(model) ? model : cfg.model);
+    if (!cfg.train)
+      return std::make_shared<SentencePieceTokenizer>(!model.empty() && fs::exists(model) ? model : cfg.model);
     GAU_CHECK(!run_dir.empty(), "training a sentencepiece model needs a run directory to write tokenizer.model into");
     const int64_t want = cfg.train_options.vocab_size;
     if (fs::exists(model)) {
@@ -161,7 +162,8 @@ auto read_at(const DataConfig& cfg, const char* key, Read&& read) {
 
 void build_text(const DataConfig& cfg, const std::string& run_dir, Dataset& ds) {
   check_data_paths_exist(cfg);
-  const std::vector<TextDocument> docs = read_at(cfg, "path", [&] { return read_text_documents(cfg.path); });
+  const std::vector<TextDocument> docs =
+      read_at(cfg, "path", [&] { return read_text_documents(cfg.path); });
   GAU_CHECK(std::any_of(docs.begin(), docs.end(), [](const TextDocument& d) { return !d.text.empty(); }),
             cfg.where.at("path"), ": ", cfg.path, " holds no text: ", docs.size() == 1 ? "the file is" : "its files are",
             " empty");
