@@ -108,10 +108,21 @@ std::optional<fs::path> latest_checkpoint(const fs::path& run_dir) {
   if (!fs::exists(latest)) return std::nullopt;
   std::string text = read_text(latest);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  GAU_CHECK(!text.empty(), latest.string(), " is empty; it should name a checkpoint directory");
+  // A broken pointer is an error, not a fall-back to an older checkpoint: resuming from another step than the
+  // user expects would silently repeat or skip training. The message names the checkpoint they could resume.
+  const auto all = list_checkpoints(run_dir);
+  const std::string newest =
+      all.empty() ? "; the run has no complete checkpoint in checkpoints/"
+                  : "; the newest complete checkpoint is " + all.back().second.lexically_relative(run_dir).string() +
+                        " (write that into " + latest.string() + " to resume from it)";
+  GAU_CHECK(!text.empty(), latest.string(), " is empty; it should name a checkpoint directory", newest);
+  // A NUL or control byte would be cut or misread by the file system (a NUL ends the path early, at the run dir).
+  const bool printable =
+      std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 32; });
+  GAU_CHECK(printable, latest.string(), " does not hold a checkpoint path (it has control or NUL bytes)", newest);
   fs::path target = fs::path(text).is_absolute() ? fs::path(text) : run_dir / text;
-  GAU_CHECK(fs::exists(target / "state.json"), latest.string(), " names ", target.string(),
-            ", which is not a complete checkpoint (no state.json)");
+  GAU_CHECK(fs::is_directory(target) && fs::exists(target / "state.json"), latest.string(), " names ",
+            target.string(), ", which is not a complete checkpoint (no state.json)", newest);
   return target;
 }
 

@@ -74,6 +74,14 @@ TEST(RunDir, ResolveAcceptsARunOrACheckpoint) {
   test::write_bytes(run / "latest", "checkpoints/step_000777\n");
   EXPECT_THAT(test::error_of([&] { resolve_checkpoint(run); }),
               HasSubstr("step_000777, which is not a complete checkpoint (no state.json)"));
+  EXPECT_THAT(test::error_of([&] { resolve_checkpoint(run); }),
+              HasSubstr("the newest complete checkpoint is checkpoints/step_000009"));
+  // A NUL would end the path at the run directory itself, which is a directory: still refused.
+  test::write_bytes(run / "latest", std::string("\0\xff", 2));
+  EXPECT_THAT(test::error_of([&] { resolve_checkpoint(run); }),
+              HasSubstr("does not hold a checkpoint path (it has control or NUL bytes)"));
+  test::write_bytes(run / "latest", "\n");
+  EXPECT_THAT(test::error_of([&] { resolve_checkpoint(run); }), HasSubstr("is empty"));
   EXPECT_THAT(test::error_of([&] { set_latest(run, tmp.path() / "elsewhere"); }), HasSubstr("is not under"));
   // Staging directories and stray files are not checkpoints.
   fs::create_directory(run / "checkpoints" / ".step_000010.partial-1");
