@@ -41,6 +41,9 @@ Gau::Gau(const GauOptions& options)
       input_(*this, gated_input_options(options, 2)) {
   GAU_CHECK(opt_.dropout >= 0 && opt_.dropout < 1 && opt_.attention_dropout >= 0 && opt_.attention_dropout < 1, where(),
             ": dropout and attention_dropout must be in [0, 1), got ", opt_.dropout, " and ", opt_.attention_dropout);
+  GAU_CHECK(opt_.softmax_plus_base == 0 || (opt_.softmax_plus_base > 1 && opt_.kernel == attention::Kernel::softmax),
+            where(), ": softmax_plus_base must be 0 (off) or a base > 1 with the softmax kernel, got ",
+            opt_.softmax_plus_base, " with kernel ", attention::kernel_name(opt_.kernel));
   if (opt_.position == PositionType::relative)
     bias_ = register_module("bias", std::make_shared<RelativePositionBias>(opt_.relative));
   w_out_ = register_module("w_out", std::make_shared<Linear>(e_, opt_.dim));
@@ -58,6 +61,7 @@ attention::AttentionOptions Gau::attention_options(int64_t n, const SequenceInfo
   // (relu2 and laplace; softmax normalises its weights and keeps a fixed scale).
   const bool per_row = opt_.max_length == 0 && opt_.scale == GauScale::inv_n && info.key_lengths.defined() &&
                        opt_.kernel != attention::Kernel::softmax;
+  const bool softmax_plus = opt_.softmax_plus_base > 0;
   if (per_row) {
     a.scale_by_valid_length = true;
   } else {
@@ -73,6 +77,12 @@ attention::AttentionOptions Gau::attention_options(int64_t n, const SequenceInfo
         break;
     }
   }
+  // softmax_plus's n follows inv_n's: the configured length, else each row's valid keys (the op's
+  // log_length_base rule, which takes n_k without padding).
+  if (softmax_plus && opt_.max_length > 0)
+    a.scale *= std::log(static_cast<double>(opt_.max_length)) / std::log(opt_.softmax_plus_base);
+  else if (softmax_plus)
+    a.log_length_base = opt_.softmax_plus_base;
   return a;
 }
 
@@ -112,6 +122,9 @@ std::unique_ptr<DecodeCache> Gau::start_decoding(int64_t batch, int64_t max_leng
   GAU_CHECK(opt_.causal, where(), ": decoding needs a causal GAU (causal: true)");
   GAU_CHECK(opt_.scale == GauScale::inv_sqrt_s || opt_.max_length > 0, where(), ": scale ", scale_name(opt_.scale),
             " with max_length 0 divides by each sequence's length, which decoding does not know; set max_length");
+  GAU_CHECK(opt_.softmax_plus_base == 0 || opt_.max_length > 0, where(),
+            ": kernel softmax_plus with max_length 0 scales by the log of each sequence's length, which decoding "
+            "does not know; set max_length");
   GAU_CHECK(opt_.max_length == 0 || max_length <= opt_.max_length, where(), ": decoding ", max_length,
             " tokens, more than max_length ", opt_.max_length);
   auto cache = std::make_unique<GauCache>();
@@ -142,7 +155,10 @@ Tensor Gau::decode(const Tensor& x, DecodeCache& base) {
 std::shared_ptr<Module> Gau::from_config(ConfigReader& r) {
   GauOptions o;
   r.explain({{"scale", "the scores' scale: 1/n, 1/sqrt(s), or both (n: max_length, else the row's valid tokens)"},
-             {"kernel", "the attention kernel: relu2 (the paper's relu(x)^2), softmax or laplace"},
+             {"kernel",
+              "the attention kernel: relu2 (the paper's relu(x)^2), softmax, softmax_plus (GAU-alpha: softmax "
+              "of the scores times log(n) / log(softmax_plus_base)) or laplace"},
+             {"softmax_plus_base", "softmax_plus's length at which the scores keep their scale (GAU-alpha: 512)"},
              {"attention_dropout", "dropout on the attention weights"}});
   read_gated_block_options(r, o);
   if (o.position == PositionType::relative)
@@ -151,7 +167,9 @@ std::shared_ptr<Module> Gau::from_config(ConfigReader& r) {
   o.scale = scale == "inv_sqrt_s"     ? GauScale::inv_sqrt_s
             : scale == "inv_n_sqrt_s" ? GauScale::inv_n_sqrt_s
                                       : GauScale::inv_n;
-  o.kernel = attention::kernel_from_name(r.choice("kernel", {"relu2", "softmax", "laplace"}, "relu2"));
+  const std::string kernel = r.choice("kernel", {"relu2", "softmax", "softmax_plus", "laplace"}, "relu2");
+  o.kernel = attention::kernel_from_name(kernel == "softmax_plus" ? "softmax" : kernel);
+  if (kernel == "softmax_plus") o.softmax_plus_base = r.number("softmax_plus_base", 512.0, Range::greater_than(1));
   o.attention_dropout = r.number("attention_dropout", 0.0, Range::between(0, 0.999));
   check_gated_rope(r, o);
   return std::make_shared<Gau>(o);

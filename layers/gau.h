@@ -15,13 +15,16 @@
 // scale (config `scale`): inv_n divides by n: the configured max_length when set (fixed, whatever
 // the input); else the row's own length, which is the input's n, or its valid tokens with padding
 // (SequenceInfo::key_lengths; attention's scale_by_valid_length). inv_sqrt_s is 1/sqrt(s),
-// inv_n_sqrt_s both. Decoding needs the scale of the whole sequence, so inv_n decodes only with
-// max_length set.
+// inv_n_sqrt_s both. softmax_plus (GAU-α, Su 2022) is softmax(S · log(n) / log(softmax_plus_base)),
+// n as inv_n's: the scores sharpen as n grows, so a row's attention entropy does not rise with its
+// length. Decoding needs the scale of the whole sequence, so inv_n and softmax_plus decode only
+// with max_length set.
 //
 // Config: {type: gau, dim: 512, e: 1024, s: 128, norm: scale_norm, norm_eps: 1e-5,
 //          position: rope | relative | none, relative_kind: t5 | per_offset (with the keys of
 //          relative_position_bias, init_std as relative_init_std), max_length: 512,
-//          scale: inv_n | inv_sqrt_s | inv_n_sqrt_s, kernel: relu2 | softmax | laplace,
+//          scale: inv_n | inv_sqrt_s | inv_n_sqrt_s, kernel: relu2 | softmax | softmax_plus | laplace,
+//          softmax_plus_base: 512 (with softmax_plus only),
 //          causal: false, dropout: 0, attention_dropout: 0, checkpoint: false}
 // e defaults to 2·dim. checkpoint runs the block under gau::checkpoint: backward recomputes it
 // and only x is kept per layer.
@@ -45,6 +48,9 @@ struct GauOptions : GatedBlockOptions {
   RelativeBiasOptions relative;  // position = relative: per-offset (|i - j| <= max_offset) or T5 buckets
   GauScale scale = GauScale::inv_n;
   attention::Kernel kernel = attention::Kernel::relu2;
+  // kernel softmax_plus (GAU-α): the softmax kernel with its scale times log(n) / log(base), n as
+  // inv_n takes it (max_length when set, else the row's valid tokens). 0 = off.
+  double softmax_plus_base = 0;
   double attention_dropout = 0;  // on the attention weights
 };
 

@@ -55,6 +55,12 @@ struct AttentionOptions {
   // A decode step against n_k cached keys divides by its own n_k: to reproduce a full pass of
   // length n row by row, give scale = 1/n instead.
   bool scale_by_valid_length = false;
+  // softmax_plus (GAU-α; docs/model.md): when > 1, scale · log(L_b) / log(log_length_base) for the
+  // queries of batch row b, L_b as above, so that the scores sharpen with the length instead of the
+  // weights flattening over more keys (the entropy stays near that of a log_length_base-key row).
+  // 0 = off; an error together with scale_by_valid_length. Any kernel. A decode step against n_k
+  // cached keys takes log(n_k): to reproduce a full pass of length n, give the scale with log(n) in.
+  double log_length_base = 0;
   Tensor key_lengths;  // optional [b] i32/i64: keys j >= key_lengths[b] are padding
   Tensor key_mask;     // optional [b, n_k] bool, true = attend (the alternative to key_lengths)
   RelativeBias bias;

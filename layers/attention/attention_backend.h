@@ -13,6 +13,7 @@ struct ResolvedOptions {
   bool causal = false;
   double scale = 1.0;                  // used when !scale_by_valid_length
   bool scale_by_valid_length = false;  // relu2/laplace: scale = 1 / valid keys of batch row b
+  double log_length_base = 0;          // > 1: scale · log(valid keys) / log(base) per batch row (row_scale.h)
   Tensor key_lengths;                  // [b] i64, or undefined (all keys valid)
   Tensor key_mask;                     // [b, n_k] bool, or undefined
   RelativeBias bias;                   // table contiguous, same device; f32 (f64 when q is f64)

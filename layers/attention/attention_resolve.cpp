@@ -102,6 +102,12 @@ void validate_inputs(const Tensor& q, const Tensor& k, const Tensor& v, const At
   if (opt.bias.kind != RelativeBias::Kind::none) validate_bias(q, opt.bias);
   GAU_CHECK(opt.dropout_p >= 0 && opt.dropout_p < 1, "attention: dropout_p must be in [0, 1), got ", opt.dropout_p);
   GAU_CHECK(std::isfinite(opt.scale), "attention: scale must be finite (0 picks the default), got ", opt.scale);
+  GAU_CHECK(opt.log_length_base == 0 || (std::isfinite(opt.log_length_base) && opt.log_length_base > 1),
+            "attention: log_length_base must be 0 (off) or a finite base > 1 (softmax_plus: scale · log(L) / "
+            "log(base), GAU-α uses 512), got ", opt.log_length_base);
+  GAU_CHECK(opt.log_length_base == 0 || !opt.scale_by_valid_length,
+            "attention: scale_by_valid_length (scale = 1 / L) and log_length_base (scale · log(L) / log(base)) are "
+            "two rules for the same per-row scale; got both (use one of them)");
   if (opt.scale_by_valid_length) {
     GAU_CHECK(opt.scale == 0, "attention: scale_by_valid_length sets scale = 1 / (valid keys of each batch row), "
               "so it cannot be given with an explicit scale; got scale = ", opt.scale,
@@ -118,12 +124,14 @@ ResolvedOptions resolve_options(const Tensor& q, const Tensor& k, const Attentio
   r.kernel = opt.kernel;
   r.causal = opt.causal;
   const int64_t b = q.size(0), s = q.size(3), n_k = k.size(2);
-  // With scale_by_valid_length the backends replace this per batch row by 1 / valid keys.
+  // With scale_by_valid_length or log_length_base the backends turn this into a scale per batch row
+  // (row_scale.h).
   if (opt.scale != 0)
     r.scale = opt.scale;
   else
     r.scale = opt.kernel == Kernel::relu2 ? 1.0 / static_cast<double>(n_k) : 1.0 / std::sqrt(static_cast<double>(s));
   r.scale_by_valid_length = opt.scale_by_valid_length;
+  r.log_length_base = opt.log_length_base;
   if (opt.key_lengths.defined()) r.key_lengths = ops::contiguous(ops::to_dtype(opt.key_lengths, DType::i64));
   if (opt.key_mask.defined()) {
     // A mask that is true on a prefix of every row is padding: pass lengths, which lets the kernels

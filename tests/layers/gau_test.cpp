@@ -103,6 +103,8 @@ Tensor naive_gau(Gau& m, const Tensor& x) {
   double scale = 1.0 / n;
   if (o.scale == GauScale::inv_sqrt_s) scale = 1.0 / std::sqrt(static_cast<double>(o.s));
   if (o.scale == GauScale::inv_n_sqrt_s) scale = 1.0 / (n * std::sqrt(static_cast<double>(o.s)));
+  // softmax_plus (GAU-α): the scores times log(n) / log(base); here n is the input's, max_length being 0.
+  if (o.softmax_plus_base > 0) scale *= std::log(static_cast<double>(n)) / std::log(o.softmax_plus_base);
   Tensor scores = gau::mul(gau::matmul(q, k, {.trans_b = true}), scale);  // [b, n, n]
   Tensor mask = ops::zeros({n, n}, DType::f64);
   if (o.causal) {
@@ -128,6 +130,7 @@ struct Variant {
   bool causal;
   GauScale scale;
   attention::Kernel kernel;
+  double softmax_plus_base = 0;
 };
 
 TEST(Gau, MatchesANaiveF64GauAndGradcheck) {
@@ -137,6 +140,9 @@ TEST(Gau, MatchesANaiveF64GauAndGradcheck) {
       {"causal inv_sqrt_s relu2", true, GauScale::inv_sqrt_s, attention::Kernel::relu2},
       {"inv_n_sqrt_s relu2", false, GauScale::inv_n_sqrt_s, attention::Kernel::relu2},
       {"causal softmax", true, GauScale::inv_sqrt_s, attention::Kernel::softmax},
+      // A base below n = 5 sharpens the scores (factor log 5 / log 2), so a missed factor shows.
+      {"causal softmax_plus", true, GauScale::inv_sqrt_s, attention::Kernel::softmax, 2},
+      {"softmax_plus", false, GauScale::inv_sqrt_s, attention::Kernel::softmax, 2},
   };
   for (const Variant& v : variants) {
     GauOptions o;
@@ -148,6 +154,7 @@ TEST(Gau, MatchesANaiveF64GauAndGradcheck) {
     o.causal = v.causal;
     o.scale = v.scale;
     o.kernel = v.kernel;
+    o.softmax_plus_base = v.softmax_plus_base;
     Gau m(o);
     m.to(Device::cpu(), DType::f64);
     // Wider scale-offsets than the N(0, 0.02) init, so that the attention carries weight.
@@ -184,9 +191,14 @@ TEST(Gau, DecodingEqualsTheFullCausalPass) {
     RelativeBiasOptions relative;
   };
   for (const Case& c : {Case{"rope", PositionType::rope, {}}, Case{"per_offset", PositionType::relative, per_offset},
-                        Case{"t5", PositionType::relative, t5}, Case{"none", PositionType::none, {}}}) {
+                        Case{"t5", PositionType::relative, t5}, Case{"none", PositionType::none, {}},
+                        Case{"softmax_plus", PositionType::rope, {}}}) {
     GauOptions o = decoding_options(c.position);
     o.relative = c.relative;
+    if (std::string(c.name) == "softmax_plus") {  // log(max_length) / log(base), the same at every step
+      o.kernel = attention::Kernel::softmax;
+      o.softmax_plus_base = 4;
+    }
     Gau m(o);
     m.eval();
     Tensor x = test::randn({2, 10, 8}, DType::f32, 9);
@@ -203,13 +215,19 @@ TEST(Gau, DecodingEqualsTheFullCausalPass) {
 }
 
 TEST(Gau, PaddedRowsMatchTheUnpaddedSequence) {
-  // inv_n with padding divides by each row's valid length: row r padded to n = 9 gives, on its
-  // first L_r tokens, what the unpadded L_r tokens give alone.
-  for (bool causal : {false, true}) {
+  // inv_n with padding divides by each row's valid length, and softmax_plus scales by its log:
+  // row r padded to n = 9 gives, on its first L_r tokens, what the unpadded L_r tokens give alone.
+  for (bool causal : {false, true})
+  for (bool softmax_plus : {false, true}) {
     GauOptions o = decoding_options(PositionType::rope);
     o.causal = causal;
     o.max_length = 0;
     o.position = PositionType::none;
+    if (softmax_plus) {
+      o.kernel = attention::Kernel::softmax;
+      o.scale = GauScale::inv_sqrt_s;
+      o.softmax_plus_base = 2;
+    }
     Gau m(o);
     Tensor x = test::randn({2, 9, 8}, DType::f32, 11);
     const std::vector<int64_t> lengths = {6, 9};
@@ -217,7 +235,8 @@ TEST(Gau, PaddedRowsMatchTheUnpaddedSequence) {
     for (int64_t r = 0; r < 2; ++r) {
       Tensor alone = m.forward(ops::contiguous(ops::narrow(ops::narrow(x, 0, r, 1), 1, 0, lengths[r])));
       test::expect_close(ops::narrow(ops::narrow(padded, 0, r, 1), 1, 0, lengths[r]), test::values(alone), 1e-5,
-                         std::string(causal ? "causal" : "bidirectional") + " row " + std::to_string(r));
+                         std::string(causal ? "causal" : "bidirectional") + (softmax_plus ? " softmax_plus" : "") +
+                             " row " + std::to_string(r));
     }
   }
 }
@@ -272,6 +291,39 @@ TEST(Gau, BadInputIsNamed) {
   no_length.max_length = 0;
   Gau c(no_length);
   EXPECT_THAT(error_of([&] { c.start_decoding(1, 4); }), HasSubstr("set max_length"));
+  no_length.kernel = attention::Kernel::softmax;
+  no_length.scale = GauScale::inv_sqrt_s;
+  no_length.softmax_plus_base = 512;
+  Gau d(no_length);
+  EXPECT_THAT(error_of([&] { d.start_decoding(1, 4); }), HasSubstr("softmax_plus with max_length 0"));
+  no_length.kernel = attention::Kernel::relu2;
+  EXPECT_THAT(error_of([&] { Gau g(no_length); }), HasSubstr("with the softmax kernel, got 512 with kernel relu2"));
+  EXPECT_THAT(error_of([&] { build(YAML::Load("{type: gau, dim: 8, max_length: 8, kernel: relu2, softmax_plus_base: 64}"), "m"); }),
+              HasSubstr("softmax_plus_base"));
+  EXPECT_THAT(
+      error_of([&] { build(YAML::Load("{type: gau, dim: 8, max_length: 8, kernel: softmax_plus, softmax_plus_base: 1}"), "m"); }),
+      HasSubstr("m.softmax_plus_base"));
+}
+
+TEST(Gau, SoftmaxPlusFromConfigScalesByLogMaxLengthOverLogBase) {
+  // With max_length set, the factor is log(max_length) / log(base) = log 64 / log 8 = 2 whatever the
+  // input's length: at n = max_length it is the naive GAU's softmax(S · log(n) / log(base)).
+  auto plus = std::dynamic_pointer_cast<Gau>(build(
+      YAML::Load("{type: gau, dim: 6, e: 10, s: 4, max_length: 64, position: none, norm: rms_norm, "
+                 "kernel: softmax_plus, softmax_plus_base: 8, scale: inv_sqrt_s}"),
+      "m"));
+  ASSERT_TRUE(plus);
+  EXPECT_EQ(plus->options().kernel, attention::Kernel::softmax);
+  EXPECT_DOUBLE_EQ(plus->options().softmax_plus_base, 8);
+  plus->to(Device::cpu(), DType::f64);
+  test::set_parameter(*plus, "heads.gamma", test::uniform64({2, 4}, 5, 0.5, 1.5));
+  test::set_parameter(*plus, "heads.beta", test::uniform64({2, 4}, 6, -0.5, 0.5));
+  Tensor x = test::randn64({2, 64, 6}, 7);
+  test::expect_close(plus->forward(x), test::values(naive_gau(*plus, x)), 1e-10, "softmax_plus, n = max_length");
+  auto default_base =
+      std::dynamic_pointer_cast<Gau>(build(YAML::Load("{type: gau, dim: 8, max_length: 64, kernel: softmax_plus}"), "m"));
+  ASSERT_TRUE(default_base);
+  EXPECT_DOUBLE_EQ(default_base->options().softmax_plus_base, 512);
 }
 
 }  // namespace

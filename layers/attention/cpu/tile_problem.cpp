@@ -7,6 +7,7 @@
 #include "core/dispatch.h"
 #include "layers/attention/cpu/attention_math.h"
 #include "layers/attention/cpu/tile_math.h"
+#include "layers/attention/row_scale.h"
 
 namespace gau::attention::detail::cpu {
 
@@ -40,14 +41,14 @@ TileProblem<T> make_tile_problem(const Tensor& q, const Tensor& k, const Tensor&
   }
   if (opt.key_mask.defined()) p.key_mask = opt.key_mask.data<bool>();
   p.scale.assign(p.b, static_cast<T>(opt.scale));
-  if (opt.scale_by_valid_length) {
+  if (opt.scale_by_valid_length || opt.log_length_base > 0) {
     for (int64_t bb = 0; bb < p.b; ++bb) {
       int64_t valid = p.key_end[bb];
       if (p.key_mask) {
         valid = 0;
         for (int64_t j = 0; j < p.n_k; ++j) valid += p.key_mask[bb * p.n_k + j] ? 1 : 0;
       }
-      p.scale[bb] = valid > 0 ? T(1) / static_cast<T>(valid) : T(1);
+      p.scale[bb] = static_cast<T>(row_scale(opt.scale, opt.scale_by_valid_length, opt.log_length_base, valid));
     }
   }
   if (opt.bias.kind != RelativeBias::Kind::none) {

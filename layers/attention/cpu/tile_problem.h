@@ -26,7 +26,7 @@ struct TileProblem {
   const T* k = nullptr;  // [b, h, n_k, s]
   const T* v = nullptr;  // [b, h, n_k, e]
   std::vector<int64_t> key_end;  // [b] keys j >= key_end[b] are padding (key_lengths, or n_k)
-  std::vector<T> scale;          // [b] multiplies q k^T (1 / valid keys when scale_by_valid_length)
+  std::vector<T> scale;          // [b] multiplies q k^T, per batch row (row_scale.h)
   const bool* key_mask = nullptr;  // [b, n_k] or null
   // [n_q + n_k - 1]: bias of (i, j) at i - j + n_k - 1, or null; it holds the table entry of the
   // relative position i + causal_shift - j, so the tile loops index by raw i - j.

@@ -10,6 +10,7 @@
 #include "layers/attention/attention_backend.h"
 #include "layers/attention/cpu/attention_math.h"
 #include "layers/attention/cuda/attention_kernels.h"
+#include "layers/attention/row_scale.h"
 
 namespace gau::attention::detail {
 
@@ -20,7 +21,8 @@ using cuda_impl::TileParams;
 constexpr int64_t kMaxValueWidth = 2048;
 
 __global__ void prepare_rows_kernel(const int64_t* __restrict__ lengths, const uint8_t* __restrict__ key_mask,
-                                    int64_t n_k, float scale, bool by_valid_length, float* __restrict__ row_scale,
+                                    int64_t n_k, float scale, bool by_valid_length, double log_length_base,
+                                    float* __restrict__ row_scales,
                                     int* __restrict__ kv_len) {
   __shared__ int64_t counts[256];
   const int64_t b = blockIdx.x;
@@ -39,8 +41,7 @@ __global__ void prepare_rows_kernel(const int64_t* __restrict__ lengths, const u
       for (int t = 0; t < blockDim.x; ++t) valid += counts[t];
     }
     kv_len[b] = static_cast<int>(len);
-    // As on the CPU: a row without valid keys keeps scale 1 (all its weights are masked anyway).
-    row_scale[b] = by_valid_length ? (valid > 0 ? 1.f / static_cast<float>(valid) : 1.f) : scale;
+    row_scales[b] = static_cast<float>(row_scale(scale, by_valid_length, log_length_base, valid));
   }
 }
 
@@ -103,7 +104,8 @@ Prepared prepare(const Tensor& q, const Tensor& k, const Tensor& v, const Resolv
     p.key_mask = static_cast<const uint8_t*>(opt.key_mask.data_ptr());
   }
   cuda_impl::launch_prepare_rows(lengths, p.key_mask, b, p.n_k, static_cast<float>(opt.scale),
-                                 opt.scale_by_valid_length, static_cast<float*>(out.row_scale.data_ptr()),
+                                 opt.scale_by_valid_length, opt.log_length_base,
+                                 static_cast<float*>(out.row_scale.data_ptr()),
                                  static_cast<int*>(out.kv_len.data_ptr()), stream);
   p.row_scale = static_cast<const float*>(out.row_scale.data_ptr());
   p.kv_len = static_cast<const int*>(out.kv_len.data_ptr());
@@ -137,10 +139,11 @@ Prepared prepare(const Tensor& q, const Tensor& k, const Tensor& v, const Resolv
 
 namespace cuda_impl {
 void launch_prepare_rows(const int64_t* lengths, const uint8_t* key_mask, int64_t b, int64_t n_k, float scale,
-                         bool by_valid_length, float* row_scale, int* kv_len, cudaStream_t stream) {
+                         bool by_valid_length, double log_length_base, float* row_scale, int* kv_len,
+                         cudaStream_t stream) {
   if (b == 0) return;
   prepare_rows_kernel<<<static_cast<unsigned>(b), 256, 0, stream>>>(lengths, key_mask, n_k, scale, by_valid_length,
-                                                                    row_scale, kv_len);
+                                                                    log_length_base, row_scale, kv_len);
   GAU_CUDA_CHECK_LAUNCH();
 }
 }  // namespace cuda_impl

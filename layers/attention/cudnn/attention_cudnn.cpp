@@ -67,6 +67,8 @@ bool cudnn_supports(DType dtype, int64_t s, int64_t e, const ResolvedOptions& op
     why = "cuDNN SDPA here runs s and e in {64, 128}, got s=" + std::to_string(s) + " e=" + std::to_string(e);
   else if (opt.key_lengths.defined() || opt.key_mask.defined() || opt.scale_by_valid_length)
     why = "the cuDNN graph has no padding mask (key_lengths, key_mask, scale_by_valid_length)";
+  else if (opt.log_length_base > 0)
+    why = "the cuDNN graph takes one scale, not one per batch row (log_length_base)";
   else if (opt.bias.kind != RelativeBias::Kind::none)
     why = "the cuDNN graph has no relative bias";
   else if (opt.dropout_p > 0)

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -179,6 +180,20 @@ TEST(AttentionErrors, ScaleByValidLengthIsTheInvNRuleOnly) {
     opt.kernel = kernel;
     EXPECT_EQ(dot_product_attention(q, k, v, opt).shape(), (Shape{1, 1, 5, 4})) << kernel_name(kernel);
   }
+}
+
+TEST(AttentionErrors, LogLengthBaseIsABaseAboveOneAndAloneAsARowRule) {
+  Tensor q = ops::zeros({1, 1, 5, 4}), k = ops::zeros({1, 1, 5, 4}), v = ops::zeros({1, 1, 5, 4});
+  AttentionOptions opt;
+  for (double bad : {1.0, 0.5, -2.0, std::nan("")}) {
+    opt.log_length_base = bad;
+    expect_error([&] { dot_product_attention(q, k, v, opt); }, {"attention", "log_length_base", "base > 1", "512"});
+  }
+  opt.log_length_base = 512;
+  opt.kernel = Kernel::relu2;
+  opt.scale_by_valid_length = true;
+  expect_error([&] { dot_product_attention(q, k, v, opt); },
+               {"attention", "scale_by_valid_length", "log_length_base", "got both"});
 }
 
 }  // namespace

@@ -17,6 +17,7 @@ struct RefProblem {
   bool causal = false;
   double scale = 1;                   // already resolved
   bool scale_by_valid_length = false;  // scale = 1 / valid keys of the batch row
+  double log_length_base = 0;          // > 1: scale * log(valid keys) / log(base), softmax_plus
   std::vector<int64_t> lengths;       // [b] or empty
   std::vector<bool> mask;             // [b * n_k] or empty (true = attend)
   RelativeBias::Kind bias_kind = RelativeBias::Kind::none;
@@ -56,7 +57,10 @@ inline RefResult reference_attention(const RefProblem& p, const std::vector<doub
       valid = 0;
       for (int64_t j = 0; j < nk; ++j) valid += p.mask[bb * nk + j];
     }
-    const double scale = p.scale_by_valid_length ? (valid > 0 ? 1.0 / valid : 1.0) : p.scale;
+    double scale = p.scale;
+    if (p.scale_by_valid_length && valid > 0) scale = 1.0 / valid;
+    if (p.log_length_base > 0 && valid > 0)
+      scale = p.scale * std::log(static_cast<double>(valid)) / std::log(p.log_length_base);
     const double* Q = q.data() + bh * nq * s;
     const double* K = k.data() + bh * nk * s;
     const double* V = v.data() + bh * nk * e;

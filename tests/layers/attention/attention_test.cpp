@@ -67,6 +67,7 @@ struct Case {
   RelativeBias::Kind bias = RelativeBias::Kind::none;
   double dropout_p = 0;
   bool scale_by_valid_length = false;
+  double log_length_base = 0;
   DType dtype = DType::f32;
 
   std::string name() const {
@@ -77,6 +78,7 @@ struct Case {
     if (bias != RelativeBias::Kind::none) n += " bias" + std::to_string(static_cast<int>(bias));
     if (dropout_p > 0) n += " dropout";
     if (scale_by_valid_length) n += " scale_by_valid";
+    if (log_length_base > 0) n += " log_length_base " + std::to_string(log_length_base);
     return n;
   }
 };
@@ -89,6 +91,7 @@ void run_case(const Case& c) {
   p.kernel = c.kernel, p.causal = c.causal;
   p.scale = c.kernel == Kernel::relu2 ? 1.0 / c.n_k : 1.0 / std::sqrt(static_cast<double>(c.s));
   p.scale_by_valid_length = c.scale_by_valid_length;
+  p.log_length_base = c.log_length_base;
   // relu2 (and the inv_n rule) with 1/n makes tiny scores; larger q/k keep them in a range where
   // the kernel's shape matters.
   const double qk_std =
@@ -102,6 +105,7 @@ void run_case(const Case& c) {
   opt.kernel = c.kernel;
   opt.causal = c.causal;
   opt.scale_by_valid_length = c.scale_by_valid_length;
+  opt.log_length_base = c.log_length_base;
   if (c.padding == Padding::lengths) {
     std::vector<int64_t> lengths(c.b);
     for (int64_t i = 0; i < c.b; ++i) lengths[i] = std::max<int64_t>(c.n_k - (i * 37 + 3) % (c.n_k + 1), 0);
@@ -303,6 +307,23 @@ TEST(Attention, ScaleByValidLengthRelu2AndLaplace) {
         c.scale_by_valid_length = true;
         run_case(c);
       }
+}
+
+// softmax_plus: scale * log(L_b) / log(base) per batch row, L_b its valid keys (n_k unpadded). A
+// base below the lengths sharpens the scores (factor > 1), one above them flattens them.
+TEST(Attention, LogLengthBaseScalesEachBatchRow) {
+  for (Kernel kernel : {Kernel::softmax, Kernel::relu2})
+    for (bool causal : {false, true})
+      for (Padding pad : {Padding::none, Padding::lengths, Padding::mask})
+        for (double base : {8.0, 512.0}) {
+          Case c{3, 2, 130, 130, 16, 12, kernel, causal, pad};
+          c.log_length_base = base;
+          run_case(c);
+        }
+  Case f64{2, 1, 40, 40, 8, 6, Kernel::softmax, true, Padding::lengths};
+  f64.log_length_base = 512;
+  f64.dtype = DType::f64;
+  run_case(f64);
 }
 
 TEST(Attention, WideValuesAndF64) {
