@@ -33,6 +33,7 @@ struct Case {
   RelativeBias::Kind bias = RelativeBias::Kind::none;
   double dropout_p = 0;
   bool by_valid_length = false;
+  double log_length_base = 0;  // softmax_plus's per-row scale
   Backend backend = Backend::gau;
 
   std::string name() const {
@@ -45,6 +46,7 @@ struct Case {
     if (bias == RelativeBias::Kind::t5_buckets) n += " bias(t5)";
     if (dropout_p > 0) n += " dropout";
     if (by_valid_length) n += " scale_by_valid_length";
+    if (log_length_base > 0) n += " log_length_base";
     if (backend == Backend::cudnn) n += " [cudnn]";
     return n;
   }
@@ -78,6 +80,7 @@ Result run(const Case& c, Device device) {
   opt.causal = c.causal;
   opt.backend = c.backend;
   opt.scale_by_valid_length = c.by_valid_length;
+  opt.log_length_base = c.log_length_base;
   if (!c.lengths.empty()) opt.key_lengths = ops::to_device(ops::from_vector<int64_t>(c.lengths, {c.b}), device);
   if (c.holey_mask) {
     std::vector<float> mask(static_cast<size_t>(c.b * c.n_k));
@@ -183,6 +186,21 @@ TEST_F(AttentionGpu, Padding) {
     check_case(c);
     c.by_valid_length = kernel != Kernel::softmax;  // the inv_n rule of relu2 and laplace
     c.causal = true;
+    check_case(c);
+    c.lengths.clear();
+    c.holey_mask = true;
+    check_case(c);
+  }
+}
+
+// softmax_plus: scale · log(valid keys) / log(base) per batch row, computed on the device.
+TEST_F(AttentionGpu, LogLengthBase) {
+  for (bool causal : {false, true}) {
+    Case c;
+    c.kernel = Kernel::softmax;
+    c.causal = causal;
+    c.log_length_base = 16;
+    c.lengths = {130, 61};
     check_case(c);
     c.lengths.clear();
     c.holey_mask = true;
