@@ -61,7 +61,6 @@ attention::AttentionOptions Gau::attention_options(int64_t n, const SequenceInfo
   // (relu2 and laplace; softmax normalises its weights and keeps a fixed scale).
   const bool per_row = opt_.max_length == 0 && opt_.scale == GauScale::inv_n && info.key_lengths.defined() &&
                        opt_.kernel != attention::Kernel::softmax;
-  const bool softmax_plus = opt_.softmax_plus_base > 0;
   if (per_row) {
     a.scale_by_valid_length = true;
   } else {
@@ -79,6 +78,7 @@ attention::AttentionOptions Gau::attention_options(int64_t n, const SequenceInfo
   }
   // softmax_plus's n follows inv_n's: the configured length, else each row's valid keys (the op's
   // log_length_base rule, which takes n_k without padding).
+  const bool softmax_plus = opt_.softmax_plus_base > 0;
   if (softmax_plus && opt_.max_length > 0)
     a.scale *= std::log(static_cast<double>(opt_.max_length)) / std::log(opt_.softmax_plus_base);
   else if (softmax_plus)

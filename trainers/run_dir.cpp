@@ -103,6 +103,19 @@ std::vector<std::pair<int64_t, fs::path>> list_checkpoints(const fs::path& run_d
   return out;
 }
 
+namespace {
+
+// The tail of a broken-`latest` error: the checkpoint the user could resume from instead. Only
+// called on that error (GAU_CHECK builds its message on failure), so a sound pointer lists nothing.
+std::string newest_checkpoint_hint(const fs::path& run_dir, const fs::path& latest) {
+  const auto all = list_checkpoints(run_dir);
+  if (all.empty()) return "; the run has no complete checkpoint in checkpoints/";
+  return "; the newest complete checkpoint is " + all.back().second.lexically_relative(run_dir).string() +
+         " (write that into " + latest.string() + " to resume from it)";
+}
+
+}  // namespace
+
 std::optional<fs::path> latest_checkpoint(const fs::path& run_dir) {
   const fs::path latest = run_dir / "latest";
   if (!fs::exists(latest)) return std::nullopt;
@@ -110,19 +123,17 @@ std::optional<fs::path> latest_checkpoint(const fs::path& run_dir) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   // A broken pointer is an error, not a fall-back to an older checkpoint: resuming from another step than the
   // user expects would silently repeat or skip training. The message names the checkpoint they could resume.
-  const auto all = list_checkpoints(run_dir);
-  const std::string newest =
-      all.empty() ? "; the run has no complete checkpoint in checkpoints/"
-                  : "; the newest complete checkpoint is " + all.back().second.lexically_relative(run_dir).string() +
-                        " (write that into " + latest.string() + " to resume from it)";
-  GAU_CHECK(!text.empty(), latest.string(), " is empty; it should name a checkpoint directory", newest);
+  GAU_CHECK(!text.empty(), latest.string(), " is empty; it should name a checkpoint directory",
+            newest_checkpoint_hint(run_dir, latest));
   // A NUL or control byte would be cut or misread by the file system (a NUL ends the path early, at the run dir).
   const bool printable =
       std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 32; });
-  GAU_CHECK(printable, latest.string(), " does not hold a checkpoint path (it has control or NUL bytes)", newest);
+  GAU_CHECK(printable, latest.string(), " does not hold a checkpoint path (it has control or NUL bytes)",
+            newest_checkpoint_hint(run_dir, latest));
   fs::path target = fs::path(text).is_absolute() ? fs::path(text) : run_dir / text;
   GAU_CHECK(fs::is_directory(target) && fs::exists(target / "state.json"), latest.string(), " names ",
-            target.string(), ", which is not a complete checkpoint (no state.json)", newest);
+            target.string(), ", which is not a complete checkpoint (no state.json)",
+            newest_checkpoint_hint(run_dir, latest));
   return target;
 }
 
