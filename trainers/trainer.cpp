@@ -283,9 +283,6 @@ void Trainer::State::setup() {
     layers::ConfigReader r(resolved["optim"], "optim");
     optimizer = optim::make_optimizer(r, flat, zero ? zero->shard() : optim::Shard{});
   }
-  if (lead())
-    say("optimizer state: " + std::to_string(optimizer->state_bytes()) + " bytes per rank" +
-        (zero ? " (ZeRO-1: sharded over " + std::to_string(comm->world_size()) + " ranks)" : ""));
   schedule = std::make_unique<optim::Schedule>(config::build_schedule(resolved["schedule"], optimizer->lr(), train.steps));
   if (const optim::ScheduleOptions& so = schedule->options();
       lead() && (so.type == optim::ScheduleType::cosine || so.type == optim::ScheduleType::linear) &&
@@ -346,6 +343,10 @@ void Trainer::State::setup() {
   stop_if_signalled();
   // --set on a resumed run (more steps, a new lr) changes its config from here on.
   if (resuming && lead() && run->config_yaml() != config_yaml) write_file_atomic(run->config_path(), config_yaml);
+  // Said once setup has passed every check, so that it never precedes a setup error.
+  if (lead())
+    say("optimizer state: " + std::to_string(optimizer->state_bytes()) + " bytes per rank" +
+        (zero ? " (ZeRO-1: sharded over " + std::to_string(comm->world_size()) + " ranks)" : ""));
   if (lead())
     metrics = std::make_unique<MetricsWriter>(run->path(), MetricsOptions{.jsonl = logging.metrics,
                                                                           .tensorboard = logging.tensorboard,
