@@ -1,6 +1,7 @@
-// CUDA clipping kernels. Sum of squares: a grid-stride pass where each thread accumulates in
-// acc_t and each block writes its sum, then one block adds the block sums in f64. The grid
-// depends only on n, so the result is the same run to run.
+// CUDA clipping kernels. Sum of squares: a grid-stride pass where each thread accumulates in f64,
+// as the CPU does (squares of f32 gradients above 1.8e19 overflow an f32 sum, and clipping would
+// then be skipped), and each block writes its sum; then one block adds the block sums. The grid
+// depends only on n, so the result is the same run to run. The pass is bound by memory, not f64.
 #include <algorithm>
 
 #include "core/dispatch.h"
@@ -23,12 +24,11 @@ constexpr int kFinalThreads = 1024;
 
 //   torch: partial[b] = (g[range of block b] ** 2).sum()
 template <typename T>
-__global__ void sum_squares_blocks(const T* g, int64_t n, acc_t<T>* partial) {
-  using A = acc_t<T>;
-  __shared__ A smem[32];
-  A s = 0;
+__global__ void sum_squares_blocks(const T* g, int64_t n, double* partial) {
+  __shared__ double smem[32];
+  double s = 0;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
-    const A v = to_acc(g[i]);
+    const double v = static_cast<double>(to_acc(g[i]));
     s += v * v;
   }
   s = ops::cuda::block_sum(s, smem);
@@ -36,11 +36,10 @@ __global__ void sum_squares_blocks(const T* g, int64_t n, acc_t<T>* partial) {
 }
 
 // out[0] = Σ partial, in f64, by one block.
-template <typename A>
-__global__ void sum_partials(const A* partial, int blocks, double* out) {
+__global__ void sum_partials(const double* partial, int blocks, double* out) {
   __shared__ double smem[32];
   double s = 0;
-  for (int b = threadIdx.x; b < blocks; b += blockDim.x) s += static_cast<double>(partial[b]);
+  for (int b = threadIdx.x; b < blocks; b += blockDim.x) s += partial[b];
   s = ops::cuda::block_sum(s, smem);
   if (threadIdx.x == 0) out[0] = s;
 }
@@ -66,13 +65,12 @@ Tensor sum_squares(const Tensor& grads) {
   const int blocks = static_cast<int>(std::min<unsigned>(blocks_for(n), kMaxBlocks));
   dispatch_floating(grads.dtype(), "sum_squares", [&](auto tag) {
     using T = typename decltype(tag)::type;
-    using A = acc_t<T>;
-    Tensor partial = Tensor::empty({blocks}, dtype_of<A>::value, grads.device());  // [blocks]
+    Tensor partial = Tensor::empty({blocks}, DType::f64, grads.device());  // [blocks]
     sum_squares_blocks<T><<<blocks, kThreads, 0, stream>>>(static_cast<const T*>(grads.data_ptr()), n,
-                                                           static_cast<A*>(partial.data_ptr()));
+                                                           static_cast<double*>(partial.data_ptr()));
     GAU_CUDA_CHECK_LAUNCH();
-    sum_partials<A><<<1, kFinalThreads, 0, stream>>>(static_cast<const A*>(partial.data_ptr()), blocks,
-                                                     static_cast<double*>(out.data_ptr()));
+    sum_partials<<<1, kFinalThreads, 0, stream>>>(static_cast<const double*>(partial.data_ptr()), blocks,
+                                                  static_cast<double*>(out.data_ptr()));
     GAU_CUDA_CHECK_LAUNCH();
   });
   return out;

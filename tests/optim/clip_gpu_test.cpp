@@ -1,5 +1,5 @@
-// Clipping on CUDA against the CPU backend on the same gradients: the norm (f32 per thread on
-// CUDA, f64 on CPU), the clipped buffers, value clipping, and run-to-run determinism.
+// Clipping on CUDA against the CPU backend on the same gradients: the norm (squares summed in f64
+// on both), the clipped buffers, value clipping, and run-to-run determinism.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -29,6 +29,16 @@ TEST_F(CudaClipTest, NormAndClippedBuffersMatchTheCpu) {
       GAU_EXPECT_CLOSE(gpu.flat.groups()[g].grads, cpu.flat.groups()[g].grads, tol, tol) << dtype_name(dt);
     }
   }
+}
+
+// f32 gradients near 1e20: their squares overflow an f32 sum, not the f64 one, so the norm is
+// finite on both backends and clipping happens.
+TEST_F(CudaClipTest, HugeF32GradientsHaveAFiniteNorm) {
+  test::FlatModel cpu = test::flat_model(specs(DType::f32), Device::cpu(), 4, 1e20);
+  test::FlatModel gpu = test::flat_model(specs(DType::f32), Device::cuda(0), 4, 1e20);
+  const double norm = grad_norm(cpu.flat);
+  ASSERT_TRUE(std::isfinite(norm));
+  EXPECT_NEAR(grad_norm(gpu.flat), norm, 1e-6 * norm);
 }
 
 TEST_F(CudaClipTest, TheNormIsDeterministic) {

@@ -198,7 +198,8 @@ NormGrads norm_backward(NormKind kind, const Tensor& d_y, const Tensor& x, const
     using A = acc_t<T>;
     Tensor partial = per_dim ? Tensor::empty({blocks, 2, d}, acc, x.device()) : Tensor();
     const size_t acc_bytes = 2 * static_cast<size_t>(d) * sizeof(A);
-    const bool smem_acc = per_dim && acc_bytes <= 48 * 1024;
+    // 48 KiB without an opt-in holds the static red[32] of the kernel as well as the dynamic part.
+    const bool smem_acc = per_dim && acc_bytes + 32 * sizeof(A) <= 48 * 1024;
     dispatch_kind(kind, [&](auto k) {
       constexpr NormKind K = decltype(k)::value;
       norm_backward_kernel<K, T><<<static_cast<unsigned>(blocks), threads, smem_acc ? acc_bytes : 0, stream>>>(

@@ -1,6 +1,7 @@
 // CUDA reductions: the input is seen as [outer, R, inner] (R the reduced extent). inner == 1 runs
 // one block per row; inner > 1 runs 32 columns per block with 8 rows of threads splitting R.
 // Non-adjacent reduced dims are first permuted to the end and made contiguous.
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 
@@ -236,8 +237,9 @@ void reduce(const Tensor& x, const std::vector<int64_t>& dims, Mode mode, double
     src = contiguous_on_device(Tensor::make_view(x.storage(), x.offset(), shape, strides, x.dtype()));
   }
   if (g.R == 0) {
-    GAU_CHECK(mode == Mode::sum, op, ": cannot reduce over an empty dim of ", describe(x));
-    fill_(out, 0.0);  // a sum over nothing
+    // As on the CPU: a sum over nothing is 0, its mean and variance 0/0, its log-sum-exp log 0.
+    GAU_CHECK(mode != Mode::max && mode != Mode::argmax, op, ": cannot reduce over an empty dim of ", describe(x));
+    fill_(out, mode == Mode::sum ? 0.0 : mode == Mode::lse ? -INFINITY : NAN);
     return;
   }
   cudaStream_t stream = current_cuda_stream(x.device());
@@ -318,7 +320,7 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, int64_t correction
   Tensor out = Tensor::empty(reduced_shape(x, dims, keepdim), x.dtype(), x.device());
   int64_t r = 1;
   for (int64_t d : dims) r *= x.shape()[d];
-  reduce(x, dims, Mode::var, static_cast<double>(r - correction), out, "var");
+  reduce(x, dims, Mode::var, static_cast<double>(std::max<int64_t>(r - correction, 0)), out, "var");
   return out;
 }
 

@@ -37,7 +37,8 @@ __device__ __forceinline__ A group_max(A v, A* smem) {
   else return warp_max(v);
 }
 
-// Forward on rows: y = exp(x - m) / s, or x - m - log(s) for log_softmax.
+// Forward on rows: y = exp(x - m) / s, or (x - m) - log(s) for log_softmax: x - m is exact, as on the
+// CPU, where x - (m + log s) would round at the size of m.
 template <typename T, bool kBlock>
 __global__ void softmax_rows_kernel(const T* x, T* y, int64_t rows, int64_t D, bool log_out) {
   using A = acc_t<T>;
@@ -57,8 +58,8 @@ __global__ void softmax_rows_kernel(const T* x, T* y, int64_t rows, int64_t D, b
     for (int64_t j = lane; j < D; j += group_size) s += ::exp(to_acc(xr[j]) - m);
     s = group_sum<kBlock>(s, smem);
     if (log_out) {
-      const A shift = m + ::log(s);
-      for (int64_t j = lane; j < D; j += group_size) yr[j] = T(to_acc(xr[j]) - shift);
+      const A log_s = ::log(s);
+      for (int64_t j = lane; j < D; j += group_size) yr[j] = T((to_acc(xr[j]) - m) - log_s);
     } else {
       const A inv = A(1) / s;
       for (int64_t j = lane; j < D; j += group_size) yr[j] = T(::exp(to_acc(xr[j]) - m) * inv);
@@ -102,10 +103,10 @@ __global__ void softmax_cols_kernel(const T* x, T* y, SoftmaxGeometry g, bool lo
     if (m == -A(INFINITY)) m = 0;
     A s = 0;
     for (int64_t j = 0; j < g.D; ++j) s += ::exp(to_acc(x[base + j * g.inner]) - m);
-    const A shift = m + ::log(s), inv = A(1) / s;
+    const A log_s = ::log(s), inv = A(1) / s;
     for (int64_t j = 0; j < g.D; ++j) {
       A v = to_acc(x[base + j * g.inner]);
-      y[base + j * g.inner] = T(log_out ? v - shift : ::exp(v - m) * inv);
+      y[base + j * g.inner] = T(log_out ? (v - m) - log_s : ::exp(v - m) * inv);
     }
   }
 }

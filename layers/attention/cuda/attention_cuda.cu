@@ -21,7 +21,7 @@ using cuda_impl::TileParams;
 constexpr int64_t kMaxValueWidth = 2048;
 
 __global__ void prepare_rows_kernel(const int64_t* __restrict__ lengths, const uint8_t* __restrict__ key_mask,
-                                    int64_t n_k, float scale, bool by_valid_length, double log_length_base,
+                                    int64_t n_k, double scale, bool by_valid_length, double log_length_base,
                                     float* __restrict__ row_scales,
                                     int* __restrict__ kv_len) {
   __shared__ int64_t counts[256];
@@ -103,7 +103,8 @@ Prepared prepare(const Tensor& q, const Tensor& k, const Tensor& v, const Resolv
               describe(opt.key_mask));
     p.key_mask = static_cast<const uint8_t*>(opt.key_mask.data_ptr());
   }
-  cuda_impl::launch_prepare_rows(lengths, p.key_mask, b, p.n_k, static_cast<float>(opt.scale),
+  // The scale in double, as on the CPU: row_scale() rounds to f32 once, after the log ratio.
+  cuda_impl::launch_prepare_rows(lengths, p.key_mask, b, p.n_k, opt.scale,
                                  opt.scale_by_valid_length, opt.log_length_base,
                                  static_cast<float*>(out.row_scale.data_ptr()),
                                  static_cast<int*>(out.kv_len.data_ptr()), stream);
@@ -138,7 +139,7 @@ Prepared prepare(const Tensor& q, const Tensor& k, const Tensor& v, const Resolv
 }  // namespace
 
 namespace cuda_impl {
-void launch_prepare_rows(const int64_t* lengths, const uint8_t* key_mask, int64_t b, int64_t n_k, float scale,
+void launch_prepare_rows(const int64_t* lengths, const uint8_t* key_mask, int64_t b, int64_t n_k, double scale,
                          bool by_valid_length, double log_length_base, float* row_scale, int* kv_len,
                          cudaStream_t stream) {
   if (b == 0) return;

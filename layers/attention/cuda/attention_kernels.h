@@ -35,7 +35,7 @@ void launch_forward(const TileParams& p, const void* q, const void* k, const voi
 // Per batch row: kv_len = min(lengths[b], n_k) (n_k when lengths is null) and the q k^T scale
 // (row_scale.h: 1 / valid keys when by_valid_length, scale · log(valid) / log(base) with a
 // log_length_base, counting key_mask when given; `scale` otherwise).
-void launch_prepare_rows(const int64_t* lengths, const uint8_t* key_mask, int64_t b, int64_t n_k, float scale,
+void launch_prepare_rows(const int64_t* lengths, const uint8_t* key_mask, int64_t b, int64_t n_k, double scale,
                          bool by_valid_length, double log_length_base, float* row_scale, int* kv_len,
                          cudaStream_t stream);
 

@@ -41,14 +41,25 @@ Layout layout_of(const Tensor& qq, const Tensor& v, const FlashResolved& opt) {
   return l;
 }
 
+// `rows` blocks of `width` bytes from src (one every src_pitch bytes) to dst (one every dst_pitch).
+// One copy per block rather than cudaMemcpy2DAsync: a batch row of FLASH's states passes that
+// call's pitch limit (2^31 - 1 bytes) at long n, and b is small.
+void copy_blocks(void* dst, int64_t dst_pitch, const void* src, int64_t src_pitch, int64_t width, int64_t rows,
+                 cudaStream_t stream) {
+  for (int64_t r = 0; r < rows; ++r) {
+    char* to = static_cast<char*>(dst) + r * dst_pitch;
+    const char* from = static_cast<const char*>(src) + r * src_pitch;
+    GAU_CUDA_CHECK(cudaMemcpyAsync(to, from, static_cast<size_t>(width), cudaMemcpyDeviceToDevice, stream));
+  }
+}
+
 // x [b, n, w] -> [b, N, w], zero rows past n (x itself when N == n).
 Tensor pad(const Layout& l, const Tensor& x) {
   if (l.N == l.n) return x;
   const int64_t w = x.size(2), es = static_cast<int64_t>(x.element_size());
   Tensor y = Tensor::empty({l.b, l.N, w}, x.dtype(), l.dev);
   GAU_CUDA_CHECK(cudaMemsetAsync(y.data_ptr(), 0, y.nbytes(), l.stream));
-  GAU_CUDA_CHECK(cudaMemcpy2DAsync(y.data_ptr(), l.N * w * es, x.data_ptr(), l.n * w * es, l.n * w * es, l.b,
-                                   cudaMemcpyDeviceToDevice, l.stream));
+  copy_blocks(y.data_ptr(), l.N * w * es, x.data_ptr(), l.n * w * es, l.n * w * es, l.b, l.stream);
   return y;
 }
 
@@ -57,8 +68,7 @@ Tensor unpad(const Layout& l, const Tensor& y) {
   if (l.N == l.n || !y.defined()) return y;
   const int64_t w = y.size(-1), es = static_cast<int64_t>(y.element_size());
   Tensor x = Tensor::empty({l.b, l.n, w}, y.dtype(), l.dev);
-  GAU_CUDA_CHECK(cudaMemcpy2DAsync(x.data_ptr(), l.n * w * es, y.data_ptr(), l.N * w * es, l.n * w * es, l.b,
-                                   cudaMemcpyDeviceToDevice, l.stream));
+  copy_blocks(x.data_ptr(), l.n * w * es, y.data_ptr(), l.N * w * es, l.n * w * es, l.b, l.stream);
   return x;
 }
 
@@ -107,8 +117,7 @@ Tensor chunk_total(const Layout& l, const Tensor& p) {
   const int64_t len = p.size(2) * p.size(3);
   flash_cuda::launch_chunk_scan(l.b, l.G, len, false, true, p.data<float>(), l.stream);
   Tensor t = Tensor::empty({l.b, 1, p.size(2), p.size(3)}, DType::f32, l.dev);
-  GAU_CUDA_CHECK(cudaMemcpy2DAsync(t.data_ptr(), len * 4, p.data_ptr(), l.G * len * 4, len * 4, l.b,
-                                   cudaMemcpyDeviceToDevice, l.stream));
+  copy_blocks(t.data_ptr(), len * 4, p.data_ptr(), l.G * len * 4, len * 4, l.b, l.stream);
   return t;
 }
 

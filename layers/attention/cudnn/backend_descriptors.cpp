@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <utility>
 
 namespace gau::attention::detail::cudnn_backend {
@@ -181,9 +180,10 @@ Plan GraphBuilder::build_plan(cudnnHandle_t handle, const std::string& what) {
 }
 
 cudnnHandle_t handle_for(int device) {
-  static std::mutex mu;
-  static std::map<int, cudnnHandle_t> handles;  // one per device, kept for the process
-  std::lock_guard<std::mutex> lock(mu);
+  // One per thread and device: the caller binds it to its current stream before executing, and a
+  // handle shared between threads could run one thread's graph on the other's stream. Kept for
+  // the thread's life (cuDNN handles are cheap to hold, costly to create per call).
+  thread_local std::map<int, cudnnHandle_t> handles;
   auto it = handles.find(device);
   if (it != handles.end()) return it->second;
   cudnnHandle_t h = nullptr;

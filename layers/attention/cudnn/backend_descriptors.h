@@ -94,7 +94,7 @@ class GraphBuilder {
   int64_t next_uid_ = kFirstVirtualUid;
 };
 
-// One cuDNN handle per device, created on first use and kept for the process.
+// One cuDNN handle per calling thread and device, created on first use and kept for the thread.
 cudnnHandle_t handle_for(int device);
 
 // The value masked scores are set to: -inf from cuDNN 9.10 on, the lowest finite float before

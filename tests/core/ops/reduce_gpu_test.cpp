@@ -2,6 +2,8 @@
 // Tolerances (atol = rtol): f64 1e-10, f32 1e-4 (summation order differs), f16 1e-2, bf16 3e-2.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "core/ops/copy.h"
 #include "core/ops/reduce.h"
 #include "core/ops/view.h"
@@ -59,6 +61,19 @@ TEST_F(CudaReduceTest, MaxArgmaxLogsumexp) {
   Tensor ties = ops::to_dtype(ops::to_dtype(test::uniform64({64, 300}, 4, 0, 3), DType::i64), DType::f32);
   GAU_EXPECT_CLOSE(ops::argmax(on_cuda(ties), 1), ops::argmax(ties, 1), 0, 0);
   GAU_EXPECT_CLOSE(ops::argmax(on_cuda(ties), 0), ops::argmax(ties, 0), 0, 0);
+}
+
+// Edge cases where the CPU defines a value: an empty reduced dim (sum 0, mean and var NaN,
+// logsumexp -inf) and a correction larger than the count (var divides by max(R - correction, 0)).
+TEST_F(CudaReduceTest, EmptyDimAndLargeCorrection) {
+  Tensor empty = test::randn({4, 0, 3}, DType::f32, 5);
+  GAU_EXPECT_CLOSE(ops::sum(on_cuda(empty), {1}), ops::sum(empty, {1}), 0, 0);
+  for (const Tensor& t : {ops::mean(on_cuda(empty), {1}), ops::var(on_cuda(empty), {1}, 0)})
+    for (double v : test::values(t)) EXPECT_TRUE(std::isnan(v));
+  for (const Tensor& t : {ops::logsumexp(on_cuda(empty), 1), ops::logsumexp(empty, 1)})
+    for (double v : test::values(t)) EXPECT_EQ(v, -INFINITY);
+  Tensor two = test::randn({5, 2}, DType::f32, 6);  // 2 values, correction 3: a variance over 0, inf
+  EXPECT_EQ(test::values(ops::var(on_cuda(two), {1}, 3)), test::values(ops::var(two, {1}, 3)));
 }
 
 TEST_F(CudaReduceTest, Cumsum) {

@@ -48,5 +48,13 @@ TEST_F(CudaSoftmaxTest, MaskedEntries) {
   GAU_EXPECT_CLOSE(ops::log_softmax(on_cuda(masked), -1), ops::log_softmax(masked, -1), 1e-6, 1e-5);
 }
 
+// Large logits: log_softmax is (x - max) - log(sum), exact in x - max on both backends; the form
+// x - (max + log(sum)) rounds at ulp(1000) = 6e-5, beyond the f32 tolerance.
+TEST_F(CudaSoftmaxTest, LogSoftmaxOfLargeLogits) {
+  Tensor x = ops::add(ops::to_dtype(test::randn64({4, 300}, 5), DType::f32), 1000.0);
+  GAU_EXPECT_CLOSE(ops::log_softmax(on_cuda(x), -1), ops::log_softmax(x, -1), 2e-6, 2e-6);
+  GAU_EXPECT_CLOSE(ops::log_softmax(on_cuda(x), 0), ops::log_softmax(x, 0), 2e-6, 2e-6);
+}
+
 }  // namespace
 }  // namespace gau
