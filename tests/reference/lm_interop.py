@@ -19,8 +19,12 @@ tests/trainers/checkpoint_interop_test.cpp makes the checkpoints and remakes its
 
     GAU_TEST_PYTHON=.venv/bin/python GAU_INTEROP_WRITE_FIXTURES=1 build/tests/trainers_checkpoint_interop_test
 
-What this implements is what the C++ test covers; any other value of a key that changes the
-function (relative positions, other attention kernels, bidirectional blocks) is refused by name.
+What this implements is what the C++ test covers: GAU with the relu², softmax, softmax_plus and
+Laplace kernels at each of its scales; GAU, FLASH and Transformer++ with RoPE, with no positions
+or with a relative bias (per offset or T5 buckets; FLASH's one bias per offset inside a chunk);
+every norm and eps; stacks given as one block or as a list of any mix of block types. Anything
+else that would change the function is refused by name: another model type (masked_lm), non-causal
+blocks (a language model's are causal), an unknown key or value.
 Needs torch, numpy, safetensors and PyYAML.
 """
 import argparse
@@ -145,6 +149,59 @@ def causal_mask(n):
     return torch.ones(n, n, dtype=torch.bool).tril()
 
 
+def offsets(n):
+    """[n, n] rel = i - j, query position minus key position (n_q = n_k: no alignment shift)."""
+    return torch.arange(n)[:, None] - torch.arange(n)[None, :]
+
+
+def t5_bucket(rel, num_buckets, max_distance, bidirectional):
+    """T5's bucket of rel (Raffel et al. 2020, as in its released code), in gau's sign: rel is the
+    query's position minus the key's, T5's relative_position is -rel. Bidirectional: half the
+    buckets each way, keys after the query (rel < 0) in the upper half; one-directional: every
+    rel < 0 counts as 0. Per direction, distances below max_exact = buckets / 2 get a bucket
+    each, the rest log-spaced up to max_distance, and the farther ones the last bucket."""
+    if bidirectional:
+        num_buckets //= 2
+        base = torch.where(rel < 0, num_buckets, 0)
+        dist = rel.abs()
+    else:
+        base = torch.zeros_like(rel)
+        dist = rel.clamp(min=0)
+    max_exact = num_buckets // 2
+    # T5 truncates to an integer, a floor where it is used (the argument is >= 0 there); the clamp
+    # only keeps log(0) out of the rows that take their exact bucket.
+    large = max_exact + (torch.log(dist.clamp(min=1).double() / max_exact) / math.log(max_distance / max_exact)
+                         * (num_buckets - max_exact)).floor().long()
+    return base + torch.where(dist < max_exact, dist, large.clamp(max=num_buckets - 1))
+
+
+class RelativeBias(nn.Module):
+    """table[index(rel)] (docs/model.md, "Relative-position bias"): per_offset, 2 max_offset + 1
+    entries at clamp(rel, ±max_offset) + max_offset, or t5, num_buckets entries at T5's bucket."""
+
+    def __init__(self, k, causal):
+        super().__init__()
+        self.kind = k.get("relative_kind", "t5", allowed=["per_offset", "t5"])
+        if self.kind == "per_offset":
+            self.max_offset = k.get("max_offset", 127)
+            size = 2 * self.max_offset + 1
+        else:
+            self.num_buckets, self.max_distance = k.get("num_buckets", 32), k.get("max_distance", 128)
+            self.bidirectional = k.get("bidirectional", not causal)
+            size = self.num_buckets
+        k.ignore("relative_init_std")
+        self.table = nn.Parameter(torch.empty(size, dtype=DTYPE))
+
+    def forward(self, n):
+        """[n, n] the bias of query i and key j."""
+        rel = offsets(n)
+        if self.kind == "per_offset":
+            index = rel.clamp(-self.max_offset, self.max_offset) + self.max_offset
+        else:
+            index = t5_bucket(rel, self.num_buckets, self.max_distance, self.bidirectional)
+        return self.table[index]
+
+
 # ---- GAU and FLASH (layers/gated_input.h, gau.h, flash_block.h) ----
 
 class ScaleOffset(nn.Module):
@@ -170,7 +227,8 @@ class GatedBlock(nn.Module):
         self.e = k.get("e", 2 * self.d)
         self.s = k.get("s", 128)
         self.max_length = k.get("max_length", 0)
-        self.rope = k.get("position", "rope", allowed=["rope", "none"]) == "rope"
+        self.position = k.get("position", "rope", allowed=["rope", "relative", "none"])
+        self.rope = self.position == "rope"
         k.get("causal", False, allowed=[True])  # a language model's blocks are causal
         k.ignore("type", "dropout", "checkpoint")
         self.norm = NORMS[k.get("norm", "scale_norm", allowed=list(NORMS))](self.d, k.get("norm_eps", 1e-5))
@@ -186,13 +244,26 @@ class GatedBlock(nn.Module):
         return x + self.w_out(u * self.attend(heads, v))
 
 
+LAPLACE_MU, LAPLACE_SIGMA = math.sqrt(0.5), math.sqrt(1 / (4 * math.pi))
+
+
+def laplace(x):
+    """0.5 (1 + erf((x - μ) / (σ √2))), μ = √(1/2), σ = √(1/(4π)) (docs/model.md, "Kernel variants")."""
+    return 0.5 * (1 + torch.erf((x - LAPLACE_MU) / (LAPLACE_SIGMA * math.sqrt(2))))
+
+
 class GauBlock(GatedBlock):
-    """a = Σ_j relu(scale · q_i·k_j)² v_j over keys j <= i (docs/model.md, "GAU")."""
+    """a = Σ_j f(S_ij) v_j over keys j <= i, S = scale · q_i·k_j + r(i - j) (docs/model.md, "GAU"),
+    f = relu², laplace, or a softmax over j: softmax_plus is the softmax with scale multiplied by
+    log n / log softmax_plus_base (the bias is not: it is added to the scaled product, as the op's
+    log_length_base scales only q·k)."""
 
     def __init__(self, k):
         super().__init__(k, heads=2)
         self.scale = k.get("scale", "inv_n", allowed=["inv_n", "inv_sqrt_s", "inv_n_sqrt_s"])
-        k.get("kernel", "relu2", allowed=["relu2"])
+        self.kernel = k.get("kernel", "relu2", allowed=["relu2", "softmax", "softmax_plus", "laplace"])
+        self.plus_base = k.get("softmax_plus_base", 512.0) if self.kernel == "softmax_plus" else None
+        self.bias = RelativeBias(k, causal=True) if self.position == "relative" else None
         k.ignore("attention_dropout")
 
     def attend(self, heads, v):
@@ -201,19 +272,31 @@ class GauBlock(GatedBlock):
         length = self.max_length or n  # inv_n: the configured length, fixed whatever the input's
         scale = {"inv_n": 1 / length, "inv_sqrt_s": 1 / math.sqrt(self.s),
                  "inv_n_sqrt_s": 1 / (length * math.sqrt(self.s))}[self.scale]
-        a = F.relu(scale * q @ k.transpose(-1, -2)) ** 2
-        return a.masked_fill(~causal_mask(n), 0) @ v
+        if self.plus_base is not None:
+            scale *= math.log(length) / math.log(self.plus_base)  # n as inv_n takes it
+        scores = scale * q @ k.transpose(-1, -2)
+        if self.bias is not None:
+            scores = scores + self.bias(n)
+        if self.kernel in ("softmax", "softmax_plus"):
+            a = scores.masked_fill(~causal_mask(n), -math.inf).softmax(-1)
+        else:
+            a = (F.relu(scores) ** 2 if self.kernel == "relu2" else laplace(scores)).masked_fill(~causal_mask(n), 0)
+        return a @ v
 
 
 class FlashBlock(GatedBlock):
     """Mixed chunk attention (docs/model.md, "FLASH"), causal: chunks of c tokens (the last one
-    padded), relu(qq kqᵀ / c)² inside a chunk (keys j <= i), and ql_g (Σ_{h<g} kl_hᵀ v_h) / norm_g
-    from the chunks before."""
+    padded; a configured c above max_length is clamped to it), relu(qq kqᵀ / c + r)² inside a chunk
+    (keys j <= i; r = bias[i - j + c - 1] with position relative, i and j within the chunk, else 0),
+    and ql_g (Σ_{h<g} kl_hᵀ v_h) / norm_g from the chunks before."""
 
     def __init__(self, k):
         super().__init__(k, heads=4)
         self.c = k.get("chunk", 256)
+        if self.max_length:
+            self.c = min(self.c, self.max_length)  # no sequence is longer, so no chunk need be
         self.linear_norm = k.get("linear_norm", "chunk", allowed=["chunk", "n", "prefix"])
+        self.bias = nn.Parameter(torch.empty(2 * self.c - 1, dtype=DTYPE)) if self.position == "relative" else None
 
     def attend(self, heads, v):
         b, n, e = v.shape
@@ -225,7 +308,11 @@ class FlashBlock(GatedBlock):
 
         qq, kq, ql, kl = (chunked(h) for h in heads)
         vc = chunked(v)
-        local = F.relu(qq @ kq.transpose(-1, -2) / c) ** 2  # [b, G, c, c]
+        scores = qq @ kq.transpose(-1, -2) / c  # [b, G, c, c]
+        if self.bias is not None:
+            # Padded keys get a bias too, but their v rows are 0, so they still add nothing.
+            scores = scores + self.bias[offsets(c) + c - 1]
+        local = F.relu(scores) ** 2
         quad = local.masked_fill(~causal_mask(c), 0) @ vc
         kv = kl.transpose(-1, -2) @ vc  # [b, G, s, e], one per chunk
         state = kv.cumsum(dim=1) - kv  # Σ_{h<g}: the chunks strictly before g
@@ -241,20 +328,25 @@ class FlashBlock(GatedBlock):
 # ---- Transformer++ (layers/transformer_pp.h, mha.h, ffn.h) ----
 
 class Attention(nn.Module):
-    """softmax(q kᵀ / √s) v per head, causal; [q|k|v] = h W_qkvᵀ, heads of s = d / H, RoPE on q, k."""
+    """softmax(q kᵀ / √s + r) v per head, causal; [q|k|v] = h W_qkvᵀ, heads of s = d / H, RoPE on
+    q, k, or (position relative) one bias table r(i - j) that every head adds."""
 
-    def __init__(self, d, heads, rope_base, bias):
+    def __init__(self, d, heads, rope_base, bias, relative_bias):
         super().__init__()
         self.heads, self.rope_base = heads, rope_base
         self.qkv = linear(d, 3 * d, bias)
         self.out = linear(d, d, bias)
+        self.relative_bias = relative_bias  # a module (state dict name attn.relative_bias.table) or None
 
     def forward(self, h):
         b, n, d = h.shape
         q, k, v = (t.reshape(b, n, self.heads, d // self.heads).transpose(1, 2) for t in self.qkv(h).chunk(3, -1))
         if self.rope_base is not None:
             q, k = rope(q, self.rope_base), rope(k, self.rope_base)
-        scores = (q @ k.transpose(-1, -2) / math.sqrt(d // self.heads)).masked_fill(~causal_mask(n), -math.inf)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(d // self.heads)
+        if self.relative_bias is not None:
+            scores = scores + self.relative_bias(n)
+        scores = scores.masked_fill(~causal_mask(n), -math.inf)
         return self.out((scores.softmax(-1) @ v).transpose(1, 2).reshape(b, n, d))
 
 
@@ -278,15 +370,16 @@ class TransformerPPBlock(nn.Module):
         super().__init__()
         d = k.get("dim")
         heads = k.get("heads")
-        rope = k.get("position", "rope", allowed=["rope", "none"]) == "rope"
-        rope_base = k.get("rope_base", 10000.0) if rope else None
+        position = k.get("position", "rope", allowed=["rope", "relative", "none"])
+        rope_base = k.get("rope_base", 10000.0) if position == "rope" else None
         k.get("causal", True, allowed=[True])
+        relative_bias = RelativeBias(k, causal=True) if position == "relative" else None
         bias = k.get("bias", False)
         hidden = k.get("hidden", (8 * d + 23) // 24 * 8)  # ceil(8d/3) up to a multiple of 8, as gau's default
         eps = k.get("eps", 1e-5)
         k.ignore("type", "max_length", "backend", "dropout", "init", "init_std")
         self.attn_norm = RMSNorm(d, eps)
-        self.attn = Attention(d, heads, rope_base, bias)
+        self.attn = Attention(d, heads, rope_base, bias, relative_bias)
         self.ffn_norm = RMSNorm(d, eps)
         self.ffn = SwiGlu(d, hidden, bias)
 

@@ -41,14 +41,21 @@ namespace {
 namespace fs = std::filesystem;
 
 // gau computes in f32, the reference in f64, so the difference is gau's rounding: about 1e-7 per
-// operation, grown by sums of up to e = 64 terms, relu²'s squaring and two blocks; measured at
-// up to 1.2e-6 of (|logit| + rms) over the six cases. 1e-5 leaves that a margin of 8 (the rule of
-// expect_matches: each logit within rtol (|ref| + rms(ref)), sums within rtol of their L1 mass),
-// while every misread convention tried in the reference moved the logits by 7e-4 of that or more
-// (RoPE off or on adjacent pairs, GAU's inv_n from the input's n instead of max_length, q and k
-// or ql and kl swapped, FLASH without its linear part or with another normaliser or chunk, β
-// dropped, another RMSNorm eps). GAU at max_length 64 is the least sensitive: its relu² weights
-// stay small at 1/n.
+// operation, grown by sums of up to e = 64 terms, relu²'s squaring and up to five blocks;
+// measured at up to 1.2e-6 of (|logit| + rms) over the ten cases. 1e-5 leaves that a margin of 8
+// (the rule of expect_matches: each logit within rtol (|ref| + rms(ref)), sums within rtol of
+// their L1 mass), while every misread convention tried in the reference moved the logits by 7e-4
+// of that or more (RoPE off or on adjacent pairs, GAU's inv_n from the input's n instead of
+// max_length, q and k or ql and kl swapped, FLASH without its linear part or with another
+// normaliser or chunk, β dropped, another RMSNorm eps; and for the relative and kernel cases: the
+// offset's sign flipped, a bias dropped, offsets past max_offset given 0 instead of the outermost
+// bias, T5's bidirectional halves swapped or bidirectional misread, T5's log bucket rounded
+// instead of floored, softmax_plus without its log n / log B, at base 512, with log of the input's
+// n or with the factor on the bias too, relu² in place of softmax or Laplace, Laplace's μ 0.5,
+// FLASH's chunk not clamped to max_length, ScaleNorm's eps added or under the root instead of a
+// clamp, rope_base 10000, LayerNorm's and the final norm's eps at their defaults). GAU at
+// max_length 64 is the least sensitive: its relu² weights stay small at 1/n; so is RoPE in a
+// softmax block at 1/(n√s) (8e-4), whose weights stay near uniform.
 constexpr double kRtol = 1e-5;
 
 struct Case {
@@ -91,6 +98,52 @@ const std::vector<Case>& cases() {
        tiny(16, {"model.blocks.heads=2", "model.blocks.hidden=40", "model.blocks.bias=true",
                  "model.final_norm=layer_norm"}),
        2, 17},
+      // GAU's other kernels, one per block of a list: softmax with RoPE at 1/(n√s); Laplace at
+      // 1/n with learned biases per offset, 6 < n so the outer offsets share one; softmax_plus
+      // (a base of 8, not 512) at 1/√s with one-directional T5 buckets. relative_init_std 0.5 lets
+      // the biases weigh against the scores. Each block has another norm, and e and norm_eps are
+      // not the defaults: ScaleNorm's eps 0.11 lies inside the range of the embeddings' norms
+      // (0.09 to 0.14), so its clamp max(||x||, eps) acts on some rows and not on others.
+      {"gau_kernels", "gau_tiny",
+       tiny(17, {"model.layers=3",
+                 "model.blocks=[{type: gau, s: 16, kernel: softmax, scale: inv_n_sqrt_s, e: 48, norm_eps: 0.11},"
+                 " {type: gau, s: 16, kernel: laplace, position: relative, relative_kind: per_offset, max_offset: 6,"
+                 " relative_init_std: 0.5, norm: rms_norm},"
+                 " {type: gau, s: 16, kernel: softmax_plus, softmax_plus_base: 8, scale: inv_sqrt_s,"
+                 " position: relative, relative_kind: t5, num_buckets: 8, max_distance: 20, relative_init_std: 0.5,"
+                 " norm: layer_norm, norm_eps: 0.01}]"}),
+       2, 32},
+      // relu² with relative biases: T5 buckets with bidirectional set in a causal model (half the
+      // buckets for earlier keys, so other ones than one-directional's), then per offset with
+      // max_offset above n at 1/(n√s); n = 24 < max_length; a final RMSNorm with a large eps.
+      {"gau_relative", "gau_tiny",
+       tiny(18, {"model.blocks=[{type: gau, s: 16, e: 40, position: relative, relative_kind: t5, num_buckets: 12,"
+                 " max_distance: 40, bidirectional: true, relative_init_std: 0.3},"
+                 " {type: gau, s: 16, position: relative, relative_kind: per_offset, max_offset: 40,"
+                 " relative_init_std: 0.3, scale: inv_n_sqrt_s}]",
+                 "model.norm_eps=0.05"}),
+       2, 24},
+      // FLASH's bias per offset inside a chunk: chunks of 8 with the normaliser n (n = 29 pads the
+      // last one), then a chunk of 128, which max_length 64 clamps to 64 (its scores divide by 64
+      // and its bias has 127 entries); then no positions, in two chunks of 16.
+      {"flash_relative", "flash_tiny",
+       tiny(19, {"model.layers=3",
+                 "model.blocks=[{type: flash, s: 16, chunk: 8, position: relative, linear_norm: n},"
+                 " {type: flash, s: 16, e: 48, chunk: 128, position: relative, norm: rms_norm, norm_eps: 0.01},"
+                 " {type: flash, s: 8, e: 16, chunk: 16, position: none}]"}),
+       2, 29},
+      // Transformer++ with biases per offset (max_offset 5 < n) and with T5 buckets (one
+      // bias table shared by the heads), then RoPE at another base with another eps, no positions,
+      // and a GAU block after them: a list may mix block types.
+      {"transformer_pp_relative", "transformer_pp_tiny",
+       tiny(20, {"model.layers=5",
+                 "model.blocks=[{type: transformer_pp, heads: 4, hidden: 48, position: relative,"
+                 " relative_kind: per_offset, max_offset: 5, relative_init_std: 0.5},"
+                 " {type: transformer_pp, heads: 2, hidden: 40, position: relative, relative_kind: t5,"
+                 " num_buckets: 10, max_distance: 40, relative_init_std: 0.5},"
+                 " {type: transformer_pp, heads: 4, hidden: 48, rope_base: 100, eps: 0.01},"
+                 " {type: transformer_pp, heads: 2, hidden: 16, position: none}, {type: gau, s: 16}]"}),
+       2, 21},
   };
   return all;
 }
