@@ -49,6 +49,14 @@ void print_summary(const trainers::TrainSummary& s) {
   std::printf("\ntrained %lld of %lld steps in %s (%s); stopped by %s\n", static_cast<long long>(s.step),
               static_cast<long long>(s.steps), trainers::format_duration(s.seconds).c_str(),
               trainers::format_rate(s.tokens_per_s).c_str(), s.stop_reason.c_str());
+  // A step skipped for inf/nan gradients changed no weight: a run of mostly skipped steps learned little.
+  if (s.skipped_steps > 0)
+    std::printf("%lld of these %lld steps were skipped by the fp16 loss scaler (inf or nan gradients), "
+                "leaving the weights as they were%s\n",
+                static_cast<long long>(s.skipped_steps), static_cast<long long>(s.step - s.start_step),
+                2 * s.skipped_steps > s.step - s.start_step
+                    ? "; lower precision.loss_scale_init, or train in precision: bf16"
+                    : "");
   if (s.final_eval)
     std::printf("validation: %.4f %s (loss %.4f nats, perplexity %.2f, %lld %s)\n", s.final_eval->bits_per_token(),
                 s.final_eval->bits_unit(s.byte_level), s.final_eval->loss, s.final_eval->perplexity(),

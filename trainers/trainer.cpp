@@ -1,5 +1,6 @@
 #include "trainers/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -324,6 +325,9 @@ void Trainer::State::setup() {
     const int64_t prompt = static_cast<int64_t>(dataset.tokenizer->encode(train.sample_prompt).size());
     GAU_CHECK(prompt < max_length, "train.sample_prompt is ", prompt, " tokens, but model.max_length is ", max_length,
               ": the end-of-run sample would have no room; shorten it, or set train.sample_tokens: 0");
+    // An empty prompt starts the sample at an end of document (sample()), itself one token.
+    GAU_CHECK(prompt > 0 || dataset.eos_id < 0 || max_length > 1, "model.max_length is 1: the end-of-run sample ",
+              "starts from the end-of-document token and would have no room to generate; set train.sample_tokens: 0");
   }
 
   std::optional<int64_t> resume_step;
@@ -379,13 +383,18 @@ void Trainer::State::resume_from(const fs::path& checkpoint) {
   last_checkpoint = checkpoint;
   last_checkpoint_step = step;
   if (lead()) say("resuming " + run->path().string() + " from step " + std::to_string(step) + " (" + checkpoint.string() + ")");
-  // data.batch_size is per rank: another world size trains on another global batch from here.
-  if (const int64_t before = t.value("world_size", int64_t{0}); lead() && before > 0 && before != comm->world_size())
-    say("note: the run trained on " + std::to_string(before) + " rank(s) and resumes on " +
-        std::to_string(comm->world_size()) + ", so a step's global batch changes from " +
-        std::to_string(before * data_config.loader.batch_size) + " to " +
-        std::to_string(comm->world_size() * data_config.loader.batch_size) +
-        " rows; set data.batch_size (per rank) to keep it");
+  // data.batch_size is per rank: another world size trains on another global batch from here,
+  // unless the resume also changed data.batch_size to keep it (the checkpoint's config has the old).
+  if (const int64_t before = t.value("world_size", int64_t{0}); lead() && before > 0 && before != comm->world_size()) {
+    const YAML::Node saved = YAML::Load(c.state.config_yaml);
+    const int64_t old_batch = saved["data"]["batch_size"].as<int64_t>(data_config.loader.batch_size);
+    const int64_t old_global = before * old_batch, new_global = comm->world_size() * data_config.loader.batch_size;
+    if (old_global != new_global)
+      say("note: the run trained on " + std::to_string(before) + " rank(s) and resumes on " +
+          std::to_string(comm->world_size()) + ", so a step's global batch changes from " +
+          std::to_string(old_global) + " to " + std::to_string(new_global) +
+          " rows; set data.batch_size (per rank) to keep it");
+  }
 }
 
 void Trainer::State::save(Progress& progress) {
@@ -612,6 +621,7 @@ TrainSummary Trainer::train_and_report() {
       skipped_in_a_row = 0;
     } else {
       ++skipped_in_a_row;
+      ++summary.skipped_steps;
       const double scale = s.scaler->scale_value();
       if (scale < s.precision.min_loss_scale)
         GAU_FAIL("step ", s.step + 1, ": the fp16 loss scale fell to ", scale, ", below precision.min_loss_scale = ",

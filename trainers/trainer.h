@@ -75,6 +75,7 @@ struct TrainSummary {
   std::string sample;       // the end-of-run sample (prompt included), "" when none
   std::string sample_prompt;  // train.sample_prompt, for the closing hint
   std::vector<double> losses;  // the training loss of each step of this run (over all ranks)
+  int64_t skipped_steps = 0;   // steps of this run that fp16's loss scaler skipped (inf/nan gradients)
   int rank = 0;                // this process's rank: only rank 0 writes and reports
   int world_size = 1;
 };

@@ -34,6 +34,10 @@ msg=$("$gau" train configs/default.yaml "${small[@]}" --set train.sample_prompt=
   --run-dir "$work/long" 2>&1) && exit 1
 grep -q "train.sample_prompt is 80 tokens, but model.max_length is 64" <<<"$msg"
 [ ! -e "$work/long" ]
+msg=$("$gau" train configs/default.yaml "${small[@]}" --set model.max_length=1 --set data.seq_len=1 \
+  --set 'train.sample_prompt=""' --run-dir "$work/one" 2>&1) && exit 1
+grep -q "model.max_length is 1: the end-of-run sample starts from the end-of-document token" <<<"$msg"
+[ ! -e "$work/one" ]
 msg=$("$gau" train --resume "" 2>&1) && exit 1
 grep -q "gau train: --resume was given an empty RUN_DIR" <<<"$msg"
 msg=$("$gau" trian 2>&1) && exit 1

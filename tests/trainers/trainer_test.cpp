@@ -301,6 +301,16 @@ TEST_F(TrainerTest, Fp16NeverCheckpointsADivergedModel) {
   EXPECT_LE(read_checkpoint(latest).state.step, 1);
 }
 
+// A loss scale too large for f16 overflows every step: each is skipped and counted, so that the
+// summary can say the run changed no weight rather than that it trained.
+TEST_F(TrainerTest, Fp16CountsTheStepsItSkipped) {
+  const TrainSummary s = train({"train.steps=6", "precision={dtype: fp16, loss_scale_init: 1e30}"}, "fp16_skips");
+  EXPECT_EQ(s.step, 6);
+  EXPECT_EQ(s.skipped_steps, 6);
+  const TrainSummary fine = train({"train.steps=6", "precision=fp16"}, "fp16_fine");
+  EXPECT_EQ(fine.skipped_steps, 0);
+}
+
 TEST_F(TrainerTest, Fp16AndBf16Train) {
   for (const char* precision : {"bf16", "fp16"}) {
     const TrainSummary s = train({"train.steps=300", std::string("precision=") + precision}, precision);
