@@ -1,6 +1,5 @@
 #include "trainers/trainer.h"
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -347,14 +346,14 @@ void Trainer::State::setup() {
   stop_if_signalled();
   // --set on a resumed run (more steps, a new lr) changes its config from here on.
   if (resuming && lead() && run->config_yaml() != config_yaml) write_file_atomic(run->config_path(), config_yaml);
-  // Said once setup has passed every check, so that it never precedes a setup error.
-  if (lead())
+  if (lead()) {
+    // Said once setup has passed every check, so that it never precedes a setup error.
     say("optimizer state: " + std::to_string(optimizer->state_bytes()) + " bytes per rank" +
         (zero ? " (ZeRO-1: sharded over " + std::to_string(comm->world_size()) + " ranks)" : ""));
-  if (lead())
     metrics = std::make_unique<MetricsWriter>(run->path(), MetricsOptions{.jsonl = logging.metrics,
                                                                           .tensorboard = logging.tensorboard,
                                                                           .resume_step = resume_step});
+  }
 }
 
 void Trainer::State::resume_from(const fs::path& checkpoint) {
